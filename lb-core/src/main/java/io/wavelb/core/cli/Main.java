@@ -1,0 +1,301 @@
+package io.wavelb.core.cli;
+
+import io.wavelb.config.Algorithm;
+import io.wavelb.config.AdminConfig;
+import io.wavelb.config.ConfigException;
+import io.wavelb.config.ConfigLoader;
+import io.wavelb.config.HostPort;
+import io.wavelb.config.ListenerConfig;
+import io.wavelb.config.Problem;
+import io.wavelb.config.Protocol;
+import io.wavelb.config.RuntimeSettings;
+import io.wavelb.config.TargetConfig;
+import io.wavelb.config.TargetGroupConfig;
+import io.wavelb.config.TcpSettings;
+import io.wavelb.config.UdpSettings;
+import io.wavelb.config.WavelbConfig;
+import io.wavelb.core.LoadBalancer;
+import io.wavelb.core.demo.EchoTargets;
+import io.wavelb.core.listener.Listener;
+import io.wavelb.core.target.Target;
+import io.wavelb.core.transport.Transport;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.BindException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.stream.Collectors;
+
+/**
+ * The {@code wavelb} command. Exit codes: 0 success, 1 runtime failure (cannot bind, cannot
+ * resolve), 2 bad usage or invalid config.
+ */
+public final class Main {
+
+    static final int OK = 0;
+    static final int FAILED = 1;
+    static final int USAGE = 2;
+
+    private static final String USAGE_TEXT = """
+            Usage: wavelb <command> [options]
+
+            Commands:
+              run --config FILE         start the balancer with FILE; SIGTERM/SIGINT stop it gracefully
+              check-config FILE...      validate config files; print every problem as
+                                        file:line:column: path: message (exit 0 valid, 2 invalid)
+              demo [--listen HOST:PORT] start three named echo targets and a balancer in front of them
+                                        (default 127.0.0.1:7000, TCP and UDP) and show flows per target
+              --help                    this text
+              --version                 the version
+
+            Environment: JAVA_OPTS adds JVM flags (bin/wavelb); WAVELB_LOG_LEVEL = debug|info|warn.
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs a command and returns its exit code; {@code run} and {@code demo} return only on shutdown. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Logging.configure(logLevel());
+        if (args.length == 0) {
+            err.print(USAGE_TEXT);
+            return USAGE;
+        }
+        String command = args[0];
+        List<String> rest = List.of(args).subList(1, args.length);
+        return switch (command) {
+            case "--help", "-h", "help" -> {
+                out.print(USAGE_TEXT);
+                yield OK;
+            }
+            case "--version", "-V", "version" -> {
+                out.println("wavelb " + version());
+                yield OK;
+            }
+            case "check-config" -> checkConfig(rest, out, err);
+            case "run" -> runCommand(rest, err);
+            case "demo" -> demo(rest, out, err);
+            default -> {
+                err.println("wavelb: unknown command '" + command + "'");
+                err.print(USAGE_TEXT);
+                yield USAGE;
+            }
+        };
+    }
+
+    private static Level logLevel() {
+        String v = System.getenv().getOrDefault("WAVELB_LOG_LEVEL", "info").toLowerCase(java.util.Locale.ROOT);
+        return switch (v) {
+            case "debug" -> Level.FINE;
+            case "warn", "warning" -> Level.WARNING;
+            default -> Level.INFO;
+        };
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    private static int checkConfig(List<String> files, PrintStream out, PrintStream err) {
+        if (files.isEmpty()) {
+            err.println("wavelb check-config: name at least one config file");
+            return USAGE;
+        }
+        int problems = 0;
+        for (String f : files) {
+            try {
+                ConfigLoader.load(Path.of(f));
+                out.println(f + ": ok");
+            } catch (ConfigException e) {
+                for (Problem p : e.problems()) {
+                    err.println(p.format());
+                }
+                problems += e.problems().size();
+            } catch (NoSuchFileException e) {
+                err.println(f + ": no such file");
+                problems++;
+            } catch (IOException e) {
+                err.println(f + ": cannot read: " + e.getMessage());
+                problems++;
+            }
+        }
+        if (problems > 0) {
+            err.println(problems + (problems == 1 ? " problem" : " problems") + " found");
+            return USAGE;
+        }
+        return OK;
+    }
+
+    private static int runCommand(List<String> args, PrintStream err) {
+        String file = null;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if ((a.equals("--config") || a.equals("-c")) && i + 1 < args.size()) {
+                file = args.get(++i);
+            } else if (a.startsWith("--config=")) {
+                file = a.substring("--config=".length());
+            } else {
+                err.println("wavelb run: unexpected argument '" + a + "'");
+                err.println("usage: wavelb run --config FILE");
+                return USAGE;
+            }
+        }
+        if (file == null) {
+            err.println("usage: wavelb run --config FILE");
+            return USAGE;
+        }
+        WavelbConfig config;
+        try {
+            config = ConfigLoader.load(Path.of(file));
+        } catch (ConfigException e) {
+            e.problems().forEach(p -> err.println(p.format()));
+            err.println("wavelb: " + file + " is invalid; nothing started");
+            return USAGE;
+        } catch (NoSuchFileException e) {
+            err.println("wavelb: " + file + ": no such file");
+            return USAGE;
+        } catch (IOException e) {
+            err.println("wavelb: " + file + ": cannot read: " + e.getMessage());
+            return USAGE;
+        }
+        return serve(config, err, null);
+    }
+
+    /** Starts the balancer and blocks until SIGTERM or SIGINT, then shuts down gracefully. */
+    private static int serve(WavelbConfig config, PrintStream err, DemoView view) {
+        LoadBalancer lb;
+        try {
+            lb = LoadBalancer.start(config);
+        } catch (BindException | IllegalArgumentException | IllegalStateException e) {
+            err.println("wavelb: " + e.getMessage());
+            return FAILED;
+        } catch (Exception e) {
+            err.println("wavelb: cannot start: " + e);
+            return FAILED;
+        }
+        for (Listener l : lb.listeners()) {
+            String proto = l instanceof io.wavelb.core.udp.UdpListener ? "udp" : "tcp";
+            System.getLogger("wavelb").log(System.Logger.Level.INFO, "listener '" + l.config().name() + "' on " + proto + " "
+                    + io.wavelb.core.listener.Bind.format(l.localAddress()) + " -> target group '" + l.group().name() + "' ("
+                    + l.group().algorithm().yamlName() + ", " + l.group().targets().size() + " targets)");
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        Signals.onTerminate(stop::countDown);
+        Thread viewer = view == null ? null : Thread.ofPlatform().daemon().name("wavelb-demo-view").start(() -> view.loop(lb, stop));
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Duration grace = config.runtime().shutdownGracePeriod();
+        System.getLogger("wavelb").log(System.Logger.Level.INFO, "stopping: no new flows; up to " + grace.toSeconds()
+                + "s for open TCP connections to finish");
+        lb.shutdown(grace);
+        if (viewer != null) {
+            viewer.interrupt();
+        }
+        System.getLogger("wavelb").log(System.Logger.Level.INFO, "stopped");
+        return OK;
+    }
+
+    private static int demo(List<String> args, PrintStream out, PrintStream err) {
+        HostPort listen = new HostPort("127.0.0.1", 7000);
+        for (int i = 0; i < args.size(); i++) {
+            if (args.get(i).equals("--listen") && i + 1 < args.size()) {
+                try {
+                    listen = HostPort.parse(args.get(++i));
+                } catch (IllegalArgumentException e) {
+                    err.println("wavelb demo: --listen " + e.getMessage());
+                    return USAGE;
+                }
+            } else {
+                err.println("wavelb demo: unexpected argument '" + args.get(i) + "'");
+                err.println("usage: wavelb demo [--listen HOST:PORT]");
+                return USAGE;
+            }
+        }
+        Transport transport = Transport.select(io.wavelb.config.Transport.AUTO);
+        try (EchoTargets echo = EchoTargets.start(transport, "127.0.0.1", 3)) {
+            List<TargetConfig> targets = new ArrayList<>();
+            for (EchoTargets.EchoTarget t : echo.targets()) {
+                targets.add(TargetConfig.of(new HostPort("127.0.0.1", t.address().getPort())));
+            }
+            // A short UDP idle timeout so the live view shows sessions ending, not only starting.
+            WavelbConfig config = new WavelbConfig(AdminConfig.DEFAULTS,
+                    new RuntimeSettings(0, io.wavelb.config.Transport.AUTO, Duration.ofSeconds(5)),
+                    List.of(new ListenerConfig("demo", Protocol.TCP_UDP, listen, "demo",
+                            new UdpSettings(Duration.ofSeconds(15), UdpSettings.DEFAULT_MAX_SESSIONS,
+                                    UdpSettings.DEFAULT_MAX_DATAGRAM_SIZE),
+                            TcpSettings.DEFAULTS)),
+                    List.of(new TargetGroupConfig("demo", Algorithm.MAGLEV, targets,
+                            TargetGroupConfig.DEFAULT_MAGLEV_TABLE_SIZE)));
+            Map<String, String> names = echo.targets().stream().collect(Collectors.toMap(
+                    t -> "127.0.0.1:" + t.address().getPort(), EchoTargets.EchoTarget::name));
+            String host = listen.isIpv6Literal() ? "[" + listen.host() + "]" : listen.host();
+            out.println("wavelb demo: three echo targets that answer with their name, and a balancer in front of them.");
+            for (EchoTargets.EchoTarget t : echo.targets()) {
+                out.println("  " + t.name() + "  127.0.0.1:" + t.address().getPort() + " (tcp+udp)");
+            }
+            out.println("  balancer  " + listen + " (tcp+udp, maglev on the 5-tuple; UDP sessions idle out after 15s)");
+            out.println();
+            out.println("Send traffic from another terminal:");
+            out.println("  echo hello | nc -u -w1 " + listen.host() + " " + listen.port()
+                    + "                  # one UDP flow: one target answers");
+            out.println("  for i in $(seq 12); do echo hi | nc -u -w1 " + listen.host() + " " + listen.port()
+                    + "; done   # new source port each time: flows spread");
+            out.println("  socat - UDP:" + host + ":" + listen.port()
+                    + "                       # type lines: every line of this flow hits the same target");
+            out.println("  nc " + listen.host() + " " + listen.port() + "                                    # TCP: type lines");
+            out.println("Ctrl-C stops the demo. Flows per target, live:");
+            out.flush();
+            return serve(config, err, new DemoView(out, names));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return FAILED;
+        } catch (RuntimeException e) {
+            err.println("wavelb demo: cannot start the echo targets: " + e.getMessage());
+            return FAILED;
+        }
+    }
+
+    /** Prints the flow count of every target whenever it changes. */
+    private record DemoView(PrintStream out, Map<String, String> names) {
+        void loop(LoadBalancer lb, CountDownLatch stop) {
+            String last = "";
+            try {
+                while (stop.getCount() > 0) {
+                    StringBuilder sb = new StringBuilder("  flows:");
+                    List<Target> byName = new ArrayList<>(lb.targetGroups().get("demo").targets());
+                    byName.sort(java.util.Comparator.comparing(t -> names.getOrDefault(t.id(), t.id())));
+                    for (Target t : byName) {
+                        sb.append("  ").append(names.getOrDefault(t.id(), t.id())).append('=').append(t.activeFlows());
+                    }
+                    var stats = lb.stats("demo");
+                    sb.append("   (udp sessions created ").append(stats.total(io.wavelb.core.stats.ListenerCounter.SESSIONS_CREATED))
+                            .append(", tcp connections accepted ").append(stats.total(io.wavelb.core.stats.ListenerCounter.TCP_ACCEPTED))
+                            .append(')');
+                    String line = sb.toString();
+                    if (!line.equals(last)) {
+                        out.println(line);
+                        out.flush();
+                        last = line;
+                    }
+                    Thread.sleep(500);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package io.wavelb.core.cli;
+
+import sun.misc.Signal;
+
+/**
+ * SIGTERM and SIGINT handling. A shutdown hook alone would make the JVM exit with 143 after a
+ * SIGTERM; handling the signal lets a graceful stop end with exit 0, which is what systemd and
+ * container runtimes read as a clean stop.
+ */
+final class Signals {
+
+    private Signals() {
+    }
+
+    static void onTerminate(Runnable action) {
+        Signal.handle(new Signal("TERM"), s -> action.run());
+        Signal.handle(new Signal("INT"), s -> action.run());
+    }
+}

@@ -1,0 +1,2 @@
+/** What UDP and TCP listeners have in common: the listener contract, bind errors, rate-limited warnings. */
+package io.wavelb.core.listener;

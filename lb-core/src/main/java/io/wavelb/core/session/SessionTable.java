@@ -1,0 +1,134 @@
+package io.wavelb.core.session;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Flow-key to session map of one event loop, with an index per target and idle expiry.
+ *
+ * <p>Not thread-safe by design: each UDP event loop owns one table, and the kernel's SO_REUSEPORT
+ * hash keeps each client 4-tuple on one loop, so no lookup ever needs a lock (Envoy's UDP proxy
+ * model). Expiry compares each session's last-seen time during a periodic sweep rather than
+ * arming a timer per session: a sweep over 100k sessions costs far less than 100k timer updates
+ * per second under load.
+ *
+ * @param <K> the flow key (the client address for UDP)
+ * @param <S> the session
+ */
+public final class SessionTable<K, S extends SessionTable.Session> {
+
+    /** What the table needs to know of a session. */
+    public interface Session {
+        /** The target the session is pinned to; used for the per-target index. */
+        Object target();
+
+        /** Last time traffic passed in either direction, in {@link System#nanoTime()} units. */
+        long lastSeenNanos();
+    }
+
+    private final Map<K, S> byKey = new HashMap<>();
+    private final Map<Object, Set<K>> byTarget = new HashMap<>();
+
+    /** The session for a key, or null. Allocation-free. */
+    public S get(K key) {
+        return byKey.get(key);
+    }
+
+    /** Adds a session; the key must be new. */
+    public void put(K key, S session) {
+        S previous = byKey.putIfAbsent(key, session);
+        if (previous != null) {
+            throw new IllegalStateException("a session for " + key + " exists already");
+        }
+        byTarget.computeIfAbsent(session.target(), t -> new LinkedHashSet<>()).add(key);
+    }
+
+    /** Removes and returns the session for a key, or null. */
+    public S remove(K key) {
+        S session = byKey.remove(key);
+        if (session != null) {
+            unindex(key, session.target());
+        }
+        return session;
+    }
+
+    /**
+     * Removes every session idle for at least {@code idleNanos} at {@code nowNanos}, handing each to
+     * {@code onExpired} after it is out of the table.
+     *
+     * @return how many sessions expired
+     */
+    public int expire(long nowNanos, long idleNanos, Consumer<? super S> onExpired) {
+        List<Map.Entry<K, S>> expired = null;
+        for (Iterator<Map.Entry<K, S>> it = byKey.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<K, S> e = it.next();
+            if (nowNanos - e.getValue().lastSeenNanos() >= idleNanos) {
+                if (expired == null) {
+                    expired = new ArrayList<>();
+                }
+                expired.add(Map.entry(e.getKey(), e.getValue()));
+                it.remove();
+            }
+        }
+        if (expired == null) {
+            return 0;
+        }
+        for (Map.Entry<K, S> e : expired) {
+            unindex(e.getKey(), e.getValue().target());
+            onExpired.accept(e.getValue());
+        }
+        return expired.size();
+    }
+
+    /**
+     * Removes every session pinned to {@code target}, handing each to {@code onRemoved}: what a
+     * target leaving the group does to its flows.
+     */
+    public int removeTarget(Object target, Consumer<? super S> onRemoved) {
+        Set<K> keys = byTarget.remove(target);
+        if (keys == null) {
+            return 0;
+        }
+        for (K key : keys) {
+            S session = byKey.remove(key);
+            if (session != null) {
+                onRemoved.accept(session);
+            }
+        }
+        return keys.size();
+    }
+
+    /** Removes every session, handing each to {@code onRemoved}. */
+    public void clear(Consumer<? super S> onRemoved) {
+        List<S> all = new ArrayList<>(byKey.values());
+        byKey.clear();
+        byTarget.clear();
+        all.forEach(onRemoved);
+    }
+
+    public int size() {
+        return byKey.size();
+    }
+
+    /** Sessions currently pinned to {@code target}. */
+    public int sizeOf(Object target) {
+        Set<K> keys = byTarget.get(target);
+        return keys == null ? 0 : keys.size();
+    }
+
+    private void unindex(K key, Object target) {
+        Set<K> keys = byTarget.get(target);
+        if (keys != null) {
+            keys.remove(key);
+            if (keys.isEmpty()) {
+                byTarget.remove(target);
+            }
+        }
+    }
+}

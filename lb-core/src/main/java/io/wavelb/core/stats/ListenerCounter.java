@@ -1,0 +1,33 @@
+package io.wavelb.core.stats;
+
+/**
+ * Every counter a listener keeps. Directions are seen from the client: {@code RX} is client to
+ * target, {@code TX} is target to client. The {@code DROPPED_*} and {@code CLOSED_*} entries are the
+ * bounded {@code reason} tag values of the metrics.
+ */
+public enum ListenerCounter {
+    DATAGRAMS_RX, DATAGRAMS_TX, BYTES_RX, BYTES_TX,
+    SESSIONS_CREATED,
+    CLOSED_IDLE, CLOSED_TARGET_UNREACHABLE, CLOSED_SHUTDOWN,
+    /** Datagram larger than {@code max_datagram_size}. */
+    DROPPED_OVERSIZE,
+    /** New flow while the listener is at {@code max_sessions}. */
+    DROPPED_SESSION_CAP,
+    /** New flow while the target group has no target. */
+    DROPPED_NO_TARGET,
+    /** The upstream socket could not take the datagram (send buffer full, socket error). */
+    DROPPED_UPSTREAM_BUSY,
+    /** The reply could not be written back to the client. */
+    DROPPED_CLIENT_BUSY,
+    /** No socket could be opened for a new session (typically out of file descriptors). */
+    DROPPED_SOCKET_ERROR,
+    /** Datagrams that arrived while the session's upstream socket was still connecting, over the queue bound. */
+    DROPPED_PENDING_OVERFLOW,
+    TCP_ACCEPTED, TCP_CONNECT_FAILURES, TCP_NO_TARGET, TCP_CLOSED_IDLE;
+
+    public String tagValue() {
+        String n = name().toLowerCase(java.util.Locale.ROOT);
+        int cut = n.indexOf('_');
+        return n.startsWith("dropped_") || n.startsWith("closed_") ? n.substring(cut + 1) : n;
+    }
+}

@@ -1,0 +1,204 @@
+package io.wavelb.core.tcp;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.unix.UnixChannelOption;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.wavelb.config.ListenerConfig;
+import io.wavelb.core.listener.Bind;
+import io.wavelb.core.listener.Listener;
+import io.wavelb.core.listener.RateLimitedLog;
+import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.stats.ListenerStats;
+import io.wavelb.core.stats.LoopCounters;
+import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.transport.Transport;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A TCP listener: one SO_REUSEPORT accept socket per event loop (one in all on NIO). An accepted
+ * connection stays on the loop that accepted it, and its target connection is opened on that same
+ * loop, so a flow never crosses threads.
+ */
+public final class TcpListener implements Listener {
+
+    private static final System.Logger LOG = System.getLogger(TcpListener.class.getName());
+
+    private final ListenerConfig config;
+    private final TargetGroup group;
+    private final Transport transport;
+    private final ListenerStats stats;
+    private final RateLimitedLog warnings = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
+    private final List<Channel> acceptors = new ArrayList<>();
+    private final ChannelGroup clients = new DefaultChannelGroup("tcp-clients", GlobalEventExecutor.INSTANCE);
+    private volatile InetSocketAddress localAddress;
+
+    public TcpListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats) {
+        this.config = config;
+        this.group = group;
+        this.transport = transport;
+        this.stats = stats;
+    }
+
+    public void bind(EventLoopGroup loops, InetSocketAddress address) throws Exception {
+        Bind.probeFree("tcp", config.name(), address);
+        InetSocketAddress bindTo = address;
+        long idleMillis = config.tcp().idleTimeout().toMillis();
+        for (EventExecutor e : loops) {
+            EventLoop loop = (EventLoop) e;
+            ServerBootstrap b = new ServerBootstrap()
+                    .group(loop, loop)
+                    .channel(transport.serverSocketChannelClass())
+                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .option(ChannelOption.SO_REUSEADDR, true)
+                    .childOption(ChannelOption.AUTO_READ, false)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpConnection.WATER_MARK)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            LoopCounters counters = stats.forCurrentLoop();
+                            TcpConnection connection = new TcpConnection(TcpListener.this, ch, counters);
+                            ch.pipeline().addLast(
+                                    new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS),
+                                    new IdleCloser(connection),
+                                    new TcpRelay(connection, true, counters),
+                                    new Accounting(connection, counters));
+                        }
+                    });
+            if (transport.supportsReusePort()) {
+                b.option(UnixChannelOption.SO_REUSEPORT, true);
+            }
+            ChannelFuture f = b.bind(bindTo).awaitUninterruptibly();
+            if (!f.isSuccess()) {
+                for (Channel c : acceptors) {
+                    c.close().awaitUninterruptibly();
+                }
+                acceptors.clear();
+                throw Bind.failure("tcp", config.name(), bindTo, f.cause());
+            }
+            acceptors.add(f.channel());
+            if (bindTo.getPort() == 0) {
+                bindTo = new InetSocketAddress(bindTo.getAddress(), ((InetSocketAddress) f.channel().localAddress()).getPort());
+            }
+            if (!transport.supportsReusePort()) {
+                break;
+            }
+        }
+        localAddress = bindTo;
+    }
+
+    /** Closes the connection when neither side has sent a byte for {@code tcp.idle_timeout}. */
+    private static final class IdleCloser extends ChannelInboundHandlerAdapter {
+        private final TcpConnection connection;
+
+        IdleCloser(TcpConnection connection) {
+            this.connection = connection;
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                connection.idle();
+                return;
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    /** Counts the connection open and closed, and starts the connect to a target. */
+    private final class Accounting extends ChannelInboundHandlerAdapter {
+        private final TcpConnection connection;
+        private final LoopCounters counters;
+
+        Accounting(TcpConnection connection, LoopCounters counters) {
+            this.connection = connection;
+            this.counters = counters;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            counters.increment(ListenerCounter.TCP_ACCEPTED);
+            stats.tcpConnections().incrementAndGet();
+            clients.add(ctx.channel());
+            connection.connectNext();
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            stats.tcpConnections().decrementAndGet();
+            ctx.fireChannelInactive();
+        }
+    }
+
+    @Override
+    public ListenerConfig config() {
+        return config;
+    }
+
+    @Override
+    public TargetGroup group() {
+        return group;
+    }
+
+    @Override
+    public ListenerStats stats() {
+        return stats;
+    }
+
+    Transport transport() {
+        return transport;
+    }
+
+    void warnRateLimited(String message) {
+        warnings.warn("listener '" + config.name() + "': " + message);
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    @Override
+    public CompletionStage<Void> stopAccepting() {
+        List<CompletableFuture<Void>> closes = new ArrayList<>();
+        for (Channel c : acceptors) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            c.close().addListener(f -> done.complete(null));
+            closes.add(done);
+        }
+        return CompletableFuture.allOf(closes.toArray(CompletableFuture[]::new));
+    }
+
+    @Override
+    public int activeFlows() {
+        return stats.tcpConnections().get();
+    }
+
+    @Override
+    public CompletionStage<Void> closeFlows() {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        clients.close().addListener(f -> done.complete(null));
+        return done;
+    }
+}

@@ -1,0 +1,148 @@
+package io.wavelb.core.tcp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.stats.LoopCounters;
+
+/**
+ * Copies bytes from one TCP channel to its peer: used on both sides of a proxied connection.
+ *
+ * <p>Backpressure is by read control, never by queueing: the channel reads only while the peer is
+ * writable (Netty's write-buffer water marks), and the peer's writability change resumes reading.
+ * Writes happen in {@code channelRead} and are flushed once per read batch in
+ * {@code channelReadComplete}. A FIN from one side becomes {@code shutdownOutput} on the other
+ * (half-close), so request/response protocols that signal "done" with a FIN keep working.
+ */
+final class TcpRelay extends ChannelInboundHandlerAdapter {
+
+    private final TcpConnection connection;
+    private final boolean clientSide;
+    private final ListenerCounter bytesCounter;
+    private final LoopCounters counters;
+    private Channel peer;
+    /**
+     * Bytes read before the target connected. AUTO_READ is off until then, but when the client's
+     * FIN arrives early the epoll transport still drains the socket (EPOLLRDHUP), so what it reads
+     * must be kept, not dropped. Bounded by the socket receive buffer.
+     */
+    private java.util.ArrayDeque<Object> early;
+    private boolean inputShutdownEarly;
+
+    TcpRelay(TcpConnection connection, boolean clientSide, LoopCounters counters) {
+        this.connection = connection;
+        this.clientSide = clientSide;
+        this.bytesCounter = clientSide ? ListenerCounter.BYTES_RX : ListenerCounter.BYTES_TX;
+        this.counters = counters;
+    }
+
+    /** Starts relaying to {@code peer} and reads the first batch. */
+    void start(Channel self, Channel peer) {
+        this.peer = peer;
+        if (early != null) {
+            Object m;
+            while ((m = early.poll()) != null) {
+                peer.write(m, peer.voidPromise());
+            }
+            peer.flush();
+        }
+        if (inputShutdownEarly) {
+            propagateShutdown();
+        } else {
+            self.read();
+        }
+    }
+
+    /** Releases what was read before a peer existed, when the connection ends before it started. */
+    void discardEarly() {
+        if (early != null) {
+            Object m;
+            while ((m = early.poll()) != null) {
+                io.netty.util.ReferenceCountUtil.release(m);
+            }
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        counters.add(bytesCounter, ((ByteBuf) msg).readableBytes());
+        if (peer == null) {
+            if (early == null) {
+                early = new java.util.ArrayDeque<>(2);
+            }
+            early.add(msg);
+            return;
+        }
+        if (!peer.isActive()) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+            return;
+        }
+        peer.write(msg, peer.voidPromise());
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (peer == null) {
+            return;
+        }
+        peer.flush();
+        if (peer.isWritable()) {
+            ctx.channel().read();
+        }
+        // else: the peer's channelWritabilityChanged resumes us once its buffer drains.
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && peer != null && peer.isActive()) {
+            peer.read();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            if (peer == null) {
+                inputShutdownEarly = true;
+            } else {
+                propagateShutdown();
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Passes a FIN on: flush what is queued first, then shut the peer's output. */
+    private void propagateShutdown() {
+        if (peer instanceof DuplexChannel duplex && peer.isActive()) {
+            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    duplex.shutdownOutput().addListener(connection.closeOnFailure());
+                } else {
+                    connection.close();
+                }
+            });
+        }
+        connection.inputShutdown(clientSide);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        discardEarly();
+        connection.close();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // Resets and broken pipes are ordinary ends of a TCP flow; the connection just ends.
+        connection.close();
+    }
+}

@@ -1,0 +1,273 @@
+package io.wavelb.core.udp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.session.SessionBudget;
+import io.wavelb.core.session.SessionTable;
+import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.stats.LoopCounters;
+import io.wavelb.core.target.Target;
+import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.transport.Transport;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The UDP listener socket of one event loop and the sessions that loop owns. Every method runs on
+ * that loop, so the session table needs no lock.
+ */
+final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
+
+    private static final System.Logger LOG = System.getLogger(UdpLoopHandler.class.getName());
+
+    private final UdpListener listener;
+    private final TargetGroup group;
+    private final Transport transport;
+    private final SessionBudget budget;
+    private final int maxDatagramSize;
+    private final long idleNanos;
+    private final SessionTable<InetSocketAddress, UdpSession> sessions = new SessionTable<>();
+    /** Sessions written to in the current read batch: flushed once each in channelReadComplete. */
+    private final ArrayList<UdpSession> toFlush = new ArrayList<>();
+    private Channel listenerChannel;
+    private EventLoop loop;
+    private LoopCounters counters;
+    private ScheduledFuture<?> sweep;
+    private boolean repliesNeedFlush;
+
+    UdpLoopHandler(UdpListener listener) {
+        this.listener = listener;
+        this.group = listener.group();
+        this.transport = listener.transport();
+        this.budget = listener.budget();
+        this.maxDatagramSize = listener.config().udp().maxDatagramSize();
+        this.idleNanos = listener.config().udp().idleTimeout().toNanos();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        listenerChannel = ctx.channel();
+        loop = ctx.channel().eventLoop();
+        counters = listener.stats().forCurrentLoop();
+        long every = sweepIntervalNanos(idleNanos);
+        sweep = loop.scheduleAtFixedRate(this::expireIdle, every, every, TimeUnit.NANOSECONDS);
+        ctx.fireChannelActive();
+    }
+
+    /** A quarter of the idle timeout, within 50 ms..1 s: expiry is late by at most that much. */
+    static long sweepIntervalNanos(long idleNanos) {
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(50), Math.min(TimeUnit.SECONDS.toNanos(1), idleNanos / 4));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        DatagramPacket packet = (DatagramPacket) msg;
+        ByteBuf data = packet.content();
+        int size = data.readableBytes();
+        // The receive buffer is one byte larger than the limit, so a longer datagram shows up as
+        // size > limit instead of being silently truncated by the kernel and forwarded corrupt.
+        if (size > maxDatagramSize) {
+            counters.increment(ListenerCounter.DROPPED_OVERSIZE);
+            packet.release();
+            return;
+        }
+        InetSocketAddress client = packet.sender();
+        UdpSession session = sessions.get(client);
+        if (session == null) {
+            session = openSession(client);
+            if (session == null) {
+                packet.release();
+                return;
+            }
+        }
+        counters.increment(ListenerCounter.DATAGRAMS_RX);
+        counters.add(ListenerCounter.BYTES_RX, size);
+        session.lastSeenNanos = System.nanoTime();
+        forward(session, data);
+    }
+
+    private void forward(UdpSession session, ByteBuf data) {
+        if (!session.connected) {
+            if (!session.hold(data)) {
+                counters.increment(ListenerCounter.DROPPED_PENDING_OVERFLOW);
+                data.release();
+            }
+            return;
+        }
+        Channel upstream = session.upstream;
+        if (!upstream.isWritable()) {
+            counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
+            data.release();
+            return;
+        }
+        upstream.write(data, upstream.voidPromise());
+        if (!session.needsFlush) {
+            session.needsFlush = true;
+            toFlush.add(session);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        for (int i = 0, n = toFlush.size(); i < n; i++) {
+            UdpSession s = toFlush.get(i);
+            s.needsFlush = false;
+            s.upstream.flush();
+        }
+        toFlush.clear();
+    }
+
+    private UdpSession openSession(InetSocketAddress client) {
+        if (!budget.tryAcquire()) {
+            counters.increment(ListenerCounter.DROPPED_SESSION_CAP);
+            return null;
+        }
+        InetSocketAddress local = listener.localAddress();
+        long hash = group.flowHash(FlowHash.UDP, client.getAddress(), client.getPort(), local.getAddress(), local.getPort());
+        Target target = group.open(hash);
+        if (target == null) {
+            budget.release();
+            counters.increment(ListenerCounter.DROPPED_NO_TARGET);
+            return null;
+        }
+        DatagramChannel upstream;
+        try {
+            upstream = transport.newDatagramChannel();
+        } catch (RuntimeException e) {
+            // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
+            budget.release();
+            group.close(target);
+            counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
+            listener.warnRateLimited("cannot open an upstream socket for a new UDP session: " + e.getMessage());
+            return null;
+        }
+        UdpSession session = new UdpSession(client, target, upstream, System.nanoTime());
+        upstream.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxDatagramSize + 1));
+        upstream.config().setOption(ChannelOption.SO_REUSEADDR, false);
+        upstream.pipeline().addLast(new UdpUpstreamHandler(this, session));
+        sessions.put(client, session);
+        counters.increment(ListenerCounter.SESSIONS_CREATED);
+        loop.register(upstream).addListener((ChannelFuture registered) -> {
+            if (!registered.isSuccess()) {
+                failSession(session, registered.cause());
+                return;
+            }
+            upstream.connect(target.socketAddress()).addListener((ChannelFuture connected) -> {
+                if (!connected.isSuccess()) {
+                    failSession(session, connected.cause());
+                    return;
+                }
+                onConnected(session);
+            });
+        });
+        return session;
+    }
+
+    private void onConnected(UdpSession session) {
+        if (session.closed) {
+            return;
+        }
+        session.connected = true;
+        ByteBuf held;
+        boolean wrote = false;
+        while ((held = session.nextHeld()) != null) {
+            session.upstream.write(held, session.upstream.voidPromise());
+            wrote = true;
+        }
+        if (wrote) {
+            session.upstream.flush();
+        }
+    }
+
+    private void failSession(UdpSession session, Throwable cause) {
+        counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
+        listener.warnRateLimited("UDP session to " + session.target + " failed to open: " + cause);
+        closeSession(session, ListenerCounter.CLOSED_TARGET_UNREACHABLE);
+    }
+
+    void replyToClient(UdpSession session, ByteBuf content) {
+        int size = content.readableBytes();
+        if (size > maxDatagramSize) {
+            counters.increment(ListenerCounter.DROPPED_OVERSIZE);
+            content.release();
+            return;
+        }
+        if (!listenerChannel.isWritable()) {
+            counters.increment(ListenerCounter.DROPPED_CLIENT_BUSY);
+            content.release();
+            return;
+        }
+        session.lastSeenNanos = System.nanoTime();
+        counters.increment(ListenerCounter.DATAGRAMS_TX);
+        counters.add(ListenerCounter.BYTES_TX, size);
+        listenerChannel.write(new DatagramPacket(content, session.client), listenerChannel.voidPromise());
+        repliesNeedFlush = true;
+    }
+
+    void flushReplies() {
+        if (repliesNeedFlush) {
+            repliesNeedFlush = false;
+            listenerChannel.flush();
+        }
+    }
+
+    void closeSession(UdpSession session, ListenerCounter reason) {
+        if (session.closed) {
+            return;
+        }
+        sessions.remove(session.client);
+        finish(session, reason);
+    }
+
+    /** Closes a session already taken out of the table. */
+    private void finish(UdpSession session, ListenerCounter reason) {
+        if (session.closed) {
+            return;
+        }
+        session.closed = true;
+        session.releaseHeld();
+        budget.release();
+        group.close(session.target);
+        counters.increment(reason);
+        session.upstream.close().addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                LOG.log(System.Logger.Level.DEBUG, "closing upstream socket failed", f.cause());
+            }
+        });
+    }
+
+    private void expireIdle() {
+        sessions.expire(System.nanoTime(), idleNanos, s -> finish(s, ListenerCounter.CLOSED_IDLE));
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (sweep != null) {
+            sweep.cancel(false);
+        }
+        sessions.clear(s -> finish(s, ListenerCounter.CLOSED_SHUTDOWN));
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // An unconnected UDP socket has no per-peer errors worth acting on; keep serving.
+        listener.warnRateLimited("UDP listener socket error: " + cause);
+    }
+
+    /** Sessions this loop holds right now (read from other threads only for display). */
+    int sessionCount() {
+        return sessions.size();
+    }
+}

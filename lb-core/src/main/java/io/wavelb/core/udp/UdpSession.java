@@ -1,0 +1,73 @@
+package io.wavelb.core.udp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.wavelb.core.session.SessionTable;
+import io.wavelb.core.target.Target;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+
+/**
+ * One UDP flow: a client address pinned to a target, with its own connected upstream socket on the
+ * same event loop. The upstream socket being connected is what lets replies be matched to the
+ * session without any lookup: whatever arrives on it belongs to this client.
+ */
+final class UdpSession implements SessionTable.Session {
+
+    /** Datagrams held while the upstream socket connects; beyond this they are dropped and counted. */
+    static final int MAX_PENDING = 64;
+
+    final InetSocketAddress client;
+    final Target target;
+    final Channel upstream;
+    long lastSeenNanos;
+    boolean connected;
+    boolean closed;
+    /** Set when a datagram was written upstream and not yet flushed in this read batch. */
+    boolean needsFlush;
+    private ArrayDeque<ByteBuf> pending;
+
+    UdpSession(InetSocketAddress client, Target target, Channel upstream, long nowNanos) {
+        this.client = client;
+        this.target = target;
+        this.upstream = upstream;
+        this.lastSeenNanos = nowNanos;
+    }
+
+    @Override
+    public Object target() {
+        return target;
+    }
+
+    @Override
+    public long lastSeenNanos() {
+        return lastSeenNanos;
+    }
+
+    /** Queues a datagram until the upstream socket is connected; false (and nothing taken) when full. */
+    boolean hold(ByteBuf datagram) {
+        if (pending == null) {
+            pending = new ArrayDeque<>(4);
+        }
+        if (pending.size() >= MAX_PENDING) {
+            return false;
+        }
+        pending.add(datagram);
+        return true;
+    }
+
+    /** Takes the next held datagram, or null. */
+    ByteBuf nextHeld() {
+        return pending == null ? null : pending.poll();
+    }
+
+    /** Releases held datagrams that will never be sent. */
+    void releaseHeld() {
+        if (pending != null) {
+            ByteBuf b;
+            while ((b = pending.poll()) != null) {
+                b.release();
+            }
+        }
+    }
+}
