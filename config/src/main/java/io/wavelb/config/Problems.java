@@ -9,6 +9,8 @@ import org.yaml.snakeyaml.nodes.Node;
 /** Collects problems of one file; SnakeYAML marks are 0-based, problems are 1-based. */
 final class Problems {
 
+    static final int MAX_REPORTED = 200;
+
     private final String file;
     private final List<Problem> problems = new ArrayList<>();
 
@@ -44,8 +46,20 @@ final class Problems {
         return copy;
     }
 
+    /**
+     * All problems in file order, up to {@link #MAX_REPORTED}; past that a file is garbage or
+     * generated wrongly, and a 4 MiB file of mistakes should not become a 40 MB message.
+     */
     ConfigException exception() {
-        return new ConfigException(sorted());
+        List<Problem> all = sorted();
+        if (all.size() <= MAX_REPORTED) {
+            return new ConfigException(all);
+        }
+        List<Problem> shown = new ArrayList<>(all.subList(0, MAX_REPORTED));
+        Problem next = all.get(MAX_REPORTED);
+        shown.add(new Problem(file, next.line(), next.column(), "",
+                "and " + (all.size() - MAX_REPORTED) + " more problems from here on"));
+        return new ConfigException(shown);
     }
 
     /** {@code line 3, column 11}, for messages that point back at an earlier node. */

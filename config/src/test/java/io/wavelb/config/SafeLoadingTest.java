@@ -145,6 +145,16 @@ class SafeLoadingTest {
     }
 
     @Test
+    void aFloodOfProblemsIsCutShortWithACount() {
+        String yaml = VALID + "x: 1\n".repeat(300);
+
+        List<String> problems = problems(yaml);
+
+        assertThat(problems).hasSize(Problems.MAX_REPORTED + 1);
+        assertThat(problems.get(Problems.MAX_REPORTED)).isEqualTo("cfg.yaml:222:1: and 100 more problems from here on");
+    }
+
+    @Test
     void byteOrderMarkIsIgnored() throws Exception {
         assertThat(Yamls.parse("\uFEFF" + VALID).listeners()).hasSize(2);
     }
