@@ -85,6 +85,12 @@ class ConfigProblemsTest {
     }
 
     @Test
+    void emptyValueIsAMissingValue() {
+        assertThat(problems(validWith("idle_timeout: 120s", "idle_timeout:")))
+                .containsExactly("cfg.yaml:9:20: listeners[0].udp.idle_timeout: missing value (expected a duration such as 30s)");
+    }
+
+    @Test
     void durationWithUnknownUnitIsReported() {
         assertThat(problems(validWith("idle_timeout: 120s", "idle_timeout: 3x")))
                 .containsExactly("cfg.yaml:9:21: listeners[0].udp.idle_timeout: '3x' is not a duration (expected a whole number and a unit: ms, s, m or h, as in 30s)");

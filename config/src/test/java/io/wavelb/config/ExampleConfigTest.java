@@ -110,6 +110,15 @@ class ExampleConfigTest {
     }
 
     @Test
+    void textValuesAreTakenAsWrittenEvenWhereYaml11WouldReadANumberOrBoolean() throws Exception {
+        WavelbConfig config = Yamls.parse(Yamls.VALID
+                .replace("name: media\n    protocol", "name: 123\n    protocol")
+                .replace("name: control\n    protocol", "name: on\n    protocol"));
+
+        assertThat(config.listeners()).extracting(ListenerConfig::name).containsExactly("123", "on");
+    }
+
+    @Test
     void emptySectionsMeanDefaults() throws Exception {
         WavelbConfig config = Yamls.parse(Yamls.validWith("""
                     udp:
