@@ -1,0 +1,549 @@
+package io.wavelb.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+/**
+ * Reads the node tree into a {@link ConfigDraft}: shape (known keys, node types), value syntax and
+ * ranges, and the checks that need only one listener or one group. It never stops at the first
+ * problem: a bad value is reported and replaced by its default so the rest is still checked.
+ *
+ * <p>It descends only along the schema, which is four levels deep, so a recursive alias or a huge
+ * unknown subtree costs nothing.
+ */
+final class Binder {
+
+    static final int MAX_EVENT_LOOPS = 256;
+    static final int MAX_SESSIONS = 10_000_000;
+    /** 65535 minus the 8-byte UDP and 20-byte IPv4 headers: the largest payload one IPv4 datagram can carry. */
+    static final int MAX_DATAGRAM_SIZE = 65_507;
+    static final int MAX_CONNECT_ATTEMPTS = 16;
+    static final int MAX_MAGLEV_TABLE_SIZE = 5_000_011;
+    /** Maglev, NSDI'16 section 3.4: with M > 100 x N, targets' shares differ by at most about 1%. */
+    static final int MAGLEV_SLOTS_PER_TARGET = 100;
+    static final Duration MIN_TIMEOUT = Duration.ofMillis(1);
+    static final Duration MAX_DURATION = Duration.ofHours(24);
+    static final int MAX_NAME_LENGTH = 64;
+    /** Names become metric tags and log fields: lowercase, no spaces, no quoting needed anywhere. */
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]*");
+    private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._-]+");
+    private static final Pattern DECIMAL = Pattern.compile("[-+]?(0|[1-9][0-9]*)");
+
+    private static final List<String> TOP_KEYS = List.of("admin", "runtime", "listeners", "target_groups");
+    private static final List<String> ADMIN_KEYS = List.of("listen");
+    private static final List<String> RUNTIME_KEYS = List.of("event_loops", "transport", "shutdown_grace_period");
+    private static final List<String> LISTENER_KEYS = List.of("name", "protocol", "listen", "target_group", "udp", "tcp");
+    private static final List<String> UDP_KEYS = List.of("idle_timeout", "max_sessions", "max_datagram_size");
+    private static final List<String> TCP_KEYS = List.of("idle_timeout", "connect_timeout", "connect_attempts");
+    private static final List<String> GROUP_KEYS = List.of("name", "algorithm", "maglev_table_size", "targets");
+    private static final List<String> TARGET_KEYS = List.of("address", "weight");
+
+    /** Plain YAML only. Other standard tags (!!set, !!binary, !!omap...) and local tags (!foo) are refused. */
+    private static final Set<Tag> PLAIN_TAGS =
+            Set.of(Tag.STR, Tag.INT, Tag.FLOAT, Tag.BOOL, Tag.NULL, Tag.TIMESTAMP, Tag.MAP, Tag.SEQ);
+
+    private final Problems problems;
+
+    Binder(Problems problems) {
+        this.problems = problems;
+    }
+
+    /** {@code null} when the document is not even a mapping; a problem then says why. */
+    ConfigDraft bind(Node root) {
+        if (root == null || isNull(root)) {
+            problems.atStart("", "empty config (expected a mapping with listeners and target_groups)");
+            return null;
+        }
+        MappingNode top = mapping(root, "");
+        if (top == null) {
+            return null;
+        }
+        Map<String, NodeTuple> fields = fields(top, "", TOP_KEYS);
+
+        AdminConfig admin = AdminConfig.DEFAULTS;
+        Node adminListenNode = null;
+        MappingNode adminMap = section(fields, "admin", "admin");
+        if (adminMap != null) {
+            Node listen = value(fields(adminMap, "admin", ADMIN_KEYS), "listen");
+            HostPort address = listen == null ? null : hostPort(listen, "admin.listen");
+            if (address != null) {
+                admin = new AdminConfig(address);
+                adminListenNode = listen;
+            }
+        }
+        RuntimeSettings runtime = runtime(section(fields, "runtime", "runtime"));
+
+        List<ConfigDraft.Listener> listeners = new ArrayList<>();
+        Node listenerList = required(fields, top, "", "listeners");
+        List<Node> listenerNodes = listenerList == null ? List.of() : items(listenerList, "listeners");
+        if (listenerNodes != null && listenerNodes.isEmpty() && listenerList != null) {
+            problems.at(listenerList, "listeners", "at least one listener is required");
+        }
+        for (int i = 0; listenerNodes != null && i < listenerNodes.size(); i++) {
+            ConfigDraft.Listener listener = listener(listenerNodes.get(i), "listeners[" + i + "]");
+            if (listener != null) {
+                listeners.add(listener);
+            }
+        }
+
+        List<ConfigDraft.Group> groups = new ArrayList<>();
+        Node groupList = required(fields, top, "", "target_groups");
+        List<Node> groupNodes = groupList == null ? List.of() : items(groupList, "target_groups");
+        for (int i = 0; groupNodes != null && i < groupNodes.size(); i++) {
+            ConfigDraft.Group group = group(groupNodes.get(i), "target_groups[" + i + "]");
+            if (group != null) {
+                groups.add(group);
+            }
+        }
+        return new ConfigDraft(admin, adminListenNode, runtime, listeners, groups);
+    }
+
+    private RuntimeSettings runtime(MappingNode map) {
+        if (map == null) {
+            return RuntimeSettings.DEFAULTS;
+        }
+        Map<String, NodeTuple> f = fields(map, "runtime", RUNTIME_KEYS);
+        int eventLoops = integerOr(f, "event_loops", "runtime", 0, MAX_EVENT_LOOPS, 0);
+        Node transportNode = value(f, "transport");
+        Transport transport = transportNode == null ? null
+                : choice(transportNode, "runtime.transport", List.of(Transport.values()), Transport::yamlName, "a transport");
+        Duration grace = durationOr(f, "shutdown_grace_period", "runtime", Duration.ZERO,
+                RuntimeSettings.DEFAULT_SHUTDOWN_GRACE_PERIOD);
+        return new RuntimeSettings(eventLoops, transport == null ? Transport.AUTO : transport, grace);
+    }
+
+    private ConfigDraft.Listener listener(Node node, String path) {
+        MappingNode map = mapping(node, path);
+        if (map == null) {
+            return null;
+        }
+        Map<String, NodeTuple> f = fields(map, path, LISTENER_KEYS);
+        Node nameNode = required(f, map, path, "name");
+        String name = nameNode == null ? null : name(nameNode, path + ".name");
+        Node protocolNode = required(f, map, path, "protocol");
+        Protocol protocol = protocolNode == null ? null
+                : choice(protocolNode, path + ".protocol", List.of(Protocol.values()), Protocol::yamlName, "a protocol");
+        Node listenNode = required(f, map, path, "listen");
+        HostPort listen = listenNode == null ? null : hostPort(listenNode, path + ".listen");
+        Node targetGroupNode = required(f, map, path, "target_group");
+        String targetGroup = targetGroupNode == null ? null : text(targetGroupNode, path + ".target_group", "a target group name");
+
+        NodeTuple udpEntry = f.get("udp");
+        NodeTuple tcpEntry = f.get("tcp");
+        UdpSettings udp = udpEntry == null ? UdpSettings.DEFAULTS : udp(udpEntry.getValueNode(), path + ".udp");
+        TcpSettings tcp = tcpEntry == null ? TcpSettings.DEFAULTS : tcp(tcpEntry.getValueNode(), path + ".tcp");
+        // A section for the other protocol would be read and then never used: say so rather than ignore it.
+        if (protocol != null && udpEntry != null && !protocol.carriesUdp()) {
+            problems.at(udpEntry.getKeyNode(), path + ".udp", "a 'udp' section on a " + protocol.yamlName()
+                    + " listener would be ignored (remove it, or use protocol udp or tcp_udp)");
+        }
+        if (protocol != null && tcpEntry != null && !protocol.carriesTcp()) {
+            problems.at(tcpEntry.getKeyNode(), path + ".tcp", "a 'tcp' section on a " + protocol.yamlName()
+                    + " listener would be ignored (remove it, or use protocol tcp or tcp_udp)");
+        }
+        return new ConfigDraft.Listener(path, name, nameNode, protocol, listen, listenNode, targetGroup,
+                targetGroupNode, udp, tcp);
+    }
+
+    private UdpSettings udp(Node node, String path) {
+        if (isNull(node)) {
+            return UdpSettings.DEFAULTS;
+        }
+        MappingNode map = mapping(node, path);
+        if (map == null) {
+            return UdpSettings.DEFAULTS;
+        }
+        Map<String, NodeTuple> f = fields(map, path, UDP_KEYS);
+        return new UdpSettings(
+                durationOr(f, "idle_timeout", path, MIN_TIMEOUT, UdpSettings.DEFAULT_IDLE_TIMEOUT),
+                integerOr(f, "max_sessions", path, 1, MAX_SESSIONS, UdpSettings.DEFAULT_MAX_SESSIONS),
+                integerOr(f, "max_datagram_size", path, 1, MAX_DATAGRAM_SIZE, UdpSettings.DEFAULT_MAX_DATAGRAM_SIZE));
+    }
+
+    private TcpSettings tcp(Node node, String path) {
+        if (isNull(node)) {
+            return TcpSettings.DEFAULTS;
+        }
+        MappingNode map = mapping(node, path);
+        if (map == null) {
+            return TcpSettings.DEFAULTS;
+        }
+        Map<String, NodeTuple> f = fields(map, path, TCP_KEYS);
+        return new TcpSettings(
+                durationOr(f, "idle_timeout", path, MIN_TIMEOUT, TcpSettings.DEFAULT_IDLE_TIMEOUT),
+                durationOr(f, "connect_timeout", path, MIN_TIMEOUT, TcpSettings.DEFAULT_CONNECT_TIMEOUT),
+                integerOr(f, "connect_attempts", path, 1, MAX_CONNECT_ATTEMPTS, TcpSettings.DEFAULT_CONNECT_ATTEMPTS));
+    }
+
+    private ConfigDraft.Group group(Node node, String path) {
+        MappingNode map = mapping(node, path);
+        if (map == null) {
+            return null;
+        }
+        Map<String, NodeTuple> f = fields(map, path, GROUP_KEYS);
+        Node nameNode = required(f, map, path, "name");
+        String name = nameNode == null ? null : name(nameNode, path + ".name");
+        Node algorithmNode = value(f, "algorithm");
+        Algorithm algorithm = algorithmNode == null ? Algorithm.MAGLEV
+                : choice(algorithmNode, path + ".algorithm", List.of(Algorithm.values()), Algorithm::yamlName, "an algorithm");
+
+        NodeTuple targetsEntry = f.get("targets");
+        List<Node> targetNodes = targetsEntry == null ? List.of() : items(targetsEntry.getValueNode(), path + ".targets");
+        List<TargetConfig> targets = new ArrayList<>();
+        Map<String, Node> seen = new HashMap<>();
+        for (int j = 0; targetNodes != null && j < targetNodes.size(); j++) {
+            String targetPath = path + ".targets[" + j + "]";
+            MappingNode targetMap = mapping(targetNodes.get(j), targetPath);
+            if (targetMap == null) {
+                continue;
+            }
+            Map<String, NodeTuple> tf = fields(targetMap, targetPath, TARGET_KEYS);
+            Node addressNode = required(tf, targetMap, targetPath, "address");
+            HostPort address = addressNode == null ? null : hostPort(addressNode, targetPath + ".address");
+            int weight = integerOr(tf, "weight", targetPath, 1, TargetConfig.MAX_WEIGHT, TargetConfig.DEFAULT_WEIGHT);
+            if (address == null) {
+                continue;
+            }
+            // Maglev hashes by address (STYLE rule 4): two entries for one address would be one target twice.
+            Node first = seen.putIfAbsent(address.toString().toLowerCase(Locale.ROOT), addressNode);
+            if (first != null) {
+                problems.at(addressNode, targetPath + ".address",
+                        "duplicate target " + address + " (first at " + Problems.where(first) + ")");
+            } else {
+                targets.add(new TargetConfig(address, weight));
+            }
+        }
+        int targetCount = targetNodes == null ? 0 : targetNodes.size();
+        int tableSize = maglevTableSize(f, path, algorithm, targetCount, targetsEntry);
+        return new ConfigDraft.Group(path, name, nameNode, algorithm == null ? Algorithm.MAGLEV : algorithm,
+                targets, tableSize);
+    }
+
+    private int maglevTableSize(Map<String, NodeTuple> f, String path, Algorithm algorithm, int targetCount,
+                                NodeTuple targetsEntry) {
+        NodeTuple entry = f.get("maglev_table_size");
+        long needed = (long) MAGLEV_SLOTS_PER_TARGET * targetCount;
+        String sizePath = path + ".maglev_table_size";
+        if (entry == null) {
+            if (algorithm != null && usesMaglev(algorithm)
+                    && TargetGroupConfig.DEFAULT_MAGLEV_TABLE_SIZE <= needed) {
+                problems.at(targetsEntry.getKeyNode(), path + ".targets", targetCount
+                        + " targets need a maglev_table_size > " + needed + " (the default "
+                        + TargetGroupConfig.DEFAULT_MAGLEV_TABLE_SIZE + " is too small; " + suggestTableSize(needed) + ")");
+            }
+            return TargetGroupConfig.DEFAULT_MAGLEV_TABLE_SIZE;
+        }
+        Integer size = integer(entry.getValueNode(), sizePath, 1, MAX_MAGLEV_TABLE_SIZE, "maglev_table_size");
+        if (size == null || algorithm == null) {
+            return TargetGroupConfig.DEFAULT_MAGLEV_TABLE_SIZE;
+        }
+        if (!usesMaglev(algorithm)) {
+            problems.at(entry.getKeyNode(), sizePath, "maglev_table_size applies only to algorithms maglev and "
+                    + "source_ip; this group uses " + algorithm.yamlName() + " and would ignore it");
+        } else if (!Primes.isPrime(size)) {
+            // Maglev, NSDI'16 section 3.4: the permutation offset/skip construction needs a prime table size.
+            problems.at(entry.getValueNode(), sizePath, "maglev_table_size " + size + " is not prime ("
+                    + suggestTableSize(Math.max(size, needed)) + ")");
+        } else if (size <= needed) {
+            problems.at(entry.getValueNode(), sizePath, "maglev_table_size " + size + " is too small for "
+                    + targetCount + " targets (expected a prime > 100 x " + targetCount + " = " + needed + "; "
+                    + suggestTableSize(needed) + ")");
+        }
+        return size;
+    }
+
+    private static String suggestTableSize(long atLeast) {
+        if (atLeast >= MAX_MAGLEV_TABLE_SIZE) {
+            return "at most " + MAX_MAGLEV_TABLE_SIZE / MAGLEV_SLOTS_PER_TARGET + " targets fit the largest table, "
+                    + MAX_MAGLEV_TABLE_SIZE;
+        }
+        return "try " + Primes.nextPrime((int) atLeast + 1);
+    }
+
+    static boolean usesMaglev(Algorithm algorithm) {
+        return switch (algorithm) {
+            case MAGLEV, SOURCE_IP -> true;
+            case ROUND_ROBIN, LEAST_CONNECTIONS -> false;
+        };
+    }
+
+    // ---- shape ---------------------------------------------------------------------------------
+
+    /**
+     * The known entries of {@code map} by key. Unknown, duplicate, tagged and non-scalar keys are
+     * reported (at the key) and left out.
+     */
+    private Map<String, NodeTuple> fields(MappingNode map, String path, List<String> allowed) {
+        Map<String, NodeTuple> fields = new LinkedHashMap<>();
+        Map<String, Node> seen = new HashMap<>();
+        for (NodeTuple entry : map.getValue()) {
+            Node key = entry.getKeyNode();
+            if (Tag.MERGE.equals(key.getTag())) {
+                problems.at(key, path, "merge keys ('<<') are not supported (write the keys out)");
+                continue;
+            }
+            if (!plainTag(key, path)) {
+                continue;
+            }
+            if (!(key instanceof ScalarNode scalar) || isNull(key)) {
+                problems.at(key, path, "keys must be plain words, got " + describe(key));
+                continue;
+            }
+            String name = scalar.getValue();
+            Node first = seen.putIfAbsent(name, key);
+            if (first != null) {
+                problems.at(key, path, "duplicate key '" + name + "' (first at " + Problems.where(first) + ")");
+            } else if (!allowed.contains(name)) {
+                problems.at(key, path, "unknown key '" + name + "' " + Spelling.closest(name, allowed)
+                        .map(s -> "(did you mean '" + s + "'?)")
+                        .orElse("(expected one of: " + String.join(", ", allowed) + ")"));
+            } else {
+                fields.put(name, entry);
+            }
+        }
+        return fields;
+    }
+
+    private static Node value(Map<String, NodeTuple> fields, String key) {
+        NodeTuple entry = fields.get(key);
+        return entry == null ? null : entry.getValueNode();
+    }
+
+    /** The value of a key that must be present; a missing one is reported at the mapping that lacks it. */
+    private Node required(Map<String, NodeTuple> fields, MappingNode map, String path, String key) {
+        Node node = value(fields, key);
+        if (node == null) {
+            problems.at(map, path, "missing required key '" + key + "'");
+        }
+        return node;
+    }
+
+    /** An optional mapping; {@code null} (defaults) when absent or written with no value. */
+    private MappingNode section(Map<String, NodeTuple> fields, String key, String path) {
+        Node node = value(fields, key);
+        return node == null || isNull(node) ? null : mapping(node, path);
+    }
+
+    private MappingNode mapping(Node node, String path) {
+        if (!plainTag(node, path)) {
+            return null;
+        }
+        if (node instanceof MappingNode map) {
+            return map;
+        }
+        problems.at(node, path, "expected a mapping, got " + describe(node));
+        return null;
+    }
+
+    /** The items of a list; a key written with no value is an empty list. {@code null} on a type problem. */
+    private List<Node> items(Node node, String path) {
+        if (!plainTag(node, path)) {
+            return null;
+        }
+        if (isNull(node)) {
+            return List.of();
+        }
+        if (node instanceof SequenceNode seq) {
+            return seq.getValue();
+        }
+        problems.at(node, path, "expected a list, got " + describe(node));
+        return null;
+    }
+
+    private boolean plainTag(Node node, String path) {
+        if (PLAIN_TAGS.contains(node.getTag())) {
+            return true;
+        }
+        problems.at(node, path, SafeYamlLoader.tagMessage(node.getTag()));
+        return false;
+    }
+
+    // ---- values --------------------------------------------------------------------------------
+
+    /** The text of a scalar. YAML 1.1 reads {@code on} or {@code 123} as bool or int; for text, take the text. */
+    private String text(Node node, String path, String expected) {
+        if (!plainTag(node, path)) {
+            return null;
+        }
+        if (!(node instanceof ScalarNode scalar)) {
+            problems.at(node, path, "expected " + expected + ", got " + describe(node));
+            return null;
+        }
+        if (isNull(node)) {
+            problems.at(node, path, "missing value (expected " + expected + ")");
+            return null;
+        }
+        return scalar.getValue();
+    }
+
+    private String name(Node node, String path) {
+        String name = text(node, path, "a name");
+        if (name == null) {
+            return null;
+        }
+        if (name.length() > MAX_NAME_LENGTH || !NAME.matcher(name).matches()) {
+            problems.at(node, path, "name '" + name + "' is not valid (expected 1.." + MAX_NAME_LENGTH
+                    + " characters of a-z, 0-9, '_', '.', '-', starting with a letter or digit)");
+            return null;
+        }
+        return name;
+    }
+
+    private HostPort hostPort(Node node, String path) {
+        String text = text(node, path, "an address host:port");
+        if (text == null) {
+            return null;
+        }
+        HostPort address;
+        try {
+            address = HostPort.parse(text);
+        } catch (IllegalArgumentException e) {
+            problems.at(node, path, e.getMessage());
+            return null;
+        }
+        if (!address.isIpv6Literal() && !HOST.matcher(address.host()).matches()) {
+            problems.at(node, path, "'" + text + "': host '" + address.host() + "' is not an IP address or host name");
+            return null;
+        }
+        return address;
+    }
+
+    private <E> E choice(Node node, String path, List<E> values, Function<E, String> yamlName, String expected) {
+        String text = text(node, path, expected);
+        if (text == null) {
+            return null;
+        }
+        List<String> names = values.stream().map(yamlName).toList();
+        int index = names.indexOf(text);
+        if (index >= 0) {
+            return values.get(index);
+        }
+        problems.at(node, path, "'" + text + "' is not " + expected + " " + Spelling.closest(text, names)
+                .map(s -> "(did you mean '" + s + "'?)")
+                .orElse("(expected one of: " + String.join(", ", names) + ")"));
+        return null;
+    }
+
+    private int integerOr(Map<String, NodeTuple> fields, String key, String path, int min, int max, int fallback) {
+        Node node = value(fields, key);
+        Integer value = node == null ? null : integer(node, path.isEmpty() ? key : path + "." + key, min, max, key);
+        return value == null ? fallback : value;
+    }
+
+    /**
+     * Only a plain YAML integer is an integer: a quoted {@code "5"} is a string and is refused, so a
+     * value means the same to wavelb as to any other YAML tool. Hex, octal and sexagesimal forms that
+     * YAML 1.1 allows are refused too: nobody means {@code 1:30} to be 90.
+     */
+    private Integer integer(Node node, String path, int min, int max, String label) {
+        if (!plainTag(node, path)) {
+            return null;
+        }
+        String expected = "an integer " + min + ".." + max;
+        if (!(node instanceof ScalarNode scalar)) {
+            problems.at(node, path, "expected " + expected + ", got " + describe(node));
+            return null;
+        }
+        if (isNull(node)) {
+            problems.at(node, path, "missing value (expected " + expected + ")");
+            return null;
+        }
+        if (!Tag.INT.equals(node.getTag()) || scalar.getScalarStyle() != DumperOptions.ScalarStyle.PLAIN) {
+            String hint = scalar.getScalarStyle() != DumperOptions.ScalarStyle.PLAIN
+                    && DECIMAL.matcher(scalar.getValue()).matches() ? "; remove the quotes" : "";
+            problems.at(node, path, "expected " + expected + ", got " + describe(node) + hint);
+            return null;
+        }
+        String digits = scalar.getValue().replace("_", "");
+        if (!DECIMAL.matcher(digits).matches()) {
+            problems.at(node, path, "'" + scalar.getValue() + "' (expected a decimal integer " + min + ".." + max + ")");
+            return null;
+        }
+        long value;
+        try {
+            value = Long.parseLong(digits);
+        } catch (NumberFormatException tooLong) {
+            value = digits.startsWith("-") ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        if (value < min || value > max) {
+            problems.at(node, path, label + " " + digits + " (expected " + min + ".." + max + ")");
+            return null;
+        }
+        return (int) value;
+    }
+
+    private Duration durationOr(Map<String, NodeTuple> fields, String key, String path, Duration min, Duration fallback) {
+        Node node = value(fields, key);
+        if (node == null) {
+            return fallback;
+        }
+        String fieldPath = path + "." + key;
+        String text = text(node, fieldPath, "a duration such as 30s");
+        if (text == null) {
+            return fallback;
+        }
+        Duration duration;
+        try {
+            duration = Durations.parse(text);
+        } catch (IllegalArgumentException e) {
+            problems.at(node, fieldPath, e.getMessage());
+            return fallback;
+        }
+        if (duration.compareTo(min) < 0 || duration.compareTo(MAX_DURATION) > 0) {
+            problems.at(node, fieldPath, key + " " + text + " (expected " + Durations.format(min) + ".."
+                    + Durations.format(MAX_DURATION) + ")");
+            return fallback;
+        }
+        return duration;
+    }
+
+    private static boolean isNull(Node node) {
+        return Tag.NULL.equals(node.getTag());
+    }
+
+    /** How a node reads to the person who wrote it, for "expected X, got Y". */
+    private static String describe(Node node) {
+        return switch (node.getNodeId()) {
+            case mapping -> "a mapping";
+            case sequence -> "a list";
+            case anchor -> "an alias";
+            case scalar -> describeScalar((ScalarNode) node);
+        };
+    }
+
+    private static String describeScalar(ScalarNode node) {
+        String value = node.getValue().length() > 40 ? node.getValue().substring(0, 40) + "..." : node.getValue();
+        if (node.getScalarStyle() != DumperOptions.ScalarStyle.PLAIN) {
+            return "the string \"" + value + "\"";
+        }
+        Tag tag = node.getTag();
+        if (Tag.NULL.equals(tag)) {
+            return "nothing";
+        }
+        if (Tag.INT.equals(tag)) {
+            return "the integer " + value;
+        }
+        if (Tag.FLOAT.equals(tag)) {
+            return "the number " + value;
+        }
+        if (Tag.BOOL.equals(tag)) {
+            return "the boolean " + value;
+        }
+        return "'" + value + "'";
+    }
+}

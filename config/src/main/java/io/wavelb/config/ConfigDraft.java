@@ -1,0 +1,36 @@
+package io.wavelb.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * What the binder could read, each value next to the node it came from so cross-checks can point
+ * at it. A field is {@code null} when its value was missing or invalid (a problem already says so);
+ * {@link #toConfig()} is only called when there are no problems, and then nothing is {@code null}.
+ */
+record ConfigDraft(AdminConfig admin, Node adminListenNode, RuntimeSettings runtime,
+                   List<Listener> listeners, List<Group> groups) {
+
+    /** One listener; {@code path} is {@code listeners[i]}. */
+    record Listener(String path, String name, Node nameNode, Protocol protocol, HostPort listen, Node listenNode,
+                    String targetGroup, Node targetGroupNode, UdpSettings udp, TcpSettings tcp) {
+    }
+
+    /** One target group; {@code path} is {@code target_groups[i]}. {@code targets} holds the valid ones. */
+    record Group(String path, String name, Node nameNode, Algorithm algorithm, List<TargetConfig> targets,
+                 int maglevTableSize) {
+    }
+
+    WavelbConfig toConfig() {
+        List<ListenerConfig> listenerConfigs = new ArrayList<>(listeners.size());
+        for (Listener l : listeners) {
+            listenerConfigs.add(new ListenerConfig(l.name(), l.protocol(), l.listen(), l.targetGroup(), l.udp(), l.tcp()));
+        }
+        List<TargetGroupConfig> groupConfigs = new ArrayList<>(groups.size());
+        for (Group g : groups) {
+            groupConfigs.add(new TargetGroupConfig(g.name(), g.algorithm(), g.targets(), g.maglevTableSize()));
+        }
+        return new WavelbConfig(admin, runtime, listenerConfigs, groupConfigs);
+    }
+}

@@ -1,0 +1,85 @@
+package io.wavelb.config;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Loads a wavelb YAML config into a validated {@link WavelbConfig}, or fails with a
+ * {@link ConfigException} that lists every problem found, each at its {@code file:line:column}.
+ */
+public final class ConfigLoader {
+
+    /** Files above this size are refused before parsing. */
+    public static final int MAX_FILE_BYTES = SafeYamlLoader.MAX_CODE_POINTS;
+
+    private ConfigLoader() {
+    }
+
+    /**
+     * Reads and parses {@code file}. Problems name the file as given (not its absolute path), so
+     * messages match what the operator typed.
+     *
+     * @throws IOException when the file cannot be read at all (missing, unreadable)
+     */
+    public static WavelbConfig load(Path file) throws ConfigException, IOException {
+        Objects.requireNonNull(file, "file");
+        String name = file.toString();
+        byte[] bytes;
+        // Read at most one byte past the limit, so a huge or endless file (a FIFO, /dev/zero) costs nothing.
+        try (InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_FILE_BYTES + 1);
+        }
+        if (bytes.length > MAX_FILE_BYTES) {
+            throw tooLarge(name, "file is larger than " + MAX_FILE_BYTES + " bytes");
+        }
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            Problems problems = new Problems(name);
+            problems.atStart("", "file is not valid UTF-8");
+            throw problems.exception();
+        }
+        return parse(text, name);
+    }
+
+    /** Parses YAML text; {@code fileName} is only used to label problems. */
+    public static WavelbConfig parse(String yaml, String fileName) throws ConfigException {
+        Objects.requireNonNull(yaml, "yaml");
+        Objects.requireNonNull(fileName, "fileName");
+        if (yaml.length() > MAX_FILE_BYTES) {
+            throw tooLarge(fileName, "config is larger than " + MAX_FILE_BYTES + " characters");
+        }
+        if (yaml.startsWith("\uFEFF")) {
+            yaml = yaml.substring(1);
+        }
+        Node root = SafeYamlLoader.compose(yaml, fileName);
+        Problems problems = new Problems(fileName);
+        ConfigDraft draft = new Binder(problems).bind(root);
+        if (draft != null) {
+            new Validator(problems).check(draft);
+        }
+        if (!problems.isEmpty()) {
+            throw problems.exception();
+        }
+        return draft.toConfig();
+    }
+
+    private static ConfigException tooLarge(String file, String message) {
+        Problems problems = new Problems(file);
+        problems.atStart("", message);
+        return problems.exception();
+    }
+}

@@ -1,0 +1,143 @@
+package io.wavelb.config;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * Checks across listeners and groups: unique names, resolvable references, protocol/algorithm
+ * fit and listen addresses that can all be bound. Each problem points at the later of the nodes
+ * involved and names the earlier one, as a compiler reports a redefinition.
+ */
+final class Validator {
+
+    private final Problems problems;
+
+    Validator(Problems problems) {
+        this.problems = problems;
+    }
+
+    void check(ConfigDraft draft) {
+        Map<String, ConfigDraft.Group> groups = uniqueGroups(draft.groups());
+        uniqueListenerNames(draft.listeners());
+        for (ConfigDraft.Listener listener : draft.listeners()) {
+            checkReference(listener, groups);
+        }
+        checkListenAddresses(draft);
+    }
+
+    private Map<String, ConfigDraft.Group> uniqueGroups(List<ConfigDraft.Group> groups) {
+        Map<String, ConfigDraft.Group> byName = new HashMap<>();
+        for (ConfigDraft.Group group : groups) {
+            if (group.name() == null) {
+                continue;
+            }
+            ConfigDraft.Group first = byName.putIfAbsent(group.name(), group);
+            if (first != null) {
+                problems.at(group.nameNode(), group.path() + ".name", "duplicate target group name '" + group.name()
+                        + "' (first at " + Problems.where(first.nameNode()) + ")");
+            }
+        }
+        return byName;
+    }
+
+    private void uniqueListenerNames(List<ConfigDraft.Listener> listeners) {
+        Map<String, ConfigDraft.Listener> byName = new HashMap<>();
+        for (ConfigDraft.Listener listener : listeners) {
+            if (listener.name() == null) {
+                continue;
+            }
+            ConfigDraft.Listener first = byName.putIfAbsent(listener.name(), listener);
+            if (first != null) {
+                problems.at(listener.nameNode(), listener.path() + ".name", "duplicate listener name '"
+                        + listener.name() + "' (first at " + Problems.where(first.nameNode()) + ")");
+            }
+        }
+    }
+
+    private void checkReference(ConfigDraft.Listener listener, Map<String, ConfigDraft.Group> groups) {
+        if (listener.targetGroup() == null) {
+            return;
+        }
+        String path = listener.path() + ".target_group";
+        ConfigDraft.Group group = groups.get(listener.targetGroup());
+        if (group == null) {
+            String defined = groups.isEmpty() ? "no target groups are defined"
+                    : "defined: " + groups.values().stream()
+                            .sorted((a, b) -> Integer.compare(a.nameNode().getStartMark().getIndex(),
+                                    b.nameNode().getStartMark().getIndex()))
+                            .map(ConfigDraft.Group::name)
+                            .collect(Collectors.joining(", "));
+            problems.at(listener.targetGroupNode(), path,
+                    "target group '" + listener.targetGroup() + "' is not defined (" + defined + ")");
+            return;
+        }
+        // Connection counts only exist for TCP; a UDP flow has no close to count down on.
+        if (group.algorithm() == Algorithm.LEAST_CONNECTIONS && listener.protocol() != null
+                && listener.protocol().carriesUdp()) {
+            problems.at(listener.targetGroupNode(), path, "target group '" + group.name()
+                    + "' uses least_connections, which is TCP only (this listener's protocol is "
+                    + listener.protocol().yamlName() + ")");
+        }
+    }
+
+    private void checkListenAddresses(ConfigDraft draft) {
+        List<ConfigDraft.Listener> listeners = draft.listeners();
+        for (int j = 0; j < listeners.size(); j++) {
+            ConfigDraft.Listener later = listeners.get(j);
+            if (later.listen() == null || later.protocol() == null) {
+                continue;
+            }
+            boolean reported = false;
+            for (int i = 0; i < j && !reported; i++) {
+                ConfigDraft.Listener earlier = listeners.get(i);
+                if (earlier.listen() == null || earlier.protocol() == null) {
+                    continue;
+                }
+                if (protocolsOverlap(earlier.protocol(), later.protocol())
+                        && addressesOverlap(earlier.listen(), later.listen())) {
+                    problems.at(later.listenNode(), later.path() + ".listen", "listen address " + later.listen() + " ("
+                            + later.protocol().yamlName() + ") overlaps listener "
+                            + (earlier.name() == null ? earlier.path() : "'" + earlier.name() + "'") + " ("
+                            + earlier.listen() + ", " + earlier.protocol().yamlName() + ", at "
+                            + Problems.where(earlier.listenNode()) + ")");
+                    reported = true;
+                }
+            }
+            // The admin endpoint is HTTP, so TCP.
+            if (!reported && later.protocol().carriesTcp() && addressesOverlap(draft.admin().listen(), later.listen())) {
+                problems.at(later.listenNode(), later.path() + ".listen", "listen address " + later.listen()
+                        + " (" + later.protocol().yamlName() + ") overlaps the admin endpoint ("
+                        + draft.admin().listen() + ")");
+            }
+        }
+    }
+
+    static boolean protocolsOverlap(Protocol a, Protocol b) {
+        return a.carriesUdp() && b.carriesUdp() || a.carriesTcp() && b.carriesTcp();
+    }
+
+    /**
+     * Whether binding both would fail with EADDRINUSE (without SO_REUSEPORT tricks): same port and
+     * the same host, or a wildcard covering the other. On Linux {@code [::]} also takes IPv4 unless
+     * {@code net.ipv6.bindv6only} is set, so it overlaps everything on its port. Host names are
+     * compared as written; resolution is the data plane's business.
+     */
+    static boolean addressesOverlap(HostPort a, HostPort b) {
+        if (a.port() != b.port()) {
+            return false;
+        }
+        String hostA = a.host().toLowerCase(Locale.ROOT);
+        String hostB = b.host().toLowerCase(Locale.ROOT);
+        if (hostA.equals(hostB) || isIpv6Wildcard(hostA) || isIpv6Wildcard(hostB)) {
+            return true;
+        }
+        return hostA.equals("0.0.0.0") && !b.isIpv6Literal() || hostB.equals("0.0.0.0") && !a.isIpv6Literal();
+    }
+
+    private static boolean isIpv6Wildcard(String host) {
+        return host.equals("::") || host.equals("0:0:0:0:0:0:0:0");
+    }
+}

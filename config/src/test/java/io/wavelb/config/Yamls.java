@@ -1,0 +1,60 @@
+package io.wavelb.config;
+
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
+
+import java.util.List;
+
+/** Test helpers: load a YAML string and get its problems as the CLI would print them. */
+final class Yamls {
+
+    static final String FILE = "cfg.yaml";
+
+    /** A small valid config the error tests edit; line numbers in the tests refer to it. */
+    static final String VALID = """
+            admin:
+              listen: 127.0.0.1:9901
+            listeners:
+              - name: media
+                protocol: udp
+                listen: 0.0.0.0:7000
+                target_group: media
+                udp:
+                  idle_timeout: 120s
+              - name: control
+                protocol: tcp
+                listen: 0.0.0.0:7443
+                target_group: control
+            target_groups:
+              - name: media
+                targets:
+                  - address: 10.0.1.10:7000
+              - name: control
+                algorithm: least_connections
+                targets:
+                  - address: 10.0.1.10:8443
+            """;
+
+    private Yamls() {
+    }
+
+    static WavelbConfig parse(String yaml) throws ConfigException {
+        return ConfigLoader.parse(yaml, FILE);
+    }
+
+    /** The formatted problems of a config that must fail to load. */
+    static List<String> problems(String yaml) {
+        return assertThatExceptionOfType(ConfigException.class)
+                .isThrownBy(() -> parse(yaml))
+                .actual()
+                .problems().stream().map(Problem::format).toList();
+    }
+
+    /** {@link #VALID} with one exact piece of text replaced; fails if the piece is not there once. */
+    static String validWith(String from, String to) {
+        int at = VALID.indexOf(from);
+        if (at < 0 || VALID.indexOf(from, at + 1) >= 0) {
+            throw new IllegalArgumentException("not exactly once in VALID: " + from);
+        }
+        return VALID.substring(0, at) + to + VALID.substring(at + from.length());
+    }
+}
