@@ -1,0 +1,125 @@
+package io.wavelb.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wavelb.config.AdminConfig;
+import io.wavelb.config.Algorithm;
+import io.wavelb.config.HostPort;
+import io.wavelb.config.ListenerConfig;
+import io.wavelb.config.Protocol;
+import io.wavelb.config.RuntimeSettings;
+import io.wavelb.config.TargetConfig;
+import io.wavelb.config.TargetGroupConfig;
+import io.wavelb.config.TcpSettings;
+import io.wavelb.config.Transport;
+import io.wavelb.config.UdpSettings;
+import io.wavelb.config.WavelbConfig;
+import io.wavelb.core.testing.EchoServer;
+import java.net.BindException;
+import java.net.ConnectException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60)
+class LoadBalancerLifecycleTest {
+
+    private static WavelbConfig config(Protocol protocol, int port, String target, Duration grace) {
+        return new WavelbConfig(AdminConfig.DEFAULTS, new RuntimeSettings(2, Transport.AUTO, grace),
+                List.of(new ListenerConfig("edge", protocol, new HostPort("127.0.0.1", port), "g",
+                        UdpSettings.DEFAULTS, TcpSettings.DEFAULTS)),
+                List.of(new TargetGroupConfig("g", Algorithm.MAGLEV, List.of(TargetConfig.of(HostPort.parse(target))), 65537)));
+    }
+
+    @Test
+    void udpPortHeldByAnotherSocketFailsWithTheAddressNamed() throws Exception {
+        try (DatagramSocket holder = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            int port = holder.getLocalPort();
+            assertThatThrownBy(() -> LoadBalancer.start(config(Protocol.UDP, port, "127.0.0.1:9", Duration.ZERO)))
+                    .isInstanceOf(BindException.class)
+                    .hasMessage("listener 'edge': cannot listen on udp 127.0.0.1:" + port + ": address already in use");
+        }
+    }
+
+    @Test
+    void secondBalancerOnTheSamePortIsRefusedDespiteReusePort() throws Exception {
+        try (LoadBalancer first = LoadBalancer.start(config(Protocol.TCP_UDP, 0, "127.0.0.1:9", Duration.ZERO))) {
+            int port = first.address("edge").getPort();
+            assertThatThrownBy(() -> LoadBalancer.start(config(Protocol.TCP_UDP, port, "127.0.0.1:9", Duration.ZERO)))
+                    .isInstanceOf(BindException.class)
+                    .hasMessageContaining("127.0.0.1:" + port)
+                    .hasMessageContaining("address already in use");
+        }
+    }
+
+    @Test
+    void failedStartLeavesNothingBound() throws Exception {
+        try (ServerSocket tcpHolder = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            int taken = tcpHolder.getLocalPort();
+            WavelbConfig two = new WavelbConfig(AdminConfig.DEFAULTS, RuntimeSettings.DEFAULTS,
+                    List.of(new ListenerConfig("ok", Protocol.UDP, new HostPort("127.0.0.1", 0), "g",
+                                    UdpSettings.DEFAULTS, TcpSettings.DEFAULTS),
+                            new ListenerConfig("clash", Protocol.TCP, new HostPort("127.0.0.1", taken), "g",
+                                    UdpSettings.DEFAULTS, TcpSettings.DEFAULTS)),
+                    List.of(new TargetGroupConfig("g", Algorithm.MAGLEV, List.of(), 65537)));
+            assertThatThrownBy(() -> LoadBalancer.start(two)).isInstanceOf(BindException.class)
+                    .hasMessageContaining("listener 'clash'");
+        }
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().startsWith("wavelb-loop") && t.isAlive()
+                && !t.getState().equals(Thread.State.TERMINATED) && false);
+    }
+
+    @Test
+    void shutdownStopsAcceptingButLetsOpenConnectionsFinish() throws Exception {
+        try (EchoServer echo = EchoServer.start("e")) {
+            LoadBalancer lb = LoadBalancer.start(config(Protocol.TCP, 0, echo.address(), Duration.ofSeconds(20)));
+            InetSocketAddress vip = lb.address("edge");
+            try (Socket open = new Socket()) {
+                open.connect(vip, 5000);
+                open.setSoTimeout(5000);
+                open.getOutputStream().write('1');
+                assertThat(open.getInputStream().read()).isEqualTo('1');
+
+                long start = System.nanoTime();
+                CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> lb.shutdown(Duration.ofSeconds(20)));
+                Thread.sleep(300);
+                assertThat(stopped).isNotDone();
+                assertThatThrownBy(() -> {
+                    try (Socket late = new Socket()) {
+                        late.connect(vip, 2000);
+                    }
+                }).isInstanceOf(ConnectException.class);
+                // the open connection still works during the grace period
+                open.getOutputStream().write('2');
+                assertThat(open.getInputStream().read()).isEqualTo('2');
+                open.close();
+                stopped.get(10, TimeUnit.SECONDS);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            }
+        }
+    }
+
+    @Test
+    void shutdownClosesConnectionsStillOpenWhenTheGracePeriodEnds() throws Exception {
+        try (EchoServer echo = EchoServer.start("e")) {
+            LoadBalancer lb = LoadBalancer.start(config(Protocol.TCP, 0, echo.address(), Duration.ofMillis(500)));
+            try (Socket open = new Socket()) {
+                open.connect(lb.address("edge"), 5000);
+                open.setSoTimeout(5000);
+                open.getOutputStream().write('1');
+                assertThat(open.getInputStream().read()).isEqualTo('1');
+                lb.shutdown(Duration.ofMillis(500));
+                assertThat(open.getInputStream().read()).isEqualTo(-1);
+            }
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package io.wavelb.core.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wavelb.core.testing.EchoServer;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class MainTest {
+
+    @TempDir
+    Path dir;
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private static int freePort() throws IOException {
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            return s.getLocalPort();
+        }
+    }
+
+    private Path write(String name, String yaml) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, yaml);
+        return p;
+    }
+
+    private static String config(int port, String target) {
+        return """
+                listeners:
+                  - name: edge
+                    protocol: tcp_udp
+                    listen: 127.0.0.1:%d
+                    target_group: g
+                target_groups:
+                  - name: g
+                    targets:
+                      - address: %s
+                runtime:
+                  shutdown_grace_period: 2s
+                """.formatted(port, target);
+    }
+
+    @Test
+    void checkConfigAcceptsTheShippedExample() {
+        Result r = cli("check-config", "../config/examples/wavelb.yaml");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("wavelb.yaml: ok");
+    }
+
+    @Test
+    void checkConfigListsEveryProblemWithItsLocationAndExitsTwo() throws IOException {
+        Path bad = write("bad.yaml", """
+                listeners:
+                  - name: edge
+                    protocol: udp
+                    listen: 127.0.0.1:70000
+                    target_group: nowhere
+                    udp:
+                      idle_timout: 30s
+                target_groups:
+                  - name: g
+                    targets: []
+                """);
+        Result r = cli("check-config", bad.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains(bad + ":4:13: listeners[0].listen:")
+                .contains(bad + ":5:19: listeners[0].target_group:")
+                .contains(bad + ":7:7: listeners[0].udp:")
+                .contains("idle_timout");
+    }
+
+    @Test
+    void checkConfigOnAMissingFileSaysSo() {
+        Result r = cli("check-config", dir.resolve("nope.yaml").toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("nope.yaml: no such file");
+    }
+
+    @Test
+    void runWithAnInvalidConfigStartsNothingAndExitsTwo() throws IOException {
+        Path bad = write("bad.yaml", "listeners: [\n");
+        Result r = cli("run", "--config", bad.toString());
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains(bad.toString() + ":").contains("nothing started");
+    }
+
+    @Test
+    void unknownCommandAndMissingArgumentsAreUsageErrors() {
+        assertThat(cli("frobnicate").code()).isEqualTo(2);
+        assertThat(cli("run").code()).isEqualTo(2);
+        assertThat(cli().code()).isEqualTo(2);
+        Result help = cli("--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.out()).contains("check-config").contains("demo").contains("run --config");
+        assertThat(cli("--version").out()).startsWith("wavelb ");
+    }
+
+    @Test
+    void runReportsAPortInUseInOneLineAndExitsOne() throws IOException {
+        try (DatagramSocket holder = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            int port = holder.getLocalPort();
+            Path cfg = write("busy.yaml", config(port, "127.0.0.1:9"));
+            Result r = cli("run", "--config", cfg.toString());
+            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.err().strip()).isEqualTo("wavelb: listener 'edge': cannot listen on udp 127.0.0.1:" + port
+                    + ": address already in use");
+        }
+    }
+
+    @Test
+    void runServesTrafficAndExitsZeroOnSigterm() throws Exception {
+        try (EchoServer echo = EchoServer.start("e")) {
+            int port = freePort();
+            Path cfg = write("ok.yaml", config(port, echo.address()));
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    "io.wavelb.core.cli.Main", "run", "--config", cfg.toString())
+                    .redirectErrorStream(true).start();
+            List<String> lines = new ArrayList<>();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                    if (line.contains("listener 'edge' on udp")) {
+                        break;
+                    }
+                }
+                assertThat(lines).as("startup output").anyMatch(l -> l.contains("listener 'edge' on udp 127.0.0.1:" + port));
+                try (DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                    byte[] out = "via process".getBytes(StandardCharsets.UTF_8);
+                    client.send(new DatagramPacket(out, out.length, new InetSocketAddress("127.0.0.1", port)));
+                    client.setSoTimeout(5000);
+                    DatagramPacket reply = new DatagramPacket(new byte[100], 100);
+                    client.receive(reply);
+                    assertThat(new String(reply.getData(), 0, reply.getLength(), StandardCharsets.UTF_8)).isEqualTo("e|via process");
+                }
+                p.toHandle().destroy(); // SIGTERM, and unlike Process.destroy() keeps our end of stdout open
+                assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
+                while ((line = r.readLine()) != null) {
+                    lines.add(line);
+                }
+            } finally {
+                p.destroyForcibly();
+            }
+            assertThat(p.exitValue()).as(String.join("\n", lines)).isZero();
+            assertThat(lines).anyMatch(l -> l.contains("stopped"));
+        }
+    }
+}
