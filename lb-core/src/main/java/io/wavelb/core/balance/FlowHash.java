@@ -13,7 +13,7 @@ import java.util.Objects;
  * Deterministic 64-bit hashes of flows and backend ids.
  *
  * <p>The values are part of wavelb's behaviour, not an implementation detail: every instance behind
- * one ECMP route must send a given flow to the same backend (Maglev NSDI'16 §4.3), so these functions
+ * one ECMP route must send a given flow to the same backend (Maglev NSDI'16 §3.3), so these functions
  * use fixed seeds and never {@code Object.hashCode()} of anything but {@link Inet4Address}, whose
  * value is the address itself. Changing a constant here re-shuffles every flow of a rolling upgrade;
  * the test vectors in {@code FlowHashTest} pin them.

@@ -15,8 +15,8 @@ import java.util.List;
  * unsigned remainder and one array load and allocates nothing.
  *
  * <p>Backends are sorted by {@link Backend#id()} and each one's permutation depends only on its id,
- * so every wavelb instance given the same set builds the identical table (§3.4: "consistent" across
- * machines, which is what lets ECMP spray packets of one flow over several balancers).
+ * so every wavelb instance given the same set builds the identical table (§3.3-3.4: consistent
+ * across machines, which is what lets ECMP spray the packets of one flow over several balancers).
  */
 public final class MaglevTable {
 
@@ -74,8 +74,7 @@ public final class MaglevTable {
 
     /**
      * Listing 1 of §3.4 with weights. The paper fills the table in rounds, each backend taking the
-     * next free slot of its permutation in turn; weights are mentioned (§3.4, "we can easily extend
-     * it to support weights") but not specified. Like Envoy's maglev_lb.cc, a backend takes its turn in
+     * next free slot of its permutation in turn; it gives no listing for weights. Like Envoy's maglev_lb.cc, a backend takes its turn in
      * round {@code r} only while it has placed fewer than {@code r * weight / maxWeight} entries, so
      * the heaviest backend places one entry per round and the others proportionally fewer, still
      * interleaved (which keeps the low-disruption property: each backend's entries are still the

@@ -9,6 +9,7 @@
  *
  * <p>Every wavelb instance given the same backends builds the same table: backends are sorted by
  * {@link io.wavelb.core.balance.Backend#id()} and permutations are derived from the id alone, so two
- * instances behind one ECMP route send a given flow to the same backend (Maglev paper §3.4, §4.3).
+ * instances behind one ECMP route send a given flow to the same backend (Maglev paper §3.3-3.4: a router's ECMP may send one flow's
+ * packets to different balancers, and consistent hashing keeps them on one backend).
  */
 package io.wavelb.core.balance;

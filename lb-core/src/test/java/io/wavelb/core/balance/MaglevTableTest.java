@@ -79,7 +79,7 @@ class MaglevTableTest {
 
     /**
      * Maglev is not perfectly minimal: besides the removed backend's own slots, a few slots of
-     * surviving backends move (the paper's evaluation of resilience to backend changes, §5.3). Measured
+     * surviving backends move (the paper's evaluation of resilience to backend changes, §5). Measured
      * here for N = 10, M = 65537 over every choice of removed backend: 10.28% of slots change on
      * average (10.46% at worst), of which 0.28% (0.46% at worst) belonged to surviving backends. The
      * bounds leave 1.5 points of headroom on the total and twice the worst case on the collateral
