@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.socket.DatagramChannel;
@@ -154,7 +153,6 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         }
         UdpSession session = new UdpSession(client, target, upstream, System.nanoTime());
         upstream.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxDatagramSize + 1));
-        upstream.config().setOption(ChannelOption.SO_REUSEADDR, false);
         upstream.pipeline().addLast(new UdpUpstreamHandler(this, session));
         sessions.put(client, session);
         counters.increment(ListenerCounter.SESSIONS_CREATED);

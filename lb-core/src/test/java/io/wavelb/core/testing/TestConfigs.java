@@ -28,8 +28,13 @@ public final class TestConfigs {
 
     public static WavelbConfig single(Protocol protocol, Algorithm algorithm, UdpSettings udp, TcpSettings tcp,
                                       List<String> targets, String listenHost) {
+        return single(protocol, algorithm, udp, tcp, targets, listenHost, Transport.AUTO);
+    }
+
+    public static WavelbConfig single(Protocol protocol, Algorithm algorithm, UdpSettings udp, TcpSettings tcp,
+                                      List<String> targets, String listenHost, Transport transport) {
         return new WavelbConfig(AdminConfig.DEFAULTS,
-                new RuntimeSettings(2, Transport.AUTO, Duration.ofSeconds(5)),
+                new RuntimeSettings(2, transport, Duration.ofSeconds(5)),
                 List.of(new ListenerConfig("test", protocol, new HostPort(listenHost, 0), "g", udp, tcp)),
                 List.of(new TargetGroupConfig("g", algorithm,
                         targets.stream().map(t -> TargetConfig.of(HostPort.parse(t))).toList(), 65537)));
