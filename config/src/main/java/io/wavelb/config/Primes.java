@@ -1,12 +1,15 @@
 package io.wavelb.config;
 
-/** Primality for Maglev table sizes, which are at most a few million: trial division is exact and instant. */
-final class Primes {
+/**
+ * Primality for Maglev table sizes, which are at most a few million: trial division is exact and
+ * instant. Shared by config validation and the Maglev table itself.
+ */
+public final class Primes {
 
     private Primes() {
     }
 
-    static boolean isPrime(int n) {
+    public static boolean isPrime(int n) {
         if (n < 2) {
             return false;
         }
@@ -22,7 +25,7 @@ final class Primes {
     }
 
     /** The smallest prime {@code >= n}. */
-    static int nextPrime(int n) {
+    public static int nextPrime(int n) {
         int candidate = Math.max(2, n);
         while (!isPrime(candidate)) {
             candidate++;

@@ -1,5 +1,6 @@
 package io.wavelb.core.balance;
 
+import io.wavelb.config.Primes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -64,7 +65,7 @@ public final class MaglevTable {
      * @throws IllegalArgumentException if {@code tableSize} is not a prime, or two backends share an id
      */
     public static MaglevTable build(Collection<Backend> backends, int tableSize) {
-        if (tableSize <= 1 || tableSize > MAX_SIZE || !isPrime(tableSize)) {
+        if (tableSize <= 1 || tableSize > MAX_SIZE || !Primes.isPrime(tableSize)) {
             throw new IllegalArgumentException(
                     "maglev table size: " + tableSize + " (expected a prime in 2.." + MAX_SIZE + ", e.g. 65537)");
         }
@@ -207,20 +208,5 @@ public final class MaglevTable {
             }
         }
         return List.copyOf(sorted);
-    }
-
-    static boolean isPrime(int n) {
-        if (n < 2) {
-            return false;
-        }
-        if (n % 2 == 0) {
-            return n == 2;
-        }
-        for (int d = 3; (long) d * d <= n; d += 2) {
-            if (n % d == 0) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -18,9 +18,8 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.wavelb.config.ListenerConfig;
+import io.wavelb.core.listener.AbstractListener;
 import io.wavelb.core.listener.Bind;
-import io.wavelb.core.listener.Listener;
-import io.wavelb.core.listener.RateLimitedLog;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.stats.LoopCounters;
@@ -38,27 +37,21 @@ import java.util.concurrent.TimeUnit;
  * connection stays on the loop that accepted it, and its target connection is opened on that same
  * loop, so a flow never crosses threads.
  */
-public final class TcpListener implements Listener {
+public final class TcpListener extends AbstractListener {
 
     private static final System.Logger LOG = System.getLogger(TcpListener.class.getName());
 
-    private final ListenerConfig config;
-    private final TargetGroup group;
-    private final Transport transport;
-    private final ListenerStats stats;
-    private final RateLimitedLog warnings = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
     private final List<Channel> acceptors = new ArrayList<>();
     private final ChannelGroup clients = new DefaultChannelGroup("tcp-clients", GlobalEventExecutor.INSTANCE);
-    private volatile InetSocketAddress localAddress;
 
     public TcpListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats) {
-        this.config = config;
-        this.group = group;
-        this.transport = transport;
-        this.stats = stats;
+        super(config, group, transport, stats, LOG);
     }
 
     public void bind(EventLoopGroup loops, InetSocketAddress address) throws Exception {
+        ListenerConfig config = config();
+        Transport transport = transport();
+        ListenerStats stats = stats();
         Bind.probeFree("tcp", config.name(), address);
         InetSocketAddress bindTo = address;
         long idleMillis = config.tcp().idleTimeout().toMillis();
@@ -104,7 +97,7 @@ public final class TcpListener implements Listener {
                 break;
             }
         }
-        localAddress = bindTo;
+        boundTo(bindTo);
     }
 
     /** Closes the connection when neither side has sent a byte for {@code tcp.idle_timeout}. */
@@ -138,7 +131,7 @@ public final class TcpListener implements Listener {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             counters.increment(ListenerCounter.TCP_ACCEPTED);
-            stats.tcpConnections().incrementAndGet();
+            stats().tcpConnections().incrementAndGet();
             clients.add(ctx.channel());
             connection.connectNext();
             ctx.fireChannelActive();
@@ -146,53 +139,19 @@ public final class TcpListener implements Listener {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            stats.tcpConnections().decrementAndGet();
+            stats().tcpConnections().decrementAndGet();
             ctx.fireChannelInactive();
         }
     }
 
     @Override
-    public ListenerConfig config() {
-        return config;
-    }
-
-    @Override
-    public TargetGroup group() {
-        return group;
-    }
-
-    @Override
-    public ListenerStats stats() {
-        return stats;
-    }
-
-    Transport transport() {
-        return transport;
-    }
-
-    void warnRateLimited(String message) {
-        warnings.warn("listener '" + config.name() + "': " + message);
-    }
-
-    @Override
-    public InetSocketAddress localAddress() {
-        return localAddress;
-    }
-
-    @Override
     public CompletionStage<Void> stopAccepting() {
-        List<CompletableFuture<Void>> closes = new ArrayList<>();
-        for (Channel c : acceptors) {
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            c.close().addListener(f -> done.complete(null));
-            closes.add(done);
-        }
-        return CompletableFuture.allOf(closes.toArray(CompletableFuture[]::new));
+        return closeAll(acceptors);
     }
 
     @Override
     public int activeFlows() {
-        return stats.tcpConnections().get();
+        return stats().tcpConnections().get();
     }
 
     @Override

@@ -1,0 +1,77 @@
+package io.wavelb.core.listener;
+
+import io.netty.channel.Channel;
+import io.wavelb.config.ListenerConfig;
+import io.wavelb.core.stats.ListenerStats;
+import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.transport.Transport;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/** What the UDP and TCP listeners share: their config, group, counters, bound address and warnings. */
+public abstract class AbstractListener implements Listener {
+
+    private final ListenerConfig config;
+    private final TargetGroup group;
+    private final Transport transport;
+    private final ListenerStats stats;
+    private final RateLimitedLog warnings;
+    private volatile InetSocketAddress localAddress;
+
+    protected AbstractListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats,
+                               System.Logger logger) {
+        this.config = config;
+        this.group = group;
+        this.transport = transport;
+        this.stats = stats;
+        this.warnings = new RateLimitedLog(logger, TimeUnit.SECONDS.toNanos(10));
+    }
+
+    @Override
+    public final ListenerConfig config() {
+        return config;
+    }
+
+    @Override
+    public final TargetGroup group() {
+        return group;
+    }
+
+    @Override
+    public final ListenerStats stats() {
+        return stats;
+    }
+
+    public final Transport transport() {
+        return transport;
+    }
+
+    @Override
+    public final InetSocketAddress localAddress() {
+        return localAddress;
+    }
+
+    protected final void boundTo(InetSocketAddress address) {
+        this.localAddress = address;
+    }
+
+    /** A warning about this listener, at most one per 10 s: never called per packet unthrottled. */
+    public final void warnRateLimited(String message) {
+        warnings.warn("listener '" + config.name() + "': " + message);
+    }
+
+    /** Closes every channel; completes when all are closed, whatever the outcome of each. */
+    protected static CompletionStage<Void> closeAll(List<Channel> channels) {
+        List<CompletableFuture<Void>> closes = new ArrayList<>();
+        for (Channel c : channels) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            c.close().addListener(f -> done.complete(null));
+            closes.add(done);
+        }
+        return CompletableFuture.allOf(closes.toArray(CompletableFuture[]::new));
+    }
+}
