@@ -1,0 +1,83 @@
+package io.wavelb.core.admin;
+
+import io.wavelb.config.HostPort;
+import io.wavelb.config.Problem;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * What the admin endpoint can ask of, and do to, the running balancer. Implemented by the data
+ * plane; the HTTP layer only translates requests and answers. Every method is thread-safe and
+ * returns quickly (no method waits for flows to drain).
+ */
+public interface AdminOperations {
+
+    /** Ready = every listener is bound and every target group has at least one healthy target. */
+    Readiness readiness();
+
+    /** A consistent view of every group and target, for {@code GET /v1/targets}. */
+    List<GroupStatus> targets();
+
+    /**
+     * Replaces the group's dynamic target list (the one the agent feeds). Targets from the config
+     * file stay; targets no longer listed go through draining.
+     *
+     * @throws AdminException 404 unknown group, 400 invalid list (with the reason)
+     */
+    void replaceTargets(String group, List<TargetSpec> targets) throws AdminException;
+
+    /**
+     * Drains one target: no new flows; open flows may go on until idle or the group's
+     * deregistration delay.
+     *
+     * @throws AdminException 404 unknown group or target
+     */
+    void drain(String group, HostPort address) throws AdminException;
+
+    /** Re-reads the config file and applies it, or keeps the running config and says why not. */
+    ReloadOutcome reload();
+
+    record Readiness(boolean ready, List<String> reasons) {
+        public Readiness {
+            reasons = List.copyOf(reasons);
+        }
+    }
+
+    /** One target as the PUT body lists it. */
+    record TargetSpec(HostPort address, int weight) {
+    }
+
+    record GroupStatus(String name, String algorithm, boolean failOpen, List<TargetStatus> targets) {
+        public GroupStatus {
+            targets = List.copyOf(targets);
+        }
+    }
+
+    /**
+     * @param state           {@code healthy}, {@code unhealthy}, {@code draining}, or {@code unknown} (not checked yet)
+     * @param source          {@code config} or {@code dynamic}
+     * @param lastCheck       when the last active check finished, or null
+     * @param lastCheckResult {@code success}, a failure reason, or null
+     */
+    record TargetStatus(String address, int weight, String state, String source, Instant lastCheck,
+                        String lastCheckResult, int activeSessions, int activeConnections) {
+    }
+
+    sealed interface ReloadOutcome permits Reloaded, Rejected, Failed {
+    }
+
+    /** Applied; {@code summary} says what changed, e.g. "1 listener added, 2 targets draining". */
+    record Reloaded(String summary) implements ReloadOutcome {
+    }
+
+    /** The new file is invalid; nothing changed. */
+    record Rejected(List<Problem> problems) implements ReloadOutcome {
+        public Rejected {
+            problems = List.copyOf(problems);
+        }
+    }
+
+    /** The new config is valid but could not be applied (e.g. a new listen address is in use); nothing changed. */
+    record Failed(String message) implements ReloadOutcome {
+    }
+}
