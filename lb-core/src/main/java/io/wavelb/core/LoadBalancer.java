@@ -1,94 +1,223 @@
 package io.wavelb.core;
 
 import io.netty.channel.EventLoopGroup;
+import io.wavelb.config.ConfigException;
+import io.wavelb.config.ConfigLoader;
+import io.wavelb.config.HostPort;
 import io.wavelb.config.ListenerConfig;
+import io.wavelb.config.TargetConfig;
 import io.wavelb.config.TargetGroupConfig;
 import io.wavelb.config.WavelbConfig;
+import io.wavelb.core.admin.AdminException;
+import io.wavelb.core.admin.AdminOperations;
 import io.wavelb.core.listener.Listener;
+import io.wavelb.core.reload.ReloadPlan;
 import io.wavelb.core.stats.ListenerStats;
+import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.tcp.TcpListener;
 import io.wavelb.core.transport.Transport;
 import io.wavelb.core.udp.UdpListener;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A running balancer: event loops, target groups and bound listeners built from one config.
- * {@link #start} binds everything or nothing: if any listener cannot bind, what was bound is
- * closed again and the error names the address.
+ * A running balancer: event loops, target groups and bound listeners built from one config, and
+ * the control plane around them (draining deadlines, reloads, admin operations).
+ *
+ * <p>{@link #start} binds everything or nothing: if any listener cannot bind, what was bound is
+ * closed again and the error names the address. {@link #reload} and {@link #apply} change the
+ * running config or leave it exactly as it was.
  */
-public final class LoadBalancer implements AutoCloseable {
+public final class LoadBalancer implements AutoCloseable, AdminOperations {
 
     private static final System.Logger LOG = System.getLogger(LoadBalancer.class.getName());
+    private static final long TICK_MILLIS = 250;
 
-    private final WavelbConfig config;
     private final Transport transport;
     private final EventLoopGroup loops;
-    private final Map<String, TargetGroup> groups;
-    private final List<Listener> listeners;
-    private final Map<String, ListenerStats> stats;
+    private final Optional<Path> configFile;
+    private final ScheduledExecutorService control;
+    /** Serialises every change (reload, admin call); the packet path never takes it. */
+    private final ReentrantLock changes = new ReentrantLock();
+    private final Map<String, TargetGroup> groups = new LinkedHashMap<>();
+    /** Groups a reload removed, kept until their targets have drained. */
+    private final Map<String, TargetGroup> retiring = new LinkedHashMap<>();
+    private final List<LifecycleHooks> hooks = new ArrayList<>();
+    private volatile WavelbConfig config;
+    private volatile List<BoundListener> bound = List.of();
+    /** Listeners a reload removed whose TCP connections may still be finishing. */
+    private final List<BoundListener> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile boolean stopping;
 
-    private LoadBalancer(WavelbConfig config, Transport transport, EventLoopGroup loops, Map<String, TargetGroup> groups,
-                         List<Listener> listeners, Map<String, ListenerStats> stats) {
+    /** Extension points for what lives beside the data plane: health checks, metrics, the admin endpoint. */
+    public interface LifecycleHooks {
+        default void groupAdded(LoadBalancer lb, TargetGroup group) {
+        }
+
+        default void groupRemoved(LoadBalancer lb, TargetGroup group) {
+        }
+
+        default void listenerAdded(LoadBalancer lb, String name, ListenerStats stats, String protocol,
+                                   java.util.function.IntSupplier udpSessions) {
+        }
+
+        default void listenerRemoved(LoadBalancer lb, String name) {
+        }
+
+        default void reloaded(LoadBalancer lb, WavelbConfig config, boolean ok) {
+        }
+
+        default void stopping(LoadBalancer lb) {
+        }
+    }
+
+    private LoadBalancer(WavelbConfig config, Optional<Path> configFile, Transport transport, EventLoopGroup loops) {
         this.config = config;
+        this.configFile = configFile;
         this.transport = transport;
         this.loops = loops;
-        this.groups = groups;
-        this.listeners = listeners;
-        this.stats = stats;
+        this.control = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "wavelb-control");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts from a config built in code (no file to reload from). */
+    public static LoadBalancer start(WavelbConfig config) throws Exception {
+        return start(config, Optional.empty(), List.of());
     }
 
     /**
-     * Resolves targets, starts the event loops and binds every listener.
+     * Resolves targets, starts the event loops and binds every listener; then runs the hooks.
      *
+     * @param configFile where {@link #reload()} re-reads the config from
      * @throws java.net.BindException naming the listener and address when one cannot bind
      * @throws IllegalArgumentException when a target's host name does not resolve
      */
-    public static LoadBalancer start(WavelbConfig config) throws Exception {
+    public static LoadBalancer start(WavelbConfig config, Optional<Path> configFile, List<LifecycleHooks> hooks)
+            throws Exception {
         Map<String, TargetGroup> groups = new LinkedHashMap<>();
         for (TargetGroupConfig g : config.targetGroups()) {
             groups.put(g.name(), TargetGroup.create(g));
         }
         Transport transport = Transport.select(config.runtime().transport());
         EventLoopGroup loops = transport.newEventLoopGroup(config.runtime().eventLoops());
-        List<Listener> listeners = new ArrayList<>();
-        Map<String, ListenerStats> stats = new LinkedHashMap<>();
+        LoadBalancer lb = new LoadBalancer(config, configFile, transport, loops);
+        List<BoundListener> bound = new ArrayList<>();
         try {
             for (ListenerConfig l : config.listeners()) {
-                TargetGroup group = groups.get(l.targetGroup());
-                ListenerStats s = new ListenerStats(l.name());
-                stats.put(l.name(), s);
-                InetSocketAddress address = resolveListen(l);
-                if (l.protocol().carriesTcp()) {
-                    TcpListener tcp = new TcpListener(l, group, transport, s);
-                    tcp.bind(loops, address);
-                    listeners.add(tcp);
-                    // tcp_udp with port 0: UDP must take the port TCP got.
-                    address = tcp.localAddress();
-                }
-                if (l.protocol().carriesUdp()) {
-                    UdpListener udp = new UdpListener(l, group, transport, s);
-                    udp.bind(loops, address);
-                    listeners.add(udp);
-                }
+                bound.add(lb.bind(l, groups.get(l.targetGroup())));
             }
         } catch (Exception | Error e) {
-            for (Listener l : listeners) {
-                l.stopAccepting().toCompletableFuture().join();
+            for (BoundListener b : bound) {
+                b.stopAccepting().join();
             }
+            lb.control.shutdownNow();
             loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             throw e;
         }
+        lb.bound = List.copyOf(bound);
+        lb.hooks.addAll(hooks);
+        lb.changes.lock();
+        try {
+            for (TargetGroup g : groups.values()) {
+                lb.adopt(g);
+            }
+            for (BoundListener b : bound) {
+                lb.announce(b);
+            }
+        } finally {
+            lb.changes.unlock();
+        }
+        lb.control.scheduleAtFixedRate(lb::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         LOG.log(System.Logger.Level.INFO, "wavelb started on " + transport.name() + " with "
                 + count(loops) + " event loop(s)");
-        return new LoadBalancer(config, transport, loops, groups, List.copyOf(listeners), stats);
+        return lb;
+    }
+
+    /** Adds hooks after start (they see the groups and listeners that exist now). */
+    public void addHooks(LifecycleHooks hook) {
+        changes.lock();
+        try {
+            hooks.add(hook);
+            for (TargetGroup g : groups.values()) {
+                hook.groupAdded(this, g);
+            }
+            for (BoundListener b : bound) {
+                hook.listenerAdded(this, b.name(), b.stats(), protocolOf(b), udpSessions(b));
+            }
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    private void adopt(TargetGroup group) {
+        groups.put(group.name(), group);
+        // A target whose deregistration delay ran out loses its UDP sessions on every listener.
+        group.addFlowPurger(target -> {
+            for (BoundListener b : bound) {
+                if (b.udp() != null) {
+                    b.udp().purge(target);
+                }
+            }
+        });
+        for (LifecycleHooks h : hooks) {
+            h.groupAdded(this, group);
+        }
+    }
+
+    private void announce(BoundListener b) {
+        for (LifecycleHooks h : hooks) {
+            h.listenerAdded(this, b.name(), b.stats(), protocolOf(b), udpSessions(b));
+        }
+    }
+
+    private static String protocolOf(BoundListener b) {
+        return b.config().protocol().yamlName();
+    }
+
+    private static java.util.function.IntSupplier udpSessions(BoundListener b) {
+        UdpListener udp = b.udp();
+        return udp == null ? () -> 0 : udp::activeFlows;
+    }
+
+    private BoundListener bind(ListenerConfig l, TargetGroup group) throws Exception {
+        ListenerStats stats = new ListenerStats(l.name());
+        InetSocketAddress address = resolveListen(l);
+        TcpListener tcp = null;
+        UdpListener udp = null;
+        try {
+            if (l.protocol().carriesTcp()) {
+                tcp = new TcpListener(l, group, transport, stats);
+                tcp.bind(loops, address);
+                // tcp_udp with port 0: UDP must take the port TCP got.
+                address = tcp.localAddress();
+            }
+            if (l.protocol().carriesUdp()) {
+                udp = new UdpListener(l, group, transport, stats);
+                udp.bind(loops, address);
+            }
+        } catch (Exception | Error e) {
+            if (tcp != null) {
+                tcp.stopAccepting().toCompletableFuture().join();
+            }
+            throw e;
+        }
+        return new BoundListener(l, stats, tcp, udp);
     }
 
     private static InetSocketAddress resolveListen(ListenerConfig l) {
@@ -108,31 +237,302 @@ public final class LoadBalancer implements AutoCloseable {
         return n;
     }
 
+    private void tick() {
+        try {
+            long now = System.nanoTime();
+            List<TargetGroup> all;
+            changes.lock();
+            try {
+                all = new ArrayList<>(groups.values());
+                all.addAll(retiring.values());
+            } finally {
+                changes.unlock();
+            }
+            for (TargetGroup g : all) {
+                g.tick(now);
+            }
+            changes.lock();
+            try {
+                retiring.values().removeIf(g -> {
+                    if (g.targets().isEmpty()) {
+                        hooks.forEach(h -> h.groupRemoved(this, g));
+                        return true;
+                    }
+                    return false;
+                });
+            } finally {
+                changes.unlock();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "control tick failed", e);
+        }
+    }
+
+    // ---- accessors -----------------------------------------------------------------------
+
     public WavelbConfig config() {
         return config;
+    }
+
+    public Optional<Path> configFile() {
+        return configFile;
     }
 
     public String transportName() {
         return transport.name();
     }
 
+    public Transport transport() {
+        return transport;
+    }
+
+    /** The event loops; health probes run on them too (they never block). */
+    public EventLoopGroup loops() {
+        return loops;
+    }
+
+    /** Every bound socket: a tcp_udp listener contributes its TCP and its UDP side. */
     public List<Listener> listeners() {
-        return listeners;
+        List<Listener> all = new ArrayList<>();
+        for (BoundListener b : bound) {
+            all.addAll(b.sockets());
+        }
+        return all;
     }
 
     public Map<String, TargetGroup> targetGroups() {
-        return groups;
+        changes.lock();
+        try {
+            return Map.copyOf(groups);
+        } finally {
+            changes.unlock();
+        }
     }
 
     public ListenerStats stats(String listener) {
-        return stats.get(listener);
+        for (BoundListener b : bound) {
+            if (b.name().equals(listener)) {
+                return b.stats();
+            }
+        }
+        return null;
     }
 
     /** The bound address of the named listener's first socket (TCP for tcp_udp). */
     public InetSocketAddress address(String listener) {
-        return listeners.stream().filter(l -> l.config().name().equals(listener)).findFirst()
-                .map(Listener::localAddress).orElseThrow(() -> new IllegalArgumentException("no listener " + listener));
+        for (BoundListener b : bound) {
+            if (b.name().equals(listener)) {
+                return b.sockets().getFirst().localAddress();
+            }
+        }
+        throw new IllegalArgumentException("no listener " + listener);
     }
+
+    // ---- reload --------------------------------------------------------------------------
+
+    /** Re-reads the config file given at start and applies it. */
+    @Override
+    public ReloadOutcome reload() {
+        if (configFile.isEmpty()) {
+            return outcome(new Failed("no config file to reload from (started without --config)"), false);
+        }
+        WavelbConfig next;
+        try {
+            next = ConfigLoader.load(configFile.get());
+        } catch (ConfigException e) {
+            LOG.log(System.Logger.Level.WARNING, "reload rejected; the running config stays:\n  "
+                    + String.join("\n  ", e.problems().stream().map(io.wavelb.config.Problem::format).toList()));
+            return outcome(new Rejected(e.problems()), false);
+        } catch (IOException e) {
+            return outcome(new Failed("cannot read " + configFile.get() + ": " + e.getMessage()), false);
+        }
+        return apply(next);
+    }
+
+    /**
+     * Applies a validated config: kept listeners keep their sockets and flows, new ones bind, removed
+     * ones close gracefully, target changes go through draining. All or nothing: if a new listener
+     * cannot bind or a target cannot be resolved, nothing changes.
+     */
+    public ReloadOutcome apply(WavelbConfig next) {
+        changes.lock();
+        try {
+            if (stopping) {
+                return outcome(new Failed("shutting down"), false);
+            }
+            ReloadPlan plan = ReloadPlan.between(config, next);
+            // 1. Everything that can fail, before anything changes: resolve, create, bind.
+            Map<String, TargetGroup> created = new LinkedHashMap<>();
+            try {
+                for (TargetGroupConfig g : plan.addedGroups()) {
+                    created.put(g.name(), TargetGroup.create(g));
+                }
+                for (TargetGroupConfig g : plan.keptGroups()) {
+                    for (TargetConfig t : g.targets()) {
+                        if (new InetSocketAddress(t.address().host(), t.address().port()).isUnresolved()) {
+                            throw new IllegalArgumentException("target group '" + g.name()
+                                    + "': cannot resolve host of target " + t.address());
+                        }
+                    }
+                }
+            } catch (IllegalArgumentException e) {
+                return outcome(new Failed(e.getMessage()), false);
+            }
+            List<BoundListener> fresh = new ArrayList<>();
+            try {
+                for (ListenerConfig l : plan.addedListeners()) {
+                    TargetGroup g = created.containsKey(l.targetGroup()) ? created.get(l.targetGroup())
+                            : groups.get(l.targetGroup());
+                    fresh.add(bind(l, g));
+                }
+            } catch (Exception e) {
+                for (BoundListener b : fresh) {
+                    b.stopAccepting().join();
+                }
+                return outcome(new Failed(e.getMessage()), false);
+            }
+            // 2. Commit.
+            long now = System.nanoTime();
+            for (TargetGroupConfig g : plan.keptGroups()) {
+                groups.get(g.name()).applyConfig(g, now);
+            }
+            for (TargetGroup g : created.values()) {
+                adopt(g);
+            }
+            Map<String, BoundListener> byName = new LinkedHashMap<>();
+            for (BoundListener b : bound) {
+                byName.put(b.name(), b);
+            }
+            List<BoundListener> next2 = new ArrayList<>();
+            for (ReloadPlan.Kept k : plan.keptListeners()) {
+                next2.add(byName.get(k.before().name()).update(k.after(), groups.get(k.after().targetGroup())));
+            }
+            next2.addAll(fresh);
+            List<BoundListener> gone = new ArrayList<>();
+            for (ListenerConfig l : plan.removedListeners()) {
+                gone.add(byName.get(l.name()));
+            }
+            bound = List.copyOf(next2);
+            for (BoundListener b : gone) {
+                b.retire();
+                retired.add(b);
+                hooks.forEach(h -> h.listenerRemoved(this, b.name()));
+            }
+            for (BoundListener b : fresh) {
+                announce(b);
+            }
+            for (String name : plan.removedGroups()) {
+                TargetGroup g = groups.remove(name);
+                g.replaceDynamic(List.of(), now);
+                g.applyConfig(g.config().withTargets(List.of()), now);
+                retiring.put(name, g);
+            }
+            config = next;
+            for (String r : plan.restartNeeded()) {
+                LOG.log(System.Logger.Level.WARNING, "reload: changes to " + r + " take effect after a restart");
+            }
+            String summary = plan.summary();
+            LOG.log(System.Logger.Level.INFO, "reloaded: " + summary);
+            return outcome(new Reloaded(summary), true);
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    private ReloadOutcome outcome(ReloadOutcome o, boolean ok) {
+        if (o instanceof Failed f) {
+            LOG.log(System.Logger.Level.WARNING, "reload failed; the running config stays: " + f.message());
+        }
+        for (LifecycleHooks h : hooks) {
+            h.reloaded(this, config, ok);
+        }
+        return o;
+    }
+
+    // ---- admin operations ----------------------------------------------------------------
+
+    @Override
+    public Readiness readiness() {
+        List<String> reasons = new ArrayList<>();
+        if (stopping) {
+            reasons.add("shutting down");
+        }
+        java.util.Set<String> used = new java.util.LinkedHashSet<>();
+        for (BoundListener b : bound) {
+            used.add(b.config().targetGroup());
+        }
+        Map<String, TargetGroup> now = targetGroups();
+        for (String name : used) {
+            TargetGroup g = now.get(name);
+            if (g != null && !g.hasHealthyTarget()) {
+                reasons.add(g.targets().isEmpty() ? "target group '" + name + "' has no targets"
+                        : g.failOpen() ? "target group '" + name + "' has no healthy target (failing open)"
+                        : "target group '" + name + "' has no target in rotation");
+            }
+        }
+        return new Readiness(reasons.isEmpty(), reasons);
+    }
+
+    @Override
+    public List<GroupStatus> targets() {
+        List<GroupStatus> out = new ArrayList<>();
+        for (TargetGroup g : targetGroups().values()) {
+            List<TargetStatus> ts = new ArrayList<>();
+            for (Target t : g.targets()) {
+                ts.add(new TargetStatus(t.id(), t.weight(), t.state(), t.source().name().toLowerCase(java.util.Locale.ROOT),
+                        t.lastCheckAt(), t.lastCheckResult(), t.udpSessions(), t.tcpConnections()));
+            }
+            out.add(new GroupStatus(g.name(), g.algorithm().yamlName(), g.failOpen(), ts));
+        }
+        return out;
+    }
+
+    @Override
+    public void replaceTargets(String group, List<TargetSpec> targets) throws AdminException {
+        List<TargetConfig> list = new ArrayList<>();
+        for (int i = 0; i < targets.size(); i++) {
+            TargetSpec t = targets.get(i);
+            try {
+                list.add(new TargetConfig(t.address(), t.weight()));
+            } catch (IllegalArgumentException e) {
+                throw new AdminException(400, "targets[" + i + "]: " + e.getMessage());
+            }
+        }
+        changes.lock();
+        try {
+            TargetGroup g = groupOrThrow(group);
+            try {
+                g.replaceDynamic(list, System.nanoTime());
+            } catch (IllegalArgumentException e) {
+                throw new AdminException(400, e.getMessage());
+            }
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    @Override
+    public void drain(String group, HostPort address) throws AdminException {
+        changes.lock();
+        try {
+            TargetGroup g = groupOrThrow(group);
+            if (!g.drain(address.toString(), System.nanoTime())) {
+                throw new AdminException(404, "target group '" + group + "' has no target " + address);
+            }
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    private TargetGroup groupOrThrow(String name) throws AdminException {
+        TargetGroup g = groups.get(name);
+        if (g == null) {
+            throw new AdminException(404, "no target group '" + name + "' (defined: " + String.join(", ", groups.keySet()) + ")");
+        }
+        return g;
+    }
+
+    // ---- shutdown ------------------------------------------------------------------------
 
     /**
      * Stops taking new flows, lets open TCP connections finish for up to {@code grace}, then closes
@@ -140,9 +540,19 @@ public final class LoadBalancer implements AutoCloseable {
      * stream to wait for.
      */
     public void shutdown(Duration grace) {
+        changes.lock();
+        try {
+            if (stopping) {
+                return;
+            }
+            stopping = true;
+            hooks.forEach(h -> h.stopping(this));
+        } finally {
+            changes.unlock();
+        }
         List<CompletableFuture<Void>> stops = new ArrayList<>();
-        for (Listener l : listeners) {
-            stops.add(l.stopAccepting().toCompletableFuture());
+        for (BoundListener b : bound) {
+            stops.add(b.stopAccepting());
         }
         CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
         long deadline = System.nanoTime() + grace.toNanos();
@@ -158,18 +568,27 @@ public final class LoadBalancer implements AutoCloseable {
         if (open > 0) {
             LOG.log(System.Logger.Level.WARNING, "grace period over: closing " + open + " open connection(s)");
             List<CompletableFuture<Void>> closes = new ArrayList<>();
-            for (Listener l : listeners) {
+            for (Listener l : listeners()) {
                 closes.add(l.closeFlows().toCompletableFuture());
+            }
+            for (BoundListener b : retired) {
+                for (Listener l : b.sockets()) {
+                    closes.add(l.closeFlows().toCompletableFuture());
+                }
             }
             CompletableFuture.allOf(closes.toArray(CompletableFuture[]::new)).join();
         }
+        control.shutdownNow();
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 
     private int openFlows() {
         int n = 0;
-        for (Listener l : listeners) {
-            n += l.activeFlows();
+        for (BoundListener b : bound) {
+            n += b.activeFlows();
+        }
+        for (BoundListener b : retired) {
+            n += b.activeFlows();
         }
         return n;
     }

@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Level;
 import java.util.stream.Collectors;
@@ -169,14 +170,14 @@ public final class Main {
             err.println("wavelb: " + file + ": cannot read: " + e.getMessage());
             return USAGE;
         }
-        return serve(config, err, null);
+        return serve(config, Optional.of(Path.of(file)), err, null);
     }
 
     /** Starts the balancer and blocks until SIGTERM or SIGINT, then shuts down gracefully. */
-    private static int serve(WavelbConfig config, PrintStream err, DemoView view) {
+    private static int serve(WavelbConfig config, Optional<Path> file, PrintStream err, DemoView view) {
         LoadBalancer lb;
         try {
-            lb = LoadBalancer.start(config);
+            lb = LoadBalancer.start(config, file, List.of());
         } catch (BindException | IllegalArgumentException | IllegalStateException e) {
             err.println("wavelb: " + e.getMessage());
             return FAILED;
@@ -192,6 +193,9 @@ public final class Main {
         }
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(stop::countDown);
+        if (file.isPresent()) {
+            Signals.onHangup(lb::reload);
+        }
         Thread viewer = view == null ? null : Thread.ofPlatform().daemon().name("wavelb-demo-view").start(() -> view.loop(lb, stop));
         try {
             stop.await();
@@ -259,7 +263,7 @@ public final class Main {
             out.println("  nc " + listen.host() + " " + listen.port() + "                                    # TCP: type lines");
             out.println("Ctrl-C stops the demo. Flows per target, live:");
             out.flush();
-            return serve(config, err, new DemoView(out, names));
+            return serve(config, Optional.empty(), err, new DemoView(out, names));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return FAILED;

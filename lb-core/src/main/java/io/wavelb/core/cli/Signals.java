@@ -12,6 +12,11 @@ final class Signals {
     private Signals() {
     }
 
+    /** SIGHUP: reload, as NGINX and HAProxy operators expect. Runs off the signal thread. */
+    static void onHangup(Runnable action) {
+        Signal.handle(new Signal("HUP"), s -> Thread.ofPlatform().name("wavelb-reload").start(action));
+    }
+
     static void onTerminate(Runnable action) {
         Signal.handle(new Signal("TERM"), s -> action.run());
         Signal.handle(new Signal("INT"), s -> action.run());

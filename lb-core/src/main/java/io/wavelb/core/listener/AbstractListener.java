@@ -15,8 +15,8 @@ import java.util.concurrent.TimeUnit;
 /** What the UDP and TCP listeners share: their config, group, counters, bound address and warnings. */
 public abstract class AbstractListener implements Listener {
 
-    private final ListenerConfig config;
-    private final TargetGroup group;
+    private volatile ListenerConfig config;
+    private volatile TargetGroup group;
     private final Transport transport;
     private final ListenerStats stats;
     private final RateLimitedLog warnings;
@@ -44,6 +44,15 @@ public abstract class AbstractListener implements Listener {
     @Override
     public final ListenerStats stats() {
         return stats;
+    }
+
+    /**
+     * A reload kept this listener's address and protocol: its sockets and flows stay, and the new
+     * settings and target group apply to what comes next.
+     */
+    public void update(ListenerConfig newConfig, TargetGroup newGroup) {
+        this.config = newConfig;
+        this.group = newGroup;
     }
 
     public final Transport transport() {

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class SessionBudget {
 
-    private final int limit;
+    private volatile int limit;
     private final AtomicInteger inUse = new AtomicInteger();
 
     public SessionBudget(int limit) {
@@ -45,5 +45,13 @@ public final class SessionBudget {
 
     public int limit() {
         return limit;
+    }
+
+    /** A reload changed {@code max_sessions}: open sessions stay; new ones wait until under the new cap. */
+    public void limit(int newLimit) {
+        if (newLimit < 1) {
+            throw new IllegalArgumentException("limit " + newLimit + " (expected >= 1)");
+        }
+        this.limit = newLimit;
     }
 }

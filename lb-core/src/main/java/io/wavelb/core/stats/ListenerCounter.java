@@ -9,6 +9,12 @@ public enum ListenerCounter {
     DATAGRAMS_RX, DATAGRAMS_TX, BYTES_RX, BYTES_TX,
     SESSIONS_CREATED,
     CLOSED_IDLE, CLOSED_TARGET_UNREACHABLE, CLOSED_SHUTDOWN,
+    /** The target left the group (reload, dynamic list, admin drain) and its deregistration delay ran out. */
+    CLOSED_TARGET_REMOVED,
+    /** The target turned unhealthy; the client's next datagram was sent to another target. */
+    CLOSED_TARGET_UNHEALTHY,
+    /** The listener was removed or rebound by a reload. */
+    CLOSED_EVICTED,
     /** Datagram larger than {@code max_datagram_size}. */
     DROPPED_OVERSIZE,
     /** New flow while the listener is at {@code max_sessions}. */

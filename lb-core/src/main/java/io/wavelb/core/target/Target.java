@@ -3,25 +3,54 @@ package io.wavelb.core.target;
 import io.wavelb.config.HostPort;
 import java.net.InetSocketAddress;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A resolved backend. Its {@code id} (the configured {@code host:port}) is its stable identity: the
- * Maglev permutations hash it, so the same target has the same slots on every wavelb instance.
+ * A resolved backend and its runtime state. Its {@code id} (the configured {@code host:port}) is
+ * its stable identity: the Maglev permutations hash it, so the same target has the same slots on
+ * every wavelb instance. The same object lives as long as the target is a member of its group, so
+ * flows pinned to it keep a valid reference across rebuilds, health changes and reloads.
+ *
+ * <p>State fields are written by the control plane (health checks, admin calls, reloads) and
+ * read by event loops: volatile, never locked on the packet path.
  */
 public final class Target {
+
+    /** Where a target came from: the config file, or the admin API's dynamic list. */
+    public enum Source { CONFIG, DYNAMIC }
+
+    /** Active health as the health checker last reported it. */
+    public enum Health { UNKNOWN, HEALTHY, UNHEALTHY }
 
     private final String id;
     private final HostPort address;
     private final InetSocketAddress socketAddress;
-    private final int weight;
-    private final AtomicInteger activeFlows = new AtomicInteger();
+    private volatile int weight;
+    private volatile Source source;
+    private volatile Health health = Health.UNKNOWN;
+    private volatile long ejectedUntilNanos;
+    private volatile boolean ejected;
+    private volatile boolean draining;
+    private volatile boolean removing;
+    private volatile boolean adminDrained;
+    private volatile long drainDeadlineNanos;
+    private volatile java.time.Instant lastCheckAt;
+    private volatile String lastCheckResult;
+    /** True while the balancer may give this target new flows (set at each snapshot build). */
+    private volatile boolean inRotation;
+    private final AtomicInteger udpSessions = new AtomicInteger();
+    private final AtomicInteger tcpConnections = new AtomicInteger();
+    /** Open TCP connections' closers, so draining and terminate_on_unhealthy can end them. */
+    private final Set<Runnable> tcpClosers = ConcurrentHashMap.newKeySet();
 
-    Target(HostPort address, InetSocketAddress socketAddress, int weight) {
+    Target(HostPort address, InetSocketAddress socketAddress, int weight, Source source) {
         this.id = address.toString();
         this.address = Objects.requireNonNull(address);
         this.socketAddress = Objects.requireNonNull(socketAddress);
         this.weight = weight;
+        this.source = source;
     }
 
     public String id() {
@@ -40,17 +69,151 @@ public final class Target {
         return weight;
     }
 
+    void weight(int weight) {
+        this.weight = weight;
+    }
+
+    public Source source() {
+        return source;
+    }
+
+    void source(Source source) {
+        this.source = source;
+    }
+
+    public Health health() {
+        return health;
+    }
+
+    void health(Health health) {
+        this.health = health;
+    }
+
+    /** When the last active health check of this target finished, or null. */
+    public java.time.Instant lastCheckAt() {
+        return lastCheckAt;
+    }
+
+    /** {@code success} or the failure reason of the last active check, or null. */
+    public String lastCheckResult() {
+        return lastCheckResult;
+    }
+
+    public void lastCheck(java.time.Instant at, String result) {
+        this.lastCheckAt = at;
+        this.lastCheckResult = result;
+    }
+
+    public boolean ejected() {
+        return ejected;
+    }
+
+    void eject(long untilNanos) {
+        this.ejectedUntilNanos = untilNanos;
+        this.ejected = true;
+    }
+
+    void uneject() {
+        this.ejected = false;
+    }
+
+    long ejectedUntilNanos() {
+        return ejectedUntilNanos;
+    }
+
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Draining because it left the group (config or dynamic list), not only by an admin drain. */
+    boolean removing() {
+        return removing;
+    }
+
+    void drain(long deadlineNanos, boolean removing) {
+        if (!draining || deadlineNanos - drainDeadlineNanos < 0) {
+            this.drainDeadlineNanos = deadlineNanos;
+        }
+        this.removing |= removing;
+        this.adminDrained |= !removing;
+        this.draining = true;
+    }
+
+    /** Listed again while draining out of the group: back in service, unless an admin drained it. */
+    void cancelRemoval() {
+        if (removing) {
+            removing = false;
+            draining = adminDrained;
+        }
+    }
+
+    long drainDeadlineNanos() {
+        return drainDeadlineNanos;
+    }
+
+    /** May receive new flows: healthy (or unchecked), not ejected, not draining — or the group fails open. */
+    public boolean inRotation() {
+        return inRotation;
+    }
+
+    void inRotation(boolean inRotation) {
+        this.inRotation = inRotation;
+    }
+
+    /** Whether a live flow pinned here should move on its next packet: out of rotation and not draining. */
+    public boolean shouldRepick() {
+        return !inRotation && !draining;
+    }
+
+    /** {@code healthy}, {@code unhealthy}, {@code draining} or {@code unknown}: the state the admin API shows. */
+    public String state() {
+        if (draining) {
+            return "draining";
+        }
+        if (health == Health.UNHEALTHY || ejected) {
+            return "unhealthy";
+        }
+        return health == Health.HEALTHY ? "healthy" : "unknown";
+    }
+
     /** UDP sessions plus TCP connections pinned to this target right now. */
     public int activeFlows() {
-        return activeFlows.get();
+        return udpSessions.get() + tcpConnections.get();
     }
 
-    void flowOpened() {
-        activeFlows.incrementAndGet();
+    public int udpSessions() {
+        return udpSessions.get();
     }
 
-    void flowClosed() {
-        activeFlows.decrementAndGet();
+    public int tcpConnections() {
+        return tcpConnections.get();
+    }
+
+    public void udpSessionOpened() {
+        udpSessions.incrementAndGet();
+    }
+
+    public void udpSessionClosed() {
+        udpSessions.decrementAndGet();
+    }
+
+    /** Registers an open TCP connection and how to close it. */
+    public void tcpConnectionOpened(Runnable closer) {
+        tcpConnections.incrementAndGet();
+        tcpClosers.add(closer);
+    }
+
+    public void tcpConnectionClosed(Runnable closer) {
+        if (tcpClosers.remove(closer)) {
+            tcpConnections.decrementAndGet();
+        }
+    }
+
+    /** Closes every open TCP connection to this target (each closer runs on its own event loop). */
+    void closeTcpConnections() {
+        for (Runnable closer : tcpClosers) {
+            closer.run();
+        }
     }
 
     @Override

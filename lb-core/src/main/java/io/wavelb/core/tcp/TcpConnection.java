@@ -23,6 +23,8 @@ final class TcpConnection {
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
 
     private final TcpListener listener;
+    /** The group at accept time: a reload may point the listener elsewhere, this flow stays. */
+    private final TargetGroup group;
     private final Channel client;
     private final LoopCounters counters;
     private final Target[] tried;
@@ -33,6 +35,8 @@ final class TcpConnection {
     private boolean clientInputDone;
     private boolean backendInputDone;
     private boolean closed;
+    /** How the target (draining, terminate_on_unhealthy) closes this connection from any thread. */
+    private final Runnable closer = () -> clientLoopClose();
     private final ChannelFutureListener closeOnFailure = f -> {
         if (!f.isSuccess()) {
             close();
@@ -41,12 +45,13 @@ final class TcpConnection {
 
     TcpConnection(TcpListener listener, Channel client, LoopCounters counters) {
         this.listener = listener;
+        this.group = listener.group();
         this.client = client;
         this.counters = counters;
         this.tried = new Target[listener.config().tcp().connectAttempts()];
         InetSocketAddress src = (InetSocketAddress) client.remoteAddress();
         InetSocketAddress dst = (InetSocketAddress) client.localAddress();
-        this.flowHash = listener.group().flowHash(FlowHash.TCP, src.getAddress(), src.getPort(), dst.getAddress(), dst.getPort());
+        this.flowHash = group.flowHash(FlowHash.TCP, src.getAddress(), src.getPort(), dst.getAddress(), dst.getPort());
     }
 
     Channel client() {
@@ -58,7 +63,6 @@ final class TcpConnection {
      * balancer's preference order, up to {@code connect_attempts} distinct targets.
      */
     void connectNext() {
-        TargetGroup group = listener.group();
         Target next = group.open(flowHash, tried, attempts);
         if (next == null) {
             counters.increment(ListenerCounter.TCP_NO_TARGET);
@@ -85,12 +89,13 @@ final class TcpConnection {
 
     private void onConnect(ChannelFuture f, Target candidate, TcpRelay backendRelay) {
         if (closed) {
-            listener.group().close(candidate);
+            group.release(candidate);
             f.channel().close();
             return;
         }
         if (!f.isSuccess()) {
-            listener.group().close(candidate);
+            group.release(candidate);
+            group.flowFailed(candidate);
             counters.increment(ListenerCounter.TCP_CONNECT_FAILURES);
             listener.warnRateLimited("connect to target " + candidate + " failed: " + f.cause().getMessage());
             if (attempts < tried.length) {
@@ -102,6 +107,8 @@ final class TcpConnection {
         }
         target = candidate;
         backend = f.channel();
+        candidate.tcpConnectionOpened(closer);
+        group.flowSucceeded(candidate);
         TcpRelay clientRelay = client.pipeline().get(TcpRelay.class);
         clientRelay.start(client, backend);
         backendRelay.start(backend, client);
@@ -134,12 +141,17 @@ final class TcpConnection {
         }
         closed = true;
         if (target != null) {
-            listener.group().close(target);
+            group.release(target);
+            target.tcpConnectionClosed(closer);
         }
         closeAfterFlush(client);
         if (backend != null) {
             closeAfterFlush(backend);
         }
+    }
+
+    private void clientLoopClose() {
+        client.eventLoop().execute(this::close);
     }
 
     private static void closeAfterFlush(Channel ch) {

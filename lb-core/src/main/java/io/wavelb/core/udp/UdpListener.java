@@ -34,6 +34,7 @@ public final class UdpListener extends AbstractListener {
 
     private final SessionBudget budget;
     private final List<Channel> channels = new ArrayList<>();
+    private final List<UdpLoopHandler> handlers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public UdpListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats) {
         super(config, group, transport, stats, LOG);
@@ -77,6 +78,7 @@ public final class UdpListener extends AbstractListener {
                 throw Bind.failure("udp", config.name(), bindTo, f.cause());
             }
             channels.add(f.channel());
+            handlers.add(handler);
             if (bindTo.getPort() == 0) {
                 bindTo = new InetSocketAddress(bindTo.getAddress(), ((InetSocketAddress) f.channel().localAddress()).getPort());
             }
@@ -95,10 +97,36 @@ public final class UdpListener extends AbstractListener {
         return budget;
     }
 
+    @Override
+    public void update(ListenerConfig newConfig, TargetGroup newGroup) {
+        super.update(newConfig, newGroup);
+        budget.limit(newConfig.udp().maxSessions());
+        for (UdpLoopHandler h : handlers) {
+            h.loop().execute(h::settingsChanged);
+        }
+    }
+
+    /** Ends the sessions pinned to {@code target} on every loop (its deregistration delay is over). */
+    public void purge(io.wavelb.core.target.Target target) {
+        for (UdpLoopHandler h : handlers) {
+            h.loop().execute(() -> h.purge(target));
+        }
+    }
+
     /** UDP has nothing to drain at the socket level: stopping closes the sockets and every session. */
     @Override
     public CompletionStage<Void> stopAccepting() {
         return closeFlows();
+    }
+
+    /** A reload removed this listener: its sessions end as evicted, then its sockets close. */
+    public CompletionStage<Void> evict() {
+        java.util.List<java.util.concurrent.CompletableFuture<Void>> done = new ArrayList<>();
+        for (UdpLoopHandler h : handlers) {
+            done.add(java.util.concurrent.CompletableFuture.runAsync(h::evictAll, h.loop()));
+        }
+        return java.util.concurrent.CompletableFuture.allOf(done.toArray(java.util.concurrent.CompletableFuture[]::new))
+                .thenCompose(v -> closeFlows());
     }
 
     @Override

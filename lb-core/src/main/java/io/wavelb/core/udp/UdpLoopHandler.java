@@ -31,11 +31,8 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     private static final System.Logger LOG = System.getLogger(UdpLoopHandler.class.getName());
 
     private final UdpListener listener;
-    private final TargetGroup group;
     private final Transport transport;
     private final SessionBudget budget;
-    private final int maxDatagramSize;
-    private final long idleNanos;
     private final SessionTable<InetSocketAddress, UdpSession> sessions = new SessionTable<>();
     /** Sessions written to in the current read batch: flushed once each in channelReadComplete. */
     private final ArrayList<UdpSession> toFlush = new ArrayList<>();
@@ -47,11 +44,16 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
 
     UdpLoopHandler(UdpListener listener) {
         this.listener = listener;
-        this.group = listener.group();
         this.transport = listener.transport();
         this.budget = listener.budget();
-        this.maxDatagramSize = listener.config().udp().maxDatagramSize();
-        this.idleNanos = listener.config().udp().idleTimeout().toNanos();
+    }
+
+    private int maxDatagramSize() {
+        return listener.config().udp().maxDatagramSize();
+    }
+
+    private long idleNanos() {
+        return listener.config().udp().idleTimeout().toNanos();
     }
 
     @Override
@@ -59,9 +61,22 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         listenerChannel = ctx.channel();
         loop = ctx.channel().eventLoop();
         counters = listener.stats().forCurrentLoop();
-        long every = sweepIntervalNanos(idleNanos);
-        sweep = loop.scheduleAtFixedRate(this::expireIdle, every, every, TimeUnit.NANOSECONDS);
+        scheduleSweep();
         ctx.fireChannelActive();
+    }
+
+    private void scheduleSweep() {
+        long every = sweepIntervalNanos(idleNanos());
+        sweep = loop.scheduleAtFixedRate(this::expireIdle, every, every, TimeUnit.NANOSECONDS);
+    }
+
+    /** A reload changed settings: re-arm the sweep for the new idle timeout. */
+    void settingsChanged() {
+        if (sweep != null) {
+            sweep.cancel(false);
+            scheduleSweep();
+        }
+        listenerChannel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxDatagramSize() + 1));
     }
 
     /** A quarter of the idle timeout, within 50 ms..1 s: expiry is late by at most that much. */
@@ -76,13 +91,19 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         int size = data.readableBytes();
         // The receive buffer is one byte larger than the limit, so a longer datagram shows up as
         // size > limit instead of being silently truncated by the kernel and forwarded corrupt.
-        if (size > maxDatagramSize) {
+        if (size > maxDatagramSize()) {
             counters.increment(ListenerCounter.DROPPED_OVERSIZE);
             packet.release();
             return;
         }
         InetSocketAddress client = packet.sender();
         UdpSession session = sessions.get(client);
+        if (session != null && session.target.shouldRepick()) {
+            // The target went unhealthy (a draining one keeps its flows): this flow moves now,
+            // on its next datagram, rather than blackholing until it idles out.
+            closeSession(session, ListenerCounter.CLOSED_TARGET_UNHEALTHY);
+            session = null;
+        }
         if (session == null) {
             session = openSession(client);
             if (session == null) {
@@ -133,6 +154,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             return null;
         }
         InetSocketAddress local = listener.localAddress();
+        TargetGroup group = listener.group();
         long hash = group.flowHash(FlowHash.UDP, client.getAddress(), client.getPort(), local.getAddress(), local.getPort());
         Target target = group.open(hash);
         if (target == null) {
@@ -146,13 +168,14 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         } catch (RuntimeException e) {
             // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
             budget.release();
-            group.close(target);
+            group.release(target);
             counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
             listener.warnRateLimited("cannot open an upstream socket for a new UDP session: " + e.getMessage());
             return null;
         }
-        UdpSession session = new UdpSession(client, target, upstream, System.nanoTime());
-        upstream.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxDatagramSize + 1));
+        UdpSession session = new UdpSession(client, group, target, upstream, System.nanoTime());
+        target.udpSessionOpened();
+        upstream.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxDatagramSize() + 1));
         upstream.pipeline().addLast(new UdpUpstreamHandler(this, session));
         sessions.put(client, session);
         counters.increment(ListenerCounter.SESSIONS_CREATED);
@@ -196,7 +219,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
 
     void replyToClient(UdpSession session, ByteBuf content) {
         int size = content.readableBytes();
-        if (size > maxDatagramSize) {
+        if (size > maxDatagramSize()) {
             counters.increment(ListenerCounter.DROPPED_OVERSIZE);
             content.release();
             return;
@@ -236,7 +259,8 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         session.closed = true;
         session.releaseHeld();
         budget.release();
-        group.close(session.target);
+        session.group.release(session.target);
+        session.target.udpSessionClosed();
         counters.increment(reason);
         session.upstream.close().addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
@@ -246,7 +270,21 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void expireIdle() {
-        sessions.expire(System.nanoTime(), idleNanos, s -> finish(s, ListenerCounter.CLOSED_IDLE));
+        sessions.expire(System.nanoTime(), idleNanos(), s -> finish(s, ListenerCounter.CLOSED_IDLE));
+    }
+
+    /** The target's deregistration delay ran out: end its sessions on this loop. */
+    void purge(Target target) {
+        sessions.removeTarget(target, s -> finish(s, ListenerCounter.CLOSED_TARGET_REMOVED));
+    }
+
+    /** The listener is going away but its sockets close later: end its sessions now, as evicted. */
+    void evictAll() {
+        sessions.clear(s -> finish(s, ListenerCounter.CLOSED_EVICTED));
+    }
+
+    EventLoop loop() {
+        return loop;
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.wavelb.core.session.SessionTable;
 import io.wavelb.core.target.Target;
+import io.wavelb.core.target.TargetGroup;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 
@@ -18,6 +19,8 @@ final class UdpSession implements SessionTable.Session {
     static final int MAX_PENDING = 64;
 
     final InetSocketAddress client;
+    /** The group the target was picked from (a reload may point the listener at another one). */
+    final TargetGroup group;
     final Target target;
     final Channel upstream;
     long lastSeenNanos;
@@ -27,8 +30,9 @@ final class UdpSession implements SessionTable.Session {
     boolean needsFlush;
     private ArrayDeque<ByteBuf> pending;
 
-    UdpSession(InetSocketAddress client, Target target, Channel upstream, long nowNanos) {
+    UdpSession(InetSocketAddress client, TargetGroup group, Target target, Channel upstream, long nowNanos) {
         this.client = client;
+        this.group = group;
         this.target = target;
         this.upstream = upstream;
         this.lastSeenNanos = nowNanos;

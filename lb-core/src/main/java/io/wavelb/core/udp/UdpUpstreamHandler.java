@@ -36,6 +36,9 @@ final class UdpUpstreamHandler extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // A connected UDP socket learns of ICMP port-unreachable as ECONNREFUSED on its next read:
         // the target is not listening, so the session is useless and the next datagram re-picks.
+        if (!session.closed) {
+            session.group.flowFailed(session.target);
+        }
         loop.closeSession(session, ListenerCounter.CLOSED_TARGET_UNREACHABLE);
     }
 }

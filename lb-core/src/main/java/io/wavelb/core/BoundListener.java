@@ -1,0 +1,69 @@
+package io.wavelb.core;
+
+import io.wavelb.config.ListenerConfig;
+import io.wavelb.core.listener.Listener;
+import io.wavelb.core.stats.ListenerStats;
+import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.tcp.TcpListener;
+import io.wavelb.core.udp.UdpListener;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** One configured listener as bound: its TCP side, its UDP side (tcp_udp has both), one set of counters. */
+record BoundListener(ListenerConfig config, ListenerStats stats, TcpListener tcp, UdpListener udp) {
+
+    List<Listener> sockets() {
+        List<Listener> all = new ArrayList<>(2);
+        if (tcp != null) {
+            all.add(tcp);
+        }
+        if (udp != null) {
+            all.add(udp);
+        }
+        return all;
+    }
+
+    String name() {
+        return config.name();
+    }
+
+    BoundListener update(ListenerConfig next, TargetGroup group) {
+        if (tcp != null) {
+            tcp.update(next, group);
+        }
+        if (udp != null) {
+            udp.update(next, group);
+        }
+        return new BoundListener(next, stats, tcp, udp);
+    }
+
+    /** Stops taking new flows; TCP connections go on, UDP sessions end. */
+    CompletableFuture<Void> stopAccepting() {
+        List<CompletableFuture<Void>> stops = new ArrayList<>();
+        for (Listener l : sockets()) {
+            stops.add(l.stopAccepting().toCompletableFuture());
+        }
+        return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new));
+    }
+
+    /** Removed by a reload: UDP sessions end as evicted, TCP stops accepting and its connections finish. */
+    CompletableFuture<Void> retire() {
+        List<CompletableFuture<Void>> stops = new ArrayList<>();
+        if (tcp != null) {
+            stops.add(tcp.stopAccepting().toCompletableFuture());
+        }
+        if (udp != null) {
+            stops.add(udp.evict().toCompletableFuture());
+        }
+        return CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new));
+    }
+
+    int activeFlows() {
+        int n = 0;
+        for (Listener l : sockets()) {
+            n += l.activeFlows();
+        }
+        return n;
+    }
+}
