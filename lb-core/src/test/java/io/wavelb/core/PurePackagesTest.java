@@ -23,7 +23,8 @@ class PurePackagesTest {
     /** Source roots of the pure packages; add a package here in one line. */
     static final List<PureSource> PURE = List.of(
             PureSource.required("src/main/java/io/wavelb/core/balance"),
-            PureSource.optional("src/main/java/io/wavelb/core/session"),
+            PureSource.required("src/main/java/io/wavelb/core/session"),
+            PureSource.required("src/main/java/io/wavelb/core/reload"),
             PureSource.required("../config/src/main/java"));
 
     private static final Pattern FORBIDDEN = Pattern.compile("\\b(io\\.netty|software\\.amazon)\\.");
