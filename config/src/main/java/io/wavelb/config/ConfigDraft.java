@@ -1,7 +1,9 @@
 package io.wavelb.config;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.yaml.snakeyaml.nodes.Node;
 
 /**
@@ -19,7 +21,9 @@ record ConfigDraft(AdminConfig admin, Node adminListenNode, RuntimeSettings runt
 
     /** One target group; {@code path} is {@code target_groups[i]}. {@code targets} holds the valid ones. */
     record Group(String path, String name, Node nameNode, Algorithm algorithm, List<TargetConfig> targets,
-                 int maglevTableSize) {
+                 int maglevTableSize, Optional<HealthCheckConfig> healthCheck,
+                 OutlierDetectionConfig outlierDetection, Duration deregistrationDelay,
+                 boolean terminateOnUnhealthy) {
     }
 
     WavelbConfig toConfig() {
@@ -29,7 +33,8 @@ record ConfigDraft(AdminConfig admin, Node adminListenNode, RuntimeSettings runt
         }
         List<TargetGroupConfig> groupConfigs = new ArrayList<>(groups.size());
         for (Group g : groups) {
-            groupConfigs.add(new TargetGroupConfig(g.name(), g.algorithm(), g.targets(), g.maglevTableSize()));
+            groupConfigs.add(new TargetGroupConfig(g.name(), g.algorithm(), g.targets(), g.maglevTableSize(),
+                    g.healthCheck(), g.outlierDetection(), g.deregistrationDelay(), g.terminateOnUnhealthy()));
         }
         return new WavelbConfig(admin, runtime, listenerConfigs, groupConfigs);
     }

@@ -7,6 +7,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Objects;
 import org.yaml.snakeyaml.nodes.Node;
@@ -55,7 +56,10 @@ public final class ConfigLoader {
         return parse(text, name);
     }
 
-    /** Parses YAML text; {@code fileName} is only used to label problems. */
+    /**
+     * Parses YAML text; {@code fileName} labels problems, and its directory (or the current
+     * directory, when it names none) is where relative paths in the config are resolved from.
+     */
     public static WavelbConfig parse(String yaml, String fileName) throws ConfigException {
         Objects.requireNonNull(yaml, "yaml");
         Objects.requireNonNull(fileName, "fileName");
@@ -67,7 +71,7 @@ public final class ConfigLoader {
         }
         Node root = SafeYamlLoader.compose(yaml, fileName);
         Problems problems = new Problems(fileName);
-        ConfigDraft draft = new Binder(problems).bind(root);
+        ConfigDraft draft = new Binder(problems, directoryOf(fileName)).bind(root);
         if (draft != null) {
             new Validator(problems).check(draft);
         }
@@ -75,6 +79,17 @@ public final class ConfigLoader {
             throw problems.exception();
         }
         return draft.toConfig();
+    }
+
+    /** The absolute directory of {@code fileName}: its parent, taken from the current directory. */
+    static Path directoryOf(String fileName) {
+        Path cwd = Path.of("").toAbsolutePath();
+        try {
+            Path parent = fileName.isBlank() ? null : Path.of(fileName).getParent();
+            return parent == null ? cwd : cwd.resolve(parent).normalize();
+        } catch (InvalidPathException e) {
+            return cwd;
+        }
     }
 
     private static ConfigException tooLarge(String file, String message) {
