@@ -285,10 +285,7 @@ class LifecycleSystemTest {
 
     @Test
     void twentyReloadsUnderUdpAndTcpTrafficBreakNoFlow() throws Exception {
-        int port;
-        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            port = probe.getLocalPort();
-        }
+        int port = io.wavelb.core.testing.Ports.freeTcpAndUdp();
         WavelbConfig one = config(List.of(listener("l", port, "g", Duration.ofSeconds(120))),
                 List.of(group("g", Duration.ofSeconds(300), false, a.address(), b.address(), c.address())));
         // The other config changes settings in place, reweights, adds a listener and a group.
@@ -348,10 +345,7 @@ class LifecycleSystemTest {
         try (DatagramSocket holder = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
             int taken = holder.getLocalPort();
             Path file = dir.resolve("wavelb.yaml");
-            int port;
-            try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-                port = probe.getLocalPort();
-            }
+            int port = io.wavelb.core.testing.Ports.freeTcpAndUdp();
             Files.writeString(file, yaml(port, a.address()));
             lb = LoadBalancer.start(io.wavelb.config.ConfigLoader.load(file), Optional.of(file), List.of());
             InetSocketAddress vip = lb.address("l");
@@ -364,12 +358,12 @@ class LifecycleSystemTest {
             assertThat(((AdminOperations.Rejected) rejected).problems().getFirst().format())
                     .startsWith(file + ":").contains("idle_timeout");
 
-            Files.writeString(file, yaml(port, a.address()) + """
+            Files.writeString(file, yaml(port, a.address()).replace("target_groups:", """
                       - name: clash
                         protocol: udp
                         listen: 127.0.0.1:%d
                         target_group: g
-                    """.formatted(taken));
+                    target_groups:""".formatted(taken)));
             AdminOperations.ReloadOutcome failed = lb.reload();
             assertThat(failed).isInstanceOf(AdminOperations.Failed.class);
             assertThat(((AdminOperations.Failed) failed).message()).contains("listener 'clash'").contains("address already in use");
@@ -383,6 +377,9 @@ class LifecycleSystemTest {
             assertThat(client(vip).target("new flow after a good reload")).isEqualTo("b");
         }
     }
+
+    /** Admin is not started by LoadBalancer.start in these tests; any valid port will do. */
+    private static final int adminPort = 9;
 
     private static String yaml(int port, String target) {
         return """
@@ -400,6 +397,6 @@ class LifecycleSystemTest {
                     deregistration_delay: 1s
                     targets:
                       - address: %s
-                """.formatted(port == 65535 ? 65534 : port + 1, port, target);
+                """.formatted(adminPort, port, target);
     }
 }

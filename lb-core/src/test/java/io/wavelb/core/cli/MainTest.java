@@ -39,9 +39,7 @@ class MainTest {
     }
 
     private static int freePort() throws IOException {
-        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            return s.getLocalPort();
-        }
+        return io.wavelb.core.testing.Ports.freeTcpAndUdp();
     }
 
     private Path write(String name, String yaml) throws IOException {
