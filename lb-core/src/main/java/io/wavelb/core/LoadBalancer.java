@@ -61,6 +61,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     /** Listeners a reload removed whose TCP connections may still be finishing. */
     private final List<BoundListener> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean stopping;
+    private volatile boolean drainingBalancer;
 
     /** Extension points for what lives beside the data plane: health checks, metrics, the admin endpoint. */
     public interface LifecycleHooks {
@@ -457,6 +458,9 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         if (stopping) {
             reasons.add("shutting down");
         }
+        if (drainingBalancer) {
+            reasons.add("draining: the balancer is leaving service");
+        }
         java.util.Set<String> used = new java.util.LinkedHashSet<>();
         for (BoundListener b : bound) {
             used.add(b.config().targetGroup());
@@ -521,6 +525,14 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             }
         } finally {
             changes.unlock();
+        }
+    }
+
+    @Override
+    public void drainBalancer() {
+        if (!drainingBalancer) {
+            drainingBalancer = true;
+            LOG.log(System.Logger.Level.INFO, "draining: reporting not ready; open and new flows are still served");
         }
     }
 

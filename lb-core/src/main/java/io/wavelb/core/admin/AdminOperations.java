@@ -37,6 +37,14 @@ public interface AdminOperations {
     /** Re-reads the config file and applies it, or keeps the running config and says why not. */
     ReloadOutcome reload();
 
+    /**
+     * The whole balancer is leaving (its DNS weight went to 0): report not ready from now on, keep
+     * serving every flow. Its sidecar then waits for the open flows to end.
+     */
+    default void drainBalancer() throws AdminException {
+        throw new AdminException(501, "draining the balancer is not supported here");
+    }
+
     record Readiness(boolean ready, List<String> reasons) {
         public Readiness {
             reasons = List.copyOf(reasons);
