@@ -25,6 +25,8 @@ class PurePackagesTest {
             PureSource.required("src/main/java/io/wavelb/core/balance"),
             PureSource.required("src/main/java/io/wavelb/core/session"),
             PureSource.required("src/main/java/io/wavelb/core/reload"),
+            PureSource.required("src/main/java/io/wavelb/core/health/state"),
+            PureSource.required("src/main/java/io/wavelb/core/json"),
             PureSource.required("../config/src/main/java"));
 
     private static final Pattern FORBIDDEN = Pattern.compile("\\b(io\\.netty|software\\.amazon)\\.");

@@ -15,13 +15,13 @@ import io.wavelb.config.TcpSettings;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.LoadBalancer;
+import io.wavelb.core.Wavelb;
 import io.wavelb.core.demo.EchoTargets;
 import io.wavelb.core.listener.Listener;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.BindException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -175,16 +175,17 @@ public final class Main {
 
     /** Starts the balancer and blocks until SIGTERM or SIGINT, then shuts down gracefully. */
     private static int serve(WavelbConfig config, Optional<Path> file, PrintStream err, DemoView view) {
-        LoadBalancer lb;
+        Wavelb wavelb;
         try {
-            lb = LoadBalancer.start(config, file, List.of());
-        } catch (BindException | IllegalArgumentException | IllegalStateException e) {
+            wavelb = Wavelb.start(config, file);
+        } catch (IllegalArgumentException | IllegalStateException | IOException e) {
             err.println("wavelb: " + e.getMessage());
             return FAILED;
         } catch (Exception e) {
             err.println("wavelb: cannot start: " + e);
             return FAILED;
         }
+        LoadBalancer lb = wavelb.balancer();
         for (Listener l : lb.listeners()) {
             String proto = l instanceof io.wavelb.core.udp.UdpListener ? "udp" : "tcp";
             System.getLogger("wavelb").log(System.Logger.Level.INFO, "listener '" + l.config().name() + "' on " + proto + " "
@@ -205,7 +206,7 @@ public final class Main {
         Duration grace = config.runtime().shutdownGracePeriod();
         System.getLogger("wavelb").log(System.Logger.Level.INFO, "stopping: no new flows; up to " + grace.toSeconds()
                 + "s for open TCP connections to finish");
-        lb.shutdown(grace);
+        wavelb.shutdown(grace);
         if (viewer != null) {
             viewer.interrupt();
         }

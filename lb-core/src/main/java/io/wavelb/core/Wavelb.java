@@ -1,0 +1,95 @@
+package io.wavelb.core;
+
+import io.wavelb.config.WavelbConfig;
+import io.wavelb.core.admin.AdminServer;
+import io.wavelb.core.metrics.MetricsHooks;
+import io.wavelb.core.metrics.WavelbMetrics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole process: the balancer, its metrics and its admin endpoint (and, through the
+ * balancer's hooks, health checks). {@link #start} brings all of them up or none.
+ */
+public final class Wavelb implements AutoCloseable {
+
+    private final LoadBalancer balancer;
+    private final WavelbMetrics metrics;
+    private final AdminServer admin;
+
+    private Wavelb(LoadBalancer balancer, WavelbMetrics metrics, AdminServer admin) {
+        this.balancer = balancer;
+        this.metrics = metrics;
+        this.admin = admin;
+    }
+
+    public static Wavelb start(WavelbConfig config, Optional<Path> configFile) throws Exception {
+        return start(config, configFile, List.of());
+    }
+
+    public static Wavelb start(WavelbConfig config, Optional<Path> configFile, List<LoadBalancer.LifecycleHooks> extra)
+            throws Exception {
+        WavelbMetrics metrics = new WavelbMetrics();
+        List<LoadBalancer.LifecycleHooks> hooks = new ArrayList<>();
+        hooks.add(new MetricsHooks(metrics));
+        hooks.add(new io.wavelb.core.health.HealthHooks(metrics));
+        hooks.addAll(extra);
+        LoadBalancer lb;
+        try {
+            lb = LoadBalancer.start(config, configFile, hooks);
+        } catch (Exception | Error e) {
+            metrics.close();
+            throw e;
+        }
+        AdminServer admin;
+        try {
+            admin = AdminServer.start(config.admin(), lb.transport(), lb, metrics);
+        } catch (Exception | Error e) {
+            lb.close();
+            metrics.close();
+            throw e;
+        }
+        Wavelb w = new Wavelb(lb, metrics, admin);
+        lb.addHooks(new LoadBalancer.LifecycleHooks() {
+            @Override
+            public void reloaded(LoadBalancer l, WavelbConfig c, boolean ok) {
+                if (ok) {
+                    try {
+                        admin.reloadToken(c.admin().tokenFile());
+                    } catch (java.io.IOException e) {
+                        System.getLogger(Wavelb.class.getName()).log(System.Logger.Level.WARNING,
+                                "reload: keeping the previous admin token: " + e.getMessage());
+                    }
+                }
+            }
+        });
+        return w;
+    }
+
+    public LoadBalancer balancer() {
+        return balancer;
+    }
+
+    public WavelbMetrics metrics() {
+        return metrics;
+    }
+
+    public AdminServer admin() {
+        return admin;
+    }
+
+    /** Stops taking flows, lets TCP connections finish for up to {@code grace}, then stops everything. */
+    public void shutdown(Duration grace) {
+        balancer.shutdown(grace);
+        admin.close();
+        metrics.close();
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+}

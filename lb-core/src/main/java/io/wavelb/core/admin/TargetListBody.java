@@ -1,0 +1,79 @@
+package io.wavelb.core.admin;
+
+import io.wavelb.config.HostPort;
+import io.wavelb.config.TargetConfig;
+import io.wavelb.core.json.Json;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The body of {@code PUT /v1/target-groups/{name}/targets}:
+ * {@code {"targets":[{"address":"10.0.1.10:7000","weight":100}, ...]}}. Every mistake is named
+ * by its place ({@code targets[1].address: ...}) so the caller can fix it; nothing partial is applied.
+ */
+final class TargetListBody {
+
+    private TargetListBody() {
+    }
+
+    static final class BadBody extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BadBody(String message) {
+            super(message);
+        }
+    }
+
+    static List<AdminOperations.TargetSpec> parse(String body) throws BadBody {
+        Object root;
+        try {
+            root = Json.parse(body);
+        } catch (Json.JsonException e) {
+            throw new BadBody("body is not JSON: " + e.getMessage());
+        }
+        if (!(root instanceof Map<?, ?> map)) {
+            throw new BadBody("body: expected an object like {\"targets\":[...]}");
+        }
+        for (Object key : map.keySet()) {
+            if (!key.equals("targets")) {
+                throw new BadBody("body: unknown key '" + key + "' (expected: targets)");
+            }
+        }
+        if (!(map.get("targets") instanceof List<?> list)) {
+            throw new BadBody("targets: expected a list of {\"address\":..., \"weight\":...}");
+        }
+        List<AdminOperations.TargetSpec> specs = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            String at = "targets[" + i + "]";
+            if (!(list.get(i) instanceof Map<?, ?> t)) {
+                throw new BadBody(at + ": expected an object with an address");
+            }
+            for (Object key : t.keySet()) {
+                if (!Set.of("address", "weight").contains(key)) {
+                    throw new BadBody(at + ": unknown key '" + key + "' (expected: address, weight)");
+                }
+            }
+            if (!(t.get("address") instanceof String address)) {
+                throw new BadBody(at + ".address: expected a string like \"10.0.1.10:7000\"");
+            }
+            HostPort hp;
+            try {
+                hp = HostPort.parse(address);
+            } catch (IllegalArgumentException e) {
+                throw new BadBody(at + ".address: " + e.getMessage());
+            }
+            int weight = TargetConfig.DEFAULT_WEIGHT;
+            Object w = t.get("weight");
+            if (w != null) {
+                if (!(w instanceof Long l) || l < 1 || l > TargetConfig.MAX_WEIGHT) {
+                    throw new BadBody(at + ".weight: " + w + " (expected a whole number 1.." + TargetConfig.MAX_WEIGHT + ")");
+                }
+                weight = l.intValue();
+            }
+            specs.add(new AdminOperations.TargetSpec(hp, weight));
+        }
+        return specs;
+    }
+}

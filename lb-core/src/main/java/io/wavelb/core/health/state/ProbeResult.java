@@ -1,0 +1,38 @@
+package io.wavelb.core.health.state;
+
+/** The outcome of one active probe. */
+public sealed interface ProbeResult permits ProbeResult.Success, ProbeResult.Failure {
+
+    /** The bounded set of failure kinds; each is a metric tag value. */
+    enum Kind {
+        TIMEOUT, REFUSED, PORT_UNREACHABLE, BAD_RESPONSE, ERROR;
+
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** {@code success} or the failure kind: the {@code result} tag of {@code wavelb_health_checks_total}. */
+    String tag();
+
+    record Success() implements ProbeResult {
+        @Override
+        public String tag() {
+            return "success";
+        }
+    }
+
+    /** A failed probe; {@code detail} is for logs only. */
+    record Failure(Kind kind, String detail) implements ProbeResult {
+        @Override
+        public String tag() {
+            return kind.tag();
+        }
+    }
+
+    ProbeResult SUCCESS = new Success();
+
+    static ProbeResult failure(Kind kind, String detail) {
+        return new Failure(kind, detail);
+    }
+}

@@ -1,0 +1,215 @@
+package io.wavelb.core.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.stats.ListenerStats;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+
+/**
+ * The Prometheus registry and every wavelb meter. Meters are resolved once, when a listener, group
+ * or target appears, and removed when it goes; their values are read at scrape time from the
+ * data plane's single-writer per-loop counters, so counting costs the packet path nothing here.
+ * Tags are bounded: listener, target group, target, direction, reason, result — never a client.
+ */
+public final class WavelbMetrics implements AutoCloseable {
+
+    /** Active-check results, pre-registered so a series exists (at 0) before the first failure. */
+    public static final List<String> CHECK_RESULTS =
+            List.of("success", "timeout", "refused", "port_unreachable", "bad_response", "error");
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final Map<String, List<Meter>> listenerMeters = new ConcurrentHashMap<>();
+    private final Map<String, List<Meter>> groupMeters = new ConcurrentHashMap<>();
+    private final Map<String, TargetMeters> targetMeters = new ConcurrentHashMap<>();
+    private final Counter reloadSuccess;
+    private final Counter reloadFailure;
+
+    public WavelbMetrics() {
+        new JvmMemoryMetrics().bindTo(registry);
+        gc.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ClassLoaderMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        new FileDescriptorMetrics().bindTo(registry);
+        new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+        new NettyAllocatorMetrics(UnpooledByteBufAllocator.DEFAULT).bindTo(registry);
+        reloadSuccess = Counter.builder("wavelb.config.reloads").tag("result", "success")
+                .description("Config reloads by outcome").register(registry);
+        reloadFailure = Counter.builder("wavelb.config.reloads").tag("result", "failure")
+                .description("Config reloads by outcome").register(registry);
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+    static final String OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+    /** A scrape body and the content type to send it with. */
+    public record Scrape(String contentType, String body) {
+    }
+
+    /** Prometheus text 0.0.4, or OpenMetrics when the {@code Accept} header asks for it. */
+    public Scrape scrape(String accept) {
+        String type = accept != null && accept.contains("application/openmetrics-text") ? OPENMETRICS : PROMETHEUS_TEXT;
+        return new Scrape(type, registry.scrape(type));
+    }
+
+    // ---- listeners -----------------------------------------------------------------------
+
+    public void addListener(ListenerStats stats, String protocol, IntSupplier udpSessions) {
+        String l = stats.listener();
+        List<Meter> meters = new ArrayList<>();
+        meters.add(Gauge.builder("wavelb.udp.sessions", udpSessions, IntSupplier::getAsInt)
+                .tag("listener", l).description("Open UDP sessions").register(registry));
+        meters.add(Gauge.builder("wavelb.tcp.connections", stats, s -> s.tcpConnections().get())
+                .tag("listener", l).description("Open TCP client connections").register(registry));
+        // Not "..._created_total": OpenMetrics reserves the _created suffix for a counter's creation
+        // time, and not "wavelb_tcp_connections_total": its family name would collide with the gauge.
+        meters.add(counter("wavelb.udp.sessions.opened", stats, ListenerCounter.SESSIONS_CREATED, "UDP sessions opened", "listener", l));
+        meters.add(counter("wavelb.tcp.connections.accepted", stats, ListenerCounter.TCP_ACCEPTED, "TCP client connections accepted",
+                "listener", l));
+        meters.add(counter("wavelb.tcp.connect.failures", stats, ListenerCounter.TCP_CONNECT_FAILURES,
+                "Failed connects to targets (each is retried on the next target while attempts remain)", "listener", l));
+        meters.add(counter("wavelb.tcp.closed.idle", stats, ListenerCounter.TCP_CLOSED_IDLE, "TCP connections closed for idleness",
+                "listener", l));
+        meters.add(counter("wavelb.bytes", stats, ListenerCounter.BYTES_RX, "Payload bytes; rx = client to target",
+                "listener", l, "direction", "rx"));
+        meters.add(counter("wavelb.bytes", stats, ListenerCounter.BYTES_TX, "Payload bytes; rx = client to target",
+                "listener", l, "direction", "tx"));
+        meters.add(counter("wavelb.datagrams", stats, ListenerCounter.DATAGRAMS_RX, "UDP datagrams; rx = client to target",
+                "listener", l, "direction", "rx"));
+        meters.add(counter("wavelb.datagrams", stats, ListenerCounter.DATAGRAMS_TX, "UDP datagrams; rx = client to target",
+                "listener", l, "direction", "tx"));
+        for (ListenerCounter c : ListenerCounter.values()) {
+            if (c.name().startsWith("CLOSED_")) {
+                meters.add(counter("wavelb.udp.sessions.closed", stats, c, "UDP sessions closed by reason",
+                        "listener", l, "reason", c.tagValue()));
+            } else if (c.name().startsWith("DROPPED_")) {
+                meters.add(counter("wavelb.dropped", stats, c, "Datagrams or flows dropped by reason",
+                        "listener", l, "reason", c.tagValue()));
+            }
+        }
+        List<Meter> previous = listenerMeters.put(l, meters);
+        if (previous != null) {
+            previous.forEach(registry::remove);
+        }
+    }
+
+    private FunctionCounter counter(String name, ListenerStats stats, ListenerCounter c, String description, String... tags) {
+        return FunctionCounter.builder(name, stats, s -> s.total(c)).tags(tags).description(description).register(registry);
+    }
+
+    public void removeListener(String listener) {
+        List<Meter> meters = listenerMeters.remove(listener);
+        if (meters != null) {
+            meters.forEach(registry::remove);
+        }
+    }
+
+    // ---- groups and targets --------------------------------------------------------------
+
+    public void addGroup(String group, BooleanSupplier failOpen) {
+        List<Meter> meters = List.of(Gauge.builder("wavelb.fail.open", failOpen, f -> f.getAsBoolean() ? 1 : 0)
+                .tag("target_group", group)
+                .description("1 while no target of the group is healthy and it routes to all of them").register(registry));
+        List<Meter> previous = groupMeters.put(group, meters);
+        if (previous != null) {
+            previous.forEach(registry::remove);
+        }
+    }
+
+    public void removeGroup(String group) {
+        List<Meter> meters = groupMeters.remove(group);
+        if (meters != null) {
+            meters.forEach(registry::remove);
+        }
+    }
+
+    /** Meters of one target; {@link TargetMeters#remove()} when it leaves its group. */
+    public TargetMeters addTarget(String group, String target, IntSupplier healthy, IntSupplier flows) {
+        TargetMeters m = new TargetMeters(group, target, healthy, flows);
+        TargetMeters previous = targetMeters.put(group + "\u0000" + target, m);
+        if (previous != null) {
+            previous.unregister();
+        }
+        return m;
+    }
+
+    /** The meters of a target added before, or null. */
+    public TargetMeters target(String group, String target) {
+        return targetMeters.get(group + "\u0000" + target);
+    }
+
+    public final class TargetMeters {
+        private final String key;
+        private final List<Meter> meters = new ArrayList<>();
+        private final Map<String, Counter> checks = new ConcurrentHashMap<>();
+
+        private TargetMeters(String group, String target, IntSupplier healthy, IntSupplier flows) {
+            this.key = group + "\u0000" + target;
+            meters.add(Gauge.builder("wavelb.target.healthy", healthy, IntSupplier::getAsInt)
+                    .tags("target_group", group, "target", target)
+                    .description("1 while the target is in rotation (healthy or not yet checked), else 0").register(registry));
+            meters.add(Gauge.builder("wavelb.target.flows", flows, IntSupplier::getAsInt)
+                    .tags("target_group", group, "target", target)
+                    .description("UDP sessions and TCP connections open to the target").register(registry));
+            for (String result : CHECK_RESULTS) {
+                Counter c = Counter.builder("wavelb.health.checks").tags("target_group", group, "target", target, "result", result)
+                        .description("Active health check results").register(registry);
+                checks.put(result, c);
+                meters.add(c);
+            }
+        }
+
+        /** Counts one active check result (one of {@link #CHECK_RESULTS}; anything else counts as error). */
+        public void healthCheck(String result) {
+            Counter c = checks.get(result);
+            (c != null ? c : checks.get("error")).increment();
+        }
+
+        public void remove() {
+            if (targetMeters.remove(key, this)) {
+                unregister();
+            }
+        }
+
+        private void unregister() {
+            meters.forEach(registry::remove);
+        }
+    }
+
+    public void reloadResult(boolean ok) {
+        (ok ? reloadSuccess : reloadFailure).increment();
+    }
+
+    @Override
+    public void close() {
+        gc.close();
+        registry.close();
+    }
+}
