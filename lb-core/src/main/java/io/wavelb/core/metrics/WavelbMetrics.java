@@ -31,6 +31,9 @@ import java.util.function.IntSupplier;
  * or target appears, and removed when it goes; their values are read at scrape time from the
  * data plane's single-writer per-loop counters, so counting costs the packet path nothing here.
  * Tags are bounded: listener, target group, target, direction, reason, result — never a client.
+ *
+ * <p>Gauges hold their state strongly: Micrometer's default weak reference lets a supplier lambda
+ * be collected and the gauge read NaN. They are removed explicitly when their owner goes.
  */
 public final class WavelbMetrics implements AutoCloseable {
 
@@ -85,9 +88,9 @@ public final class WavelbMetrics implements AutoCloseable {
         String l = stats.listener();
         List<Meter> meters = new ArrayList<>();
         meters.add(Gauge.builder("wavelb.udp.sessions", udpSessions, IntSupplier::getAsInt)
-                .tag("listener", l).description("Open UDP sessions").register(registry));
+                .tag("listener", l).description("Open UDP sessions").strongReference(true).register(registry));
         meters.add(Gauge.builder("wavelb.tcp.connections", stats, s -> s.tcpConnections().get())
-                .tag("listener", l).description("Open TCP client connections").register(registry));
+                .tag("listener", l).description("Open TCP client connections").strongReference(true).register(registry));
         // Not "..._created_total": OpenMetrics reserves the _created suffix for a counter's creation
         // time, and not "wavelb_tcp_connections_total": its family name would collide with the gauge.
         meters.add(counter("wavelb.udp.sessions.opened", stats, ListenerCounter.SESSIONS_CREATED, "UDP sessions opened", "listener", l));
@@ -136,7 +139,7 @@ public final class WavelbMetrics implements AutoCloseable {
     public void addGroup(String group, BooleanSupplier failOpen) {
         List<Meter> meters = List.of(Gauge.builder("wavelb.fail.open", failOpen, f -> f.getAsBoolean() ? 1 : 0)
                 .tag("target_group", group)
-                .description("1 while no target of the group is healthy and it routes to all of them").register(registry));
+                .description("1 while no target of the group is healthy and it routes to all of them").strongReference(true).register(registry));
         List<Meter> previous = groupMeters.put(group, meters);
         if (previous != null) {
             previous.forEach(registry::remove);
@@ -174,10 +177,10 @@ public final class WavelbMetrics implements AutoCloseable {
             this.key = group + "\u0000" + target;
             meters.add(Gauge.builder("wavelb.target.healthy", healthy, IntSupplier::getAsInt)
                     .tags("target_group", group, "target", target)
-                    .description("1 while the target is in rotation (healthy or not yet checked), else 0").register(registry));
+                    .description("1 while the target is in rotation (healthy or not yet checked), else 0").strongReference(true).register(registry));
             meters.add(Gauge.builder("wavelb.target.flows", flows, IntSupplier::getAsInt)
                     .tags("target_group", group, "target", target)
-                    .description("UDP sessions and TCP connections open to the target").register(registry));
+                    .description("UDP sessions and TCP connections open to the target").strongReference(true).register(registry));
             for (String result : CHECK_RESULTS) {
                 Counter c = Counter.builder("wavelb.health.checks").tags("target_group", group, "target", target, "result", result)
                         .description("Active health check results").register(registry);
