@@ -98,6 +98,8 @@ public final class WavelbMetrics implements AutoCloseable {
                 "listener", l));
         meters.add(counter("wavelb.tcp.connect.failures", stats, ListenerCounter.TCP_CONNECT_FAILURES,
                 "Failed connects to targets (each is retried on the next target while attempts remain)", "listener", l));
+        meters.add(counter("wavelb.tcp.no.target", stats, ListenerCounter.TCP_NO_TARGET,
+                "TCP client connections closed because no target could be picked", "listener", l));
         meters.add(counter("wavelb.tcp.closed.idle", stats, ListenerCounter.TCP_CLOSED_IDLE, "TCP connections closed for idleness",
                 "listener", l));
         meters.add(counter("wavelb.bytes", stats, ListenerCounter.BYTES_RX, "Payload bytes; rx = client to target",
