@@ -48,8 +48,10 @@ class MainTest {
         return p;
     }
 
-    private static String config(int port, String target) {
+    private static String config(int port, String target) throws IOException {
         return """
+                admin:
+                  listen: 127.0.0.1:%d
                 listeners:
                   - name: edge
                     protocol: tcp_udp
@@ -61,7 +63,7 @@ class MainTest {
                       - address: %s
                 runtime:
                   shutdown_grace_period: 2s
-                """.formatted(port, target);
+                """.formatted(freePort(), port, target);
     }
 
     @Test
@@ -128,6 +130,43 @@ class MainTest {
             assertThat(r.code()).isEqualTo(1);
             assertThat(r.err().strip()).isEqualTo("wavelb: listener 'edge': cannot listen on udp 127.0.0.1:" + port
                     + ": address already in use");
+        }
+    }
+
+    @Test
+    void sighupReloadsTheFileAndNewFlowsFollowIt() throws Exception {
+        try (EchoServer first = EchoServer.start("first"); EchoServer second = EchoServer.start("second")) {
+            int port = freePort();
+            Path cfg = write("hup.yaml", config(port, first.address()));
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                    "io.wavelb.core.cli.Main", "run", "--config", cfg.toString())
+                    .redirectErrorStream(true).start();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                 io.wavelb.core.testing.UdpClient before = new io.wavelb.core.testing.UdpClient(
+                         new InetSocketAddress("127.0.0.1", port))) {
+                String line;
+                while ((line = r.readLine()) != null && !line.contains("listener 'edge' on udp")) {
+                    // wait for the listener to be up
+                }
+                assertThat(before.target("one")).isEqualTo("first");
+                Files.writeString(cfg, config(port, second.address()));
+                assertThat(new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor()).isZero();
+                while ((line = r.readLine()) != null && !line.contains("reloaded")) {
+                    // wait for the reload to be applied
+                }
+                assertThat(line).as("the process logged the reload").contains("reloaded");
+                try (io.wavelb.core.testing.UdpClient after = new io.wavelb.core.testing.UdpClient(
+                        new InetSocketAddress("127.0.0.1", port))) {
+                    assertThat(after.target("two")).as("a new flow goes to the new target").isEqualTo("second");
+                }
+                assertThat(before.target("three")).as("the open flow drains on its old target").isEqualTo("first");
+                p.toHandle().destroy();
+                assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
+                assertThat(p.exitValue()).isZero();
+            } finally {
+                p.destroyForcibly();
+            }
         }
     }
 
