@@ -66,7 +66,9 @@ final class Binder {
     private static final List<String> ADMIN_KEYS = List.of("listen", "token_file");
     private static final List<String> RUNTIME_KEYS = List.of("event_loops", "transport", "shutdown_grace_period");
     private static final List<String> LISTENER_KEYS = List.of("name", "protocol", "listen", "target_group", "udp", "tcp");
-    private static final List<String> UDP_KEYS = List.of("idle_timeout", "max_sessions", "max_datagram_size");
+    private static final List<String> UDP_KEYS = List.of("idle_timeout", "max_sessions", "max_datagram_size",
+            "max_requests", "max_responses");
+    private static final int MAX_SESSION_HINT = 1_000_000;
     private static final List<String> TCP_KEYS = List.of("idle_timeout", "connect_timeout", "connect_attempts");
     private static final List<String> GROUP_KEYS = List.of("name", "algorithm", "maglev_table_size",
             "deregistration_delay", "terminate_on_unhealthy", "health_check", "outlier_detection", "targets");
@@ -205,7 +207,9 @@ final class Binder {
         return new UdpSettings(
                 durationOr(f, "idle_timeout", path, MIN_TIMEOUT, UdpSettings.DEFAULT_IDLE_TIMEOUT),
                 integerOr(f, "max_sessions", path, 1, MAX_SESSIONS, UdpSettings.DEFAULT_MAX_SESSIONS),
-                integerOr(f, "max_datagram_size", path, 1, MAX_DATAGRAM_SIZE, UdpSettings.DEFAULT_MAX_DATAGRAM_SIZE));
+                integerOr(f, "max_datagram_size", path, 1, MAX_DATAGRAM_SIZE, UdpSettings.DEFAULT_MAX_DATAGRAM_SIZE),
+                integerOr(f, "max_requests", path, 0, MAX_SESSION_HINT, 0),
+                integerOr(f, "max_responses", path, 0, MAX_SESSION_HINT, 0));
     }
 
     private TcpSettings tcp(Node node, String path) {

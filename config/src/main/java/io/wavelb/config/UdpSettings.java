@@ -9,16 +9,25 @@ import java.util.Objects;
  * @param idleTimeout     a session with no datagram in either direction for this long is closed (NLB: 120 s)
  * @param maxSessions     cap on concurrent sessions of the listener; a new flow over the cap is counted and dropped
  * @param maxDatagramSize larger datagrams are counted and dropped, never truncated and forwarded
+ * @param maxRequests     session-end hint (NGINX's {@code proxy_requests}): after this many client
+ *                        datagrams the client's next datagram starts a new session; 0 = no limit
+ * @param maxResponses    session-end hint (NGINX's {@code proxy_responses}): the session ends once
+ *                        this many replies per client datagram came back; 0 = no limit (idle only)
  */
-public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize) {
+public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
     public static final int DEFAULT_MAX_DATAGRAM_SIZE = 9216;
     public static final UdpSettings DEFAULTS =
-            new UdpSettings(DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_DATAGRAM_SIZE);
+            new UdpSettings(DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_DATAGRAM_SIZE, 0, 0);
 
     public UdpSettings {
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+    }
+
+    /** Settings with no session-end hints: sessions end by idle timeout only. */
+    public UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize) {
+        this(idleTimeout, maxSessions, maxDatagramSize, 0, 0);
     }
 }

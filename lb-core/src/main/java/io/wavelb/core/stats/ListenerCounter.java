@@ -15,6 +15,8 @@ public enum ListenerCounter {
     CLOSED_TARGET_UNHEALTHY,
     /** The listener was removed or rebound by a reload. */
     CLOSED_EVICTED,
+    /** Ended by its session-end hints: the replies expected ({@code udp.max_responses}) came back. */
+    CLOSED_COMPLETED,
     /** Datagram larger than {@code max_datagram_size}. */
     DROPPED_OVERSIZE,
     /** New flow while the listener is at {@code max_sessions}. */

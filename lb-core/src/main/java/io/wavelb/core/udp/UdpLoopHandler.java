@@ -10,6 +10,7 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.wavelb.config.UdpSettings;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.session.SessionBudget;
 import io.wavelb.core.session.SessionTable;
@@ -36,6 +37,8 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     private final SessionTable<InetSocketAddress, UdpSession> sessions = new SessionTable<>();
     /** Sessions written to in the current read batch: flushed once each in channelReadComplete. */
     private final ArrayList<UdpSession> toFlush = new ArrayList<>();
+    /** Sessions unbound by max_requests that still wait for replies; swept like the table. */
+    private final java.util.Set<UdpSession> unbound = new java.util.HashSet<>();
     private Channel listenerChannel;
     private EventLoop loop;
     private LoopCounters counters;
@@ -115,6 +118,13 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         counters.add(ListenerCounter.BYTES_RX, size);
         session.lastSeenNanos = System.nanoTime();
         forward(session, data);
+        session.requests++;
+        int maxRequests = listener.config().udp().maxRequests();
+        if (maxRequests > 0 && session.requests >= maxRequests && !session.closed) {
+            sessions.remove(client);
+            session.unbound = true;
+            unbound.add(session);
+        }
     }
 
     private void forward(UdpSession session, ByteBuf data) {
@@ -234,6 +244,15 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         counters.add(ListenerCounter.BYTES_TX, size);
         listenerChannel.write(new DatagramPacket(content, session.client), listenerChannel.voidPromise());
         repliesNeedFlush = true;
+        session.responses++;
+        // As NGINX: with max_requests the session is complete once it has taken all its client
+        // datagrams and their replies; without, once the replies to what it took are back.
+        UdpSettings udp = listener.config().udp();
+        int maxResponses = udp.maxResponses();
+        if (maxResponses > 0 && (udp.maxRequests() == 0 || session.unbound)
+                && session.responses >= session.requests * maxResponses) {
+            closeSession(session, ListenerCounter.CLOSED_COMPLETED);
+        }
     }
 
     void flushReplies() {
@@ -247,7 +266,11 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         if (session.closed) {
             return;
         }
-        sessions.remove(session.client);
+        if (session.unbound) {
+            unbound.remove(session);
+        } else {
+            sessions.remove(session.client);
+        }
         finish(session, reason);
     }
 
@@ -270,17 +293,41 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void expireIdle() {
-        sessions.expire(System.nanoTime(), idleNanos(), s -> finish(s, ListenerCounter.CLOSED_IDLE));
+        long now = System.nanoTime();
+        long idle = idleNanos();
+        sessions.expire(now, idle, s -> finish(s, ListenerCounter.CLOSED_IDLE));
+        if (!unbound.isEmpty()) {
+            for (var it = unbound.iterator(); it.hasNext(); ) {
+                UdpSession s = it.next();
+                if (now - s.lastSeenNanos >= idle) {
+                    it.remove();
+                    finish(s, ListenerCounter.CLOSED_IDLE);
+                }
+            }
+        }
+    }
+
+    /** Removes and finishes the unbound sessions that {@code which} selects. */
+    private void finishUnbound(java.util.function.Predicate<UdpSession> which, ListenerCounter reason) {
+        for (var it = unbound.iterator(); it.hasNext(); ) {
+            UdpSession s = it.next();
+            if (which.test(s)) {
+                it.remove();
+                finish(s, reason);
+            }
+        }
     }
 
     /** The target's deregistration delay ran out: end its sessions on this loop. */
     void purge(Target target) {
         sessions.removeTarget(target, s -> finish(s, ListenerCounter.CLOSED_TARGET_REMOVED));
+        finishUnbound(s -> s.target == target, ListenerCounter.CLOSED_TARGET_REMOVED);
     }
 
     /** The listener is going away but its sockets close later: end its sessions now, as evicted. */
     void evictAll() {
         sessions.clear(s -> finish(s, ListenerCounter.CLOSED_EVICTED));
+        finishUnbound(s -> true, ListenerCounter.CLOSED_EVICTED);
     }
 
     EventLoop loop() {
@@ -293,6 +340,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             sweep.cancel(false);
         }
         sessions.clear(s -> finish(s, ListenerCounter.CLOSED_SHUTDOWN));
+        finishUnbound(s -> true, ListenerCounter.CLOSED_SHUTDOWN);
         ctx.fireChannelInactive();
     }
 

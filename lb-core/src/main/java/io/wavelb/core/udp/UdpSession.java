@@ -28,6 +28,14 @@ final class UdpSession implements SessionTable.Session {
     boolean closed;
     /** Set when a datagram was written upstream and not yet flushed in this read batch. */
     boolean needsFlush;
+    /** Client datagrams forwarded and target datagrams returned: the session-end hints count these. */
+    long requests;
+    long responses;
+    /**
+     * Let go of its client address after {@code max_requests}: out of the table (the client's next
+     * datagram starts a new session), still open for the replies that are due.
+     */
+    boolean unbound;
     private ArrayDeque<ByteBuf> pending;
 
     UdpSession(InetSocketAddress client, TargetGroup group, Target target, Channel upstream, long nowNanos) {
