@@ -24,6 +24,7 @@ import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.testing.EchoServer;
+import io.wavelb.core.testing.WithThreeEchoTargets;
 import io.wavelb.core.testing.UdpClient;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,42 +43,24 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Draining, health-driven rotation, fail-open, dynamic targets and hot reload, with real traffic. */
 @Timeout(90)
-class LifecycleSystemTest {
+class LifecycleSystemTest extends WithThreeEchoTargets {
 
-    private EchoServer a;
-    private EchoServer b;
-    private EchoServer c;
-    private LoadBalancer lb;
     private final List<AutoCloseable> closeLater = new ArrayList<>();
 
     @TempDir
     Path dir;
 
-    @BeforeEach
-    void startTargets() throws IOException {
-        a = EchoServer.start("a");
-        b = EchoServer.start("b");
-        c = EchoServer.start("c");
-    }
-
     @AfterEach
-    void stop() throws Exception {
+    void closeClients() throws Exception {
         for (AutoCloseable x : closeLater) {
             x.close();
         }
-        if (lb != null) {
-            lb.close();
-        }
-        a.close();
-        b.close();
-        c.close();
     }
 
     private static TargetGroupConfig group(String name, Duration deregistration, boolean terminateOnUnhealthy,

@@ -133,15 +133,20 @@ class MainTest {
         }
     }
 
+    /** {@code wavelb run --config cfg} as its own JVM, stdout and stderr merged. */
+    private static Process runProcess(Path cfg) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                "io.wavelb.core.cli.Main", "run", "--config", cfg.toString())
+                .redirectErrorStream(true).start();
+    }
+
     @Test
     void sighupReloadsTheFileAndNewFlowsFollowIt() throws Exception {
         try (EchoServer first = EchoServer.start("first"); EchoServer second = EchoServer.start("second")) {
             int port = freePort();
             Path cfg = write("hup.yaml", config(port, first.address()));
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    "io.wavelb.core.cli.Main", "run", "--config", cfg.toString())
-                    .redirectErrorStream(true).start();
+            Process p = runProcess(cfg);
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
                  io.wavelb.core.testing.UdpClient before = new io.wavelb.core.testing.UdpClient(
                          new InetSocketAddress("127.0.0.1", port))) {
@@ -175,10 +180,7 @@ class MainTest {
         try (EchoServer echo = EchoServer.start("e")) {
             int port = freePort();
             Path cfg = write("ok.yaml", config(port, echo.address()));
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    "io.wavelb.core.cli.Main", "run", "--config", cfg.toString())
-                    .redirectErrorStream(true).start();
+            Process p = runProcess(cfg);
             List<String> lines = new ArrayList<>();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;

@@ -11,6 +11,7 @@ import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.testing.EchoServer;
+import io.wavelb.core.testing.WithThreeEchoTargets;
 import io.wavelb.core.testing.TestConfigs;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,36 +32,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** TCP through a real balancer on loopback to real echo servers. */
 @Timeout(90)
-class TcpProxySystemTest {
-
-    private EchoServer a;
-    private EchoServer b;
-    private EchoServer c;
-    private LoadBalancer lb;
-
-    @BeforeEach
-    void startTargets() throws IOException {
-        a = EchoServer.start("a");
-        b = EchoServer.start("b");
-        c = EchoServer.start("c");
-    }
-
-    @AfterEach
-    void stop() {
-        if (lb != null) {
-            lb.close();
-        }
-        a.close();
-        b.close();
-        c.close();
-    }
+class TcpProxySystemTest extends WithThreeEchoTargets {
 
     private static int deadPort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -11,6 +11,7 @@ import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.testing.EchoServer;
+import io.wavelb.core.testing.WithThreeEchoTargets;
 import io.wavelb.core.testing.TestConfigs;
 import java.io.IOException;
 import java.net.DatagramPacket;
@@ -25,36 +26,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** UDP through a real balancer on loopback to real echo servers. */
 @Timeout(60)
-class UdpProxySystemTest {
-
-    private EchoServer a;
-    private EchoServer b;
-    private EchoServer c;
-    private LoadBalancer lb;
-
-    @BeforeEach
-    void startTargets() throws IOException {
-        a = EchoServer.start("a");
-        b = EchoServer.start("b");
-        c = EchoServer.start("c");
-    }
-
-    @AfterEach
-    void stop() {
-        if (lb != null) {
-            lb.close();
-        }
-        a.close();
-        b.close();
-        c.close();
-    }
+class UdpProxySystemTest extends WithThreeEchoTargets {
 
     private List<String> targets() {
         return List.of(a.address(), b.address(), c.address());
