@@ -54,7 +54,6 @@ public final class TcpListener extends AbstractListener {
         ListenerStats stats = stats();
         Bind.probeFree("tcp", config.name(), address);
         InetSocketAddress bindTo = address;
-        long idleMillis = config.tcp().idleTimeout().toMillis();
         for (EventExecutor e : loops) {
             EventLoop loop = (EventLoop) e;
             ServerBootstrap b = new ServerBootstrap()
@@ -70,6 +69,8 @@ public final class TcpListener extends AbstractListener {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             LoopCounters counters = stats.forCurrentLoop();
+                            // read per connection: a reload may have changed it
+                            long idleMillis = config().tcp().idleTimeout().toMillis();
                             TcpConnection connection = new TcpConnection(TcpListener.this, ch, counters);
                             ch.pipeline().addLast(
                                     new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS),
