@@ -16,6 +16,8 @@ import io.wavelb.config.UdpSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.Wavelb;
+import io.wavelb.core.admin.AdminOperations;
+import io.wavelb.core.systemd.SdNotify;
 import io.wavelb.core.demo.EchoTargets;
 import io.wavelb.core.listener.Listener;
 import io.wavelb.core.target.Target;
@@ -192,10 +194,23 @@ public final class Main {
                     + io.wavelb.core.listener.Bind.format(l.localAddress()) + " -> target group '" + l.group().name() + "' ("
                     + l.group().algorithm().yamlName() + ", " + l.group().targets().size() + " targets)");
         }
+        SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
+        String serving = "serving " + lb.config().listeners().size() + " listener(s)";
+        systemd.ready(serving);
+        systemd.startWatchdog(lb.loops());
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(stop::countDown);
         if (file.isPresent()) {
-            Signals.onHangup(lb::reload);
+            Signals.onHangup(() -> {
+                systemd.reloading();
+                AdminOperations.ReloadOutcome outcome = lb.reload();
+                systemd.ready(switch (outcome) {
+                    case AdminOperations.Reloaded r -> serving + "; reloaded: " + r.summary();
+                    case AdminOperations.Rejected r -> serving + "; last reload rejected (" + r.problems().size()
+                            + " problem(s)), running config kept";
+                    case AdminOperations.Failed f -> serving + "; last reload failed: " + f.message();
+                });
+            });
         }
         Thread viewer = view == null ? null : Thread.ofPlatform().daemon().name("wavelb-demo-view").start(() -> view.loop(lb, stop));
         try {
@@ -206,7 +221,9 @@ public final class Main {
         Duration grace = config.runtime().shutdownGracePeriod();
         System.getLogger("wavelb").log(System.Logger.Level.INFO, "stopping: no new flows; up to " + grace.toSeconds()
                 + "s for open TCP connections to finish");
+        systemd.stopping("draining open connections for up to " + grace.toSeconds() + "s");
         wavelb.shutdown(grace);
+        systemd.close();
         if (viewer != null) {
             viewer.interrupt();
         }
