@@ -1,0 +1,44 @@
+package io.wavelb.core.systemd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The shipped unit passes {@code systemd-analyze verify} with no warning at all. */
+@Timeout(60)
+class SystemdUnitTest {
+
+    @TempDir
+    Path dir;
+
+    /** Verifies {@code unit} with its ExecStart pointed at this checkout's launcher; returns what verify printed. */
+    private String verify(String unitText) throws Exception {
+        Path launcher = Path.of("../bin/wavelb").toAbsolutePath().normalize();
+        Path unit = dir.resolve("wavelb.service");
+        Files.writeString(unit, unitText.replace("/opt/wavelb/bin/wavelb", launcher.toString()));
+        Process p = new ProcessBuilder("systemd-analyze", "verify", unit.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return "exit " + p.exitValue() + (out.isBlank() ? "" : "\n" + out);
+    }
+
+    @Test
+    void shippedUnitVerifiesCleanly() throws Exception {
+        String unit = Files.readString(Path.of("../packaging/systemd/wavelb.service"));
+        assertThat(unit).contains("Type=notify").contains("ExecReload=/bin/kill -HUP $MAINPID").contains("WatchdogSec=")
+                .contains("AmbientCapabilities=CAP_NET_BIND_SERVICE").contains("NoNewPrivileges=yes");
+        assertThat(verify(unit)).isEqualTo("exit 0");
+    }
+
+    @Test
+    void aBrokenUnitIsCaughtByTheSameCheck() throws Exception {
+        String unit = Files.readString(Path.of("../packaging/systemd/wavelb.service")).replace("Type=notify", "Type=notifyy");
+        assertThat(verify(unit)).contains("Failed to parse service type");
+    }
+}
