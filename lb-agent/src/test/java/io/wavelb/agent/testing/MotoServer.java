@@ -1,0 +1,80 @@
+package io.wavelb.agent.testing;
+
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real moto server (the third-party AWS emulator) on a free loopback port, installed by
+ * {@code lb-agent/scripts/moto.sh} on first use (cached outside the repository).
+ */
+public final class MotoServer implements AutoCloseable {
+
+    private final Process process;
+    private final int port;
+
+    private MotoServer(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    public static MotoServer start() throws Exception {
+        Process install = new ProcessBuilder("bash", "scripts/moto.sh").redirectErrorStream(false).start();
+        String home = new String(install.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        String err = new String(install.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!install.waitFor(10, TimeUnit.MINUTES) || install.exitValue() != 0) {
+            throw new IllegalStateException("installing moto failed:\n" + err);
+        }
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        ProcessBuilder pb = new ProcessBuilder("/usr/bin/python3", "-S", "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                Integer.toString(port)).redirectErrorStream(true)
+                .redirectOutput(Path.of(System.getProperty("java.io.tmpdir"), "moto-" + port + ".log").toFile());
+        pb.environment().put("PYTHONPATH", home + "/usr/lib/python3/dist-packages");
+        Process p = pb.start();
+        MotoServer moto = new MotoServer(p, port);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!moto.answers()) {
+            if (!p.isAlive() || System.nanoTime() - deadline > 0) {
+                moto.close();
+                throw new IllegalStateException("moto did not start on port " + port);
+            }
+            Thread.sleep(100);
+        }
+        return moto;
+    }
+
+    private boolean answers() {
+        try {
+            HttpURLConnection c = (HttpURLConnection) endpoint().resolve("/moto-api/").toURL().openConnection();
+            c.setConnectTimeout(500);
+            c.setReadTimeout(2000);
+            return c.getResponseCode() == 200;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public URI endpoint() {
+        return URI.create("http://127.0.0.1:" + port);
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}
