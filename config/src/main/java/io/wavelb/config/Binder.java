@@ -62,7 +62,8 @@ final class Binder {
     private static final Pattern HOST = Pattern.compile("[A-Za-z0-9._-]+");
     private static final Pattern DECIMAL = Pattern.compile("[-+]?(0|[1-9][0-9]*)");
 
-    private static final List<String> TOP_KEYS = List.of("admin", "runtime", "listeners", "target_groups");
+    /** {@code agent} is the sidecar's section: allowed beside the balancer's, validated by the agent. */
+    static final List<String> TOP_KEYS = List.of("admin", "runtime", "listeners", "target_groups", "agent");
     private static final List<String> ADMIN_KEYS = List.of("listen", "token_file");
     private static final List<String> RUNTIME_KEYS = List.of("event_loops", "transport", "shutdown_grace_period");
     private static final List<String> LISTENER_KEYS = List.of("name", "protocol", "listen", "target_group", "udp", "tcp");
@@ -478,7 +479,7 @@ final class Binder {
      * re-read it), and {@code parse} must not depend on the file system. A relative path is taken
      * from the config file's directory, so the config means the same whatever the working directory.
      */
-    private Optional<Path> tokenFile(Node node, String path) {
+    Optional<Path> tokenFile(Node node, String path) {
         String text = text(node, path, "a file path");
         if (text == null) {
             return Optional.empty();
@@ -552,7 +553,7 @@ final class Binder {
      * The known entries of {@code map} by key. Unknown, duplicate, tagged and non-scalar keys are
      * reported (at the key) and left out.
      */
-    private Map<String, NodeTuple> fields(MappingNode map, String path, List<String> allowed) {
+    Map<String, NodeTuple> fields(MappingNode map, String path, List<String> allowed) {
         Map<String, NodeTuple> fields = new LinkedHashMap<>();
         Map<String, Node> seen = new HashMap<>();
         for (NodeTuple entry : map.getValue()) {
@@ -583,13 +584,13 @@ final class Binder {
         return fields;
     }
 
-    private static Node value(Map<String, NodeTuple> fields, String key) {
+    static Node value(Map<String, NodeTuple> fields, String key) {
         NodeTuple entry = fields.get(key);
         return entry == null ? null : entry.getValueNode();
     }
 
     /** The value of a key that must be present; a missing one is reported at the mapping that lacks it. */
-    private Node required(Map<String, NodeTuple> fields, MappingNode map, String path, String key) {
+    Node required(Map<String, NodeTuple> fields, MappingNode map, String path, String key) {
         Node node = value(fields, key);
         if (node == null) {
             problems.at(map, path, "missing required key '" + key + "'");
@@ -598,12 +599,12 @@ final class Binder {
     }
 
     /** An optional mapping; {@code null} (defaults) when absent or written with no value. */
-    private MappingNode section(Map<String, NodeTuple> fields, String key, String path) {
+    MappingNode section(Map<String, NodeTuple> fields, String key, String path) {
         Node node = value(fields, key);
         return node == null || isNull(node) ? null : mapping(node, path);
     }
 
-    private MappingNode mapping(Node node, String path) {
+    MappingNode mapping(Node node, String path) {
         if (!plainTag(node, path)) {
             return null;
         }
@@ -640,7 +641,7 @@ final class Binder {
     // ---- values --------------------------------------------------------------------------------
 
     /** The text of a scalar. YAML 1.1 reads {@code on} or {@code 123} as bool or int; for text, take the text. */
-    private String text(Node node, String path, String expected) {
+    String text(Node node, String path, String expected) {
         if (!plainTag(node, path)) {
             return null;
         }
@@ -668,7 +669,7 @@ final class Binder {
         return name;
     }
 
-    private HostPort hostPort(Node node, String path) {
+    HostPort hostPort(Node node, String path) {
         String text = text(node, path, "an address host:port");
         if (text == null) {
             return null;
@@ -710,7 +711,7 @@ final class Binder {
         return null;
     }
 
-    private int integerOr(Map<String, NodeTuple> fields, String key, String path, int min, int max, int fallback) {
+    int integerOr(Map<String, NodeTuple> fields, String key, String path, int min, int max, int fallback) {
         Node node = value(fields, key);
         Integer value = node == null ? null : integer(node, path.isEmpty() ? key : path + "." + key, min, max, key);
         return value == null ? fallback : value;
@@ -721,7 +722,7 @@ final class Binder {
      * value means the same to wavelb as to any other YAML tool. Hex, octal and sexagesimal forms that
      * YAML 1.1 allows are refused too: nobody means {@code 1:30} to be 90.
      */
-    private Integer integer(Node node, String path, int min, int max, String label) {
+    Integer integer(Node node, String path, int min, int max, String label) {
         if (!plainTag(node, path)) {
             return null;
         }
@@ -758,11 +759,11 @@ final class Binder {
         return (int) value;
     }
 
-    private Duration durationOr(Map<String, NodeTuple> fields, String key, String path, Duration min, Duration fallback) {
+    Duration durationOr(Map<String, NodeTuple> fields, String key, String path, Duration min, Duration fallback) {
         return durationOr(fields, key, path, min, MAX_DURATION, fallback);
     }
 
-    private Duration durationOr(Map<String, NodeTuple> fields, String key, String path, Duration min, Duration max,
+    Duration durationOr(Map<String, NodeTuple> fields, String key, String path, Duration min, Duration max,
                                 Duration fallback) {
         Node node = value(fields, key);
         Duration duration = node == null ? null : duration(node, key, path + "." + key, min, max);
@@ -770,7 +771,7 @@ final class Binder {
     }
 
     /** {@code null} when the value is not a duration in {@code min..max}; a problem then says why. */
-    private Duration duration(Node node, String key, String path, Duration min, Duration max) {
+    Duration duration(Node node, String key, String path, Duration min, Duration max) {
         String text = text(node, path, "a duration such as 30s");
         if (text == null) {
             return null;
@@ -791,7 +792,7 @@ final class Binder {
     }
 
     /** Only {@code true} or {@code false}: YAML 1.1's yes/no/on/off are refused, as is a quoted "true". */
-    private Boolean bool(Node node, String path) {
+    Boolean bool(Node node, String path) {
         if (!plainTag(node, path)) {
             return null;
         }
@@ -813,7 +814,7 @@ final class Binder {
         return null;
     }
 
-    private static boolean isNull(Node node) {
+    static boolean isNull(Node node) {
         return Tag.NULL.equals(node.getTag());
     }
 
