@@ -92,7 +92,7 @@ public final class ConfigLoader {
         }
     }
 
-    private static ConfigException tooLarge(String file, String message) {
+    static ConfigException tooLarge(String file, String message) {
         Problems problems = new Problems(file);
         problems.atStart("", message);
         return problems.exception();

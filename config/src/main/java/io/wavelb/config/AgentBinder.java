@@ -1,0 +1,201 @@
+package io.wavelb.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+
+/**
+ * Binds the {@code agent:} section with the balancer binder's helpers, so its problems read the
+ * same ({@code file:line:column: agent.dns.ttl: ...}). The balancer's own keys beside it are left
+ * to the balancer's loader.
+ */
+final class AgentBinder {
+
+    private static final List<String> AGENT_KEYS =
+            List.of("cluster_id", "balancer", "identity", "aws", "dns", "cloud_map", "drain", "metrics_listen");
+    private static final List<String> BALANCER_KEYS = List.of("admin_url", "token_file", "target_group");
+    private static final List<String> IDENTITY_KEYS =
+            List.of("instance_id", "zone", "network_border_group", "private_ip", "public_ip");
+    private static final List<String> AWS_KEYS = List.of("region", "endpoint", "imds_endpoint");
+    private static final List<String> DNS_KEYS = List.of("hosted_zone_id", "record_name", "ttl", "weight");
+    private static final List<String> CLOUD_MAP_KEYS = List.of("namespace", "service", "targets_service", "cross_zone",
+            "poll_interval", "heartbeat_interval", "stale_after");
+    private static final List<String> DRAIN_KEYS = List.of("dns_wait", "timeout");
+    private static final Duration ONE_SECOND = Duration.ofSeconds(1);
+    private static final Duration ONE_DAY = Duration.ofDays(1);
+
+    private final Problems problems;
+    private final Binder b;
+
+    AgentBinder(Problems problems, Path baseDirectory) {
+        this.problems = problems;
+        this.b = new Binder(problems, baseDirectory);
+    }
+
+    /** The agent section of a document, or null with problems recorded. */
+    AgentConfig bind(Node root) {
+        if (root == null || Binder.isNull(root)) {
+            problems.atStart("", "empty config (expected a mapping with an 'agent' section)");
+            return null;
+        }
+        MappingNode top = b.mapping(root, "");
+        if (top == null) {
+            return null;
+        }
+        Map<String, NodeTuple> fields = b.fields(top, "", Binder.TOP_KEYS);
+        Node agentNode = b.required(fields, top, "", "agent");
+        MappingNode agent = agentNode == null ? null : b.mapping(agentNode, "agent");
+        if (agent == null) {
+            return null;
+        }
+        Map<String, NodeTuple> f = b.fields(agent, "agent", AGENT_KEYS);
+        String cluster = requiredText(f, agent, "agent", "cluster_id");
+
+        MappingNode bal = requiredSection(f, agent, "agent", "balancer");
+        AgentConfig.Balancer balancer = null;
+        if (bal != null) {
+            Map<String, NodeTuple> bf = b.fields(bal, "agent.balancer", BALANCER_KEYS);
+            URI admin = url(b.required(bf, bal, "agent.balancer", "admin_url"), "agent.balancer.admin_url");
+            Node tokenNode = Binder.value(bf, "token_file");
+            Optional<Path> token = tokenNode == null ? Optional.empty() : b.tokenFile(tokenNode, "agent.balancer.token_file");
+            String group = requiredText(bf, bal, "agent.balancer", "target_group");
+            balancer = new AgentConfig.Balancer(admin, token, group);
+        }
+
+        AgentConfig.Identity identity = AgentConfig.Identity.LEARNED;
+        MappingNode id = b.section(f, "identity", "agent.identity");
+        if (id != null) {
+            Map<String, NodeTuple> idf = b.fields(id, "agent.identity", IDENTITY_KEYS);
+            identity = new AgentConfig.Identity(optionalText(idf, "agent.identity", "instance_id"),
+                    optionalText(idf, "agent.identity", "zone"), optionalText(idf, "agent.identity", "network_border_group"),
+                    optionalIp(idf, "agent.identity", "private_ip"), optionalIp(idf, "agent.identity", "public_ip"));
+        }
+
+        MappingNode awsMap = requiredSection(f, agent, "agent", "aws");
+        AgentConfig.Aws aws = null;
+        if (awsMap != null) {
+            Map<String, NodeTuple> af = b.fields(awsMap, "agent.aws", AWS_KEYS);
+            String region = requiredText(af, awsMap, "agent.aws", "region");
+            Node ep = Binder.value(af, "endpoint");
+            Node imds = Binder.value(af, "imds_endpoint");
+            aws = new AgentConfig.Aws(region, Optional.ofNullable(ep == null ? null : url(ep, "agent.aws.endpoint")),
+                    Optional.ofNullable(imds == null ? null : url(imds, "agent.aws.imds_endpoint")));
+        }
+
+        MappingNode dnsMap = requiredSection(f, agent, "agent", "dns");
+        AgentConfig.Dns dns = null;
+        if (dnsMap != null) {
+            Map<String, NodeTuple> df = b.fields(dnsMap, "agent.dns", DNS_KEYS);
+            String zone = requiredText(df, dnsMap, "agent.dns", "hosted_zone_id");
+            String name = requiredText(df, dnsMap, "agent.dns", "record_name");
+            Duration ttl = b.durationOr(df, "ttl", "agent.dns", ONE_SECOND, ONE_DAY, AgentConfig.Dns.DEFAULT_TTL);
+            int weight = b.integerOr(df, "weight", "agent.dns", 0, 255, AgentConfig.Dns.DEFAULT_WEIGHT);
+            dns = new AgentConfig.Dns(zone, name, ttl, weight);
+        }
+
+        MappingNode cm = requiredSection(f, agent, "agent", "cloud_map");
+        AgentConfig.CloudMap cloudMap = null;
+        if (cm != null) {
+            Map<String, NodeTuple> cf = b.fields(cm, "agent.cloud_map", CLOUD_MAP_KEYS);
+            String ns = requiredText(cf, cm, "agent.cloud_map", "namespace");
+            String service = requiredText(cf, cm, "agent.cloud_map", "service");
+            String targets = requiredText(cf, cm, "agent.cloud_map", "targets_service");
+            Node cz = Binder.value(cf, "cross_zone");
+            Boolean crossZone = cz == null ? Boolean.FALSE : b.bool(cz, "agent.cloud_map.cross_zone");
+            Duration poll = b.durationOr(cf, "poll_interval", "agent.cloud_map", ONE_SECOND, ONE_DAY,
+                    AgentConfig.CloudMap.DEFAULT_POLL);
+            Duration heartbeat = b.durationOr(cf, "heartbeat_interval", "agent.cloud_map", ONE_SECOND, ONE_DAY,
+                    AgentConfig.CloudMap.DEFAULT_HEARTBEAT);
+            Duration stale = b.durationOr(cf, "stale_after", "agent.cloud_map", ONE_SECOND, ONE_DAY, heartbeat.multipliedBy(3));
+            if (stale.compareTo(heartbeat) <= 0 && Binder.value(cf, "stale_after") != null) {
+                problems.at(Binder.value(cf, "stale_after"), "agent.cloud_map.stale_after",
+                        "must be longer than heartbeat_interval (" + heartbeat.toSeconds() + "s), or live peers look dead");
+            }
+            cloudMap = new AgentConfig.CloudMap(ns, service, targets, crossZone != null && crossZone, poll, heartbeat, stale);
+        }
+
+        Duration ttl = dns == null ? AgentConfig.Dns.DEFAULT_TTL : dns.ttl();
+        AgentConfig.Drain drain = new AgentConfig.Drain(ttl.plusSeconds(5), AgentConfig.Drain.DEFAULT_TIMEOUT);
+        MappingNode dr = b.section(f, "drain", "agent.drain");
+        if (dr != null) {
+            Map<String, NodeTuple> drf = b.fields(dr, "agent.drain", DRAIN_KEYS);
+            drain = new AgentConfig.Drain(
+                    b.durationOr(drf, "dns_wait", "agent.drain", Duration.ZERO, ONE_DAY, ttl.plusSeconds(5)),
+                    b.durationOr(drf, "timeout", "agent.drain", Duration.ZERO, ONE_DAY, AgentConfig.Drain.DEFAULT_TIMEOUT));
+        }
+        Node ml = Binder.value(f, "metrics_listen");
+        HostPort metrics = ml == null ? AgentConfig.DEFAULT_METRICS_LISTEN : b.hostPort(ml, "agent.metrics_listen");
+
+        if (cluster == null || balancer == null || aws == null || dns == null || cloudMap == null || metrics == null
+                || balancer.adminUrl() == null || balancer.targetGroup() == null || aws.region() == null
+                || dns.hostedZoneId() == null || dns.recordName() == null || cloudMap.namespace() == null
+                || cloudMap.service() == null || cloudMap.targetsService() == null) {
+            return null;
+        }
+        return new AgentConfig(cluster, balancer, identity, aws, dns, cloudMap, drain, metrics);
+    }
+
+    private MappingNode requiredSection(Map<String, NodeTuple> fields, MappingNode map, String path, String key) {
+        Node node = b.required(fields, map, path, key);
+        return node == null ? null : b.mapping(node, path + "." + key);
+    }
+
+    private String requiredText(Map<String, NodeTuple> fields, MappingNode map, String path, String key) {
+        Node node = b.required(fields, map, path, key);
+        if (node == null) {
+            return null;
+        }
+        String text = b.text(node, path + "." + key, "text");
+        if (text != null && text.isBlank()) {
+            problems.at(node, path + "." + key, "must not be empty");
+            return null;
+        }
+        return text;
+    }
+
+    private Optional<String> optionalText(Map<String, NodeTuple> fields, String path, String key) {
+        Node node = Binder.value(fields, key);
+        if (node == null) {
+            return Optional.empty();
+        }
+        String text = b.text(node, path + "." + key, "text");
+        return Optional.ofNullable(text == null || text.isBlank() ? null : text);
+    }
+
+    private Optional<String> optionalIp(Map<String, NodeTuple> fields, String path, String key) {
+        Optional<String> ip = optionalText(fields, path, key);
+        if (ip.isPresent() && !ip.get().matches("(25[0-5]|2[0-4]\\d|1?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|1?\\d?\\d)){3}")) {
+            problems.at(Binder.value(fields, key), path + "." + key, "'" + ip.get() + "' is not an IPv4 address");
+            return Optional.empty();
+        }
+        return ip;
+    }
+
+    private URI url(Node node, String path) {
+        if (node == null) {
+            return null;
+        }
+        String text = b.text(node, path, "a URL like http://127.0.0.1:9901");
+        if (text == null) {
+            return null;
+        }
+        try {
+            URI uri = new URI(text);
+            if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                problems.at(node, path, "'" + text + "' is not an http(s) URL with a host");
+                return null;
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            problems.at(node, path, "'" + text + "' is not a URL (" + e.getReason() + ")");
+            return null;
+        }
+    }
+}

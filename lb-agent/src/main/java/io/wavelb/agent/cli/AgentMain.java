@@ -1,0 +1,94 @@
+package io.wavelb.agent.cli;
+
+import io.wavelb.config.AgentConfigLoader;
+import io.wavelb.config.ConfigException;
+import io.wavelb.config.Problem;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The {@code wavelb-agent} command. Exit codes as the balancer's: 0 success, 2 invalid config or
+ * usage. Only what is built is offered; {@code run} and {@code plan} come with the rest of the agent.
+ */
+public final class AgentMain {
+
+    static final int OK = 0;
+    static final int USAGE = 2;
+
+    private static final String USAGE_TEXT = """
+            Usage: wavelb-agent <command>
+
+            Commands:
+              check-config FILE...   validate the agent: section of each file; print every problem as
+                                     file:line:column: path: message (exit 0 valid, 2 invalid)
+              --help                 this text
+              --version              the version
+
+            Not built yet: run (publish, discover, feed, drain) and plan (show the Route 53 and
+            Cloud Map changes without making them).
+            """;
+
+    private AgentMain() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            err.print(USAGE_TEXT);
+            return USAGE;
+        }
+        return switch (args[0]) {
+            case "--help", "-h", "help" -> {
+                out.print(USAGE_TEXT);
+                yield OK;
+            }
+            case "--version", "-V", "version" -> {
+                String v = AgentMain.class.getPackage().getImplementationVersion();
+                out.println("wavelb-agent " + (v == null ? "dev" : v));
+                yield OK;
+            }
+            case "check-config" -> checkConfig(List.of(args).subList(1, args.length), out, err);
+            default -> {
+                err.println("wavelb-agent: unknown command '" + args[0] + "'");
+                err.print(USAGE_TEXT);
+                yield USAGE;
+            }
+        };
+    }
+
+    private static int checkConfig(List<String> files, PrintStream out, PrintStream err) {
+        if (files.isEmpty()) {
+            err.println("wavelb-agent check-config: name at least one config file");
+            return USAGE;
+        }
+        int problems = 0;
+        for (String f : files) {
+            try {
+                AgentConfigLoader.load(Path.of(f));
+                out.println(f + ": ok");
+            } catch (ConfigException e) {
+                for (Problem p : e.problems()) {
+                    err.println(p.format());
+                }
+                problems += e.problems().size();
+            } catch (NoSuchFileException e) {
+                err.println(f + ": no such file");
+                problems++;
+            } catch (IOException e) {
+                err.println(f + ": cannot read: " + e.getMessage());
+                problems++;
+            }
+        }
+        if (problems > 0) {
+            err.println(problems + (problems == 1 ? " problem" : " problems") + " found");
+            return USAGE;
+        }
+        return OK;
+    }
+}

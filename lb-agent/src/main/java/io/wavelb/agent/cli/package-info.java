@@ -1,0 +1,2 @@
+/** The {@code wavelb-agent} command line. */
+package io.wavelb.agent.cli;
