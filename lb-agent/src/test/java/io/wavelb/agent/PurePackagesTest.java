@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /** The agent's decisions (DNS plans, reconcile rules) import neither the AWS SDK nor Netty. */
 class PurePackagesTest {
 
-    static final List<String> PURE = List.of("src/main/java/io/wavelb/agent/dns", "src/main/java/io/wavelb/agent/reconcile");
+    static final List<String> PURE = List.of("src/main/java/io/wavelb/agent/dns", "src/main/java/io/wavelb/agent/reconcile",
+            "src/main/java/io/wavelb/agent/discovery");
     static final Pattern IMPORT = Pattern.compile("^import\\s+(static\\s+)?(software\\.amazon|io\\.netty)\\.", Pattern.MULTILINE);
 
     @Test
