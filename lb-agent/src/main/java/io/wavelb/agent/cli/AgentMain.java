@@ -10,25 +10,27 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The {@code wavelb-agent} command. Exit codes as the balancer's: 0 success, 2 invalid config or
- * usage. Only what is built is offered; {@code run} and {@code plan} come with the rest of the agent.
+ * The {@code wavelb-agent} command. Exit codes as the balancer's: 0 success, 1 runtime failure,
+ * 2 invalid config or usage.
  */
 public final class AgentMain {
 
     static final int OK = 0;
+    static final int FAILED = 1;
     static final int USAGE = 2;
 
     private static final String USAGE_TEXT = """
             Usage: wavelb-agent <command>
 
             Commands:
+              run --config FILE      register in Cloud Map, publish the weighted A record, feed the
+                                     balancer's targets; SIGTERM drains (weight 0, DNS wait, balancer
+                                     drain, delete the record, deregister) and exits 0
+              plan --config FILE     print the Route 53 changes and the targets it would push; change nothing
               check-config FILE...   validate the agent: section of each file; print every problem as
                                      file:line:column: path: message (exit 0 valid, 2 invalid)
               --help                 this text
               --version              the version
-
-            Not built yet: run (publish, discover, feed, drain) and plan (show the Route 53 and
-            Cloud Map changes without making them).
             """;
 
     private AgentMain() {
@@ -54,6 +56,7 @@ public final class AgentMain {
                 yield OK;
             }
             case "check-config" -> checkConfig(List.of(args).subList(1, args.length), out, err);
+            case "run", "plan" -> AgentRun.command(args[0], List.of(args).subList(1, args.length), out, err);
             default -> {
                 err.println("wavelb-agent: unknown command '" + args[0] + "'");
                 err.print(USAGE_TEXT);

@@ -42,9 +42,10 @@ class AgentMainTest {
     void usageErrorsExitTwoAndHelpListsOnlyWhatIsBuilt() {
         assertThat(cli().code()).isEqualTo(2);
         assertThat(cli("run").code()).isEqualTo(2);
+        assertThat(cli("plan", "--config").code()).isEqualTo(2);
         assertThat(cli("check-config").code()).isEqualTo(2);
         Result help = cli("--help");
         assertThat(help.code()).isZero();
-        assertThat(help.out()).contains("check-config").contains("Not built yet: run");
+        assertThat(help.out()).contains("check-config").contains("run --config").contains("plan --config");
     }
 }

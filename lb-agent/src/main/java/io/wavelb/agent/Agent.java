@@ -1,0 +1,283 @@
+package io.wavelb.agent;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.wavelb.agent.aws.CloudMapInstances;
+import io.wavelb.agent.aws.Route53Records;
+import io.wavelb.agent.discovery.DiscoveredInstance;
+import io.wavelb.agent.discovery.TargetFilter;
+import io.wavelb.agent.dns.DnsPlanner;
+import io.wavelb.agent.dns.Ownership;
+import io.wavelb.agent.dns.RecordSet;
+import io.wavelb.agent.feed.BalancerClient;
+import io.wavelb.agent.identity.Identity;
+import io.wavelb.agent.reconcile.Backoff;
+import io.wavelb.agent.reconcile.ReadinessGate;
+import io.wavelb.agent.reconcile.StalePeers;
+import io.wavelb.agent.reconcile.TokenBucket;
+import io.wavelb.config.AgentConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
+
+/**
+ * The sidecar's control loop: keeps this instance registered and heartbeating in Cloud Map, its
+ * weighted A record (weight coupled to the balancer's readiness) published in Route 53, stale peers'
+ * records collected, and the balancer's dynamic targets fed from Cloud Map; and on SIGTERM drains in
+ * TTL-aware phases. One thread runs it (blocking AWS calls are fine there: never an event loop).
+ */
+public final class Agent {
+
+    private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+    /** After this many failed /readyz polls in a row the instance leaves DNS. */
+    static final int READINESS_FAILURES = 3;
+    private static final int MAX_ATTEMPTS = 6;
+
+    /** The drain phases, in order; each is a value of {@code wavelb_agent_drain_phase}. */
+    public enum Phase { SERVING, WEIGHT_ZERO, DNS_WAIT, BALANCER_DRAIN, DELETE_RECORD, DEREGISTER, DONE }
+
+    private final AgentConfig config;
+    private final Identity me;
+    private final Route53Records dns;
+    private final CloudMapInstances peers;
+    private final CloudMapInstances targets;
+    private final BalancerClient balancer;
+    private final StalePeers stale;
+    private final ReadinessGate gate = new ReadinessGate(READINESS_FAILURES);
+    private final Backoff backoff = new Backoff(200_000_000L, 20_000_000_000L, ThreadLocalRandom.current());
+    /** Route 53 allows 5 requests/s per account (legacy) shared by everyone: stay well under. */
+    private final TokenBucket route53Budget = new TokenBucket(5, 2, System.nanoTime());
+    private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicInteger publishedWeight = new AtomicInteger(-1);
+    private final AtomicLong lastInsyncEpochMillis = new AtomicLong();
+    private final AtomicInteger cloudMapUnreachable = new AtomicInteger();
+    private volatile Phase phase = Phase.SERVING;
+    private long lastRevision = Long.MIN_VALUE;
+    private long lastHeartbeat;
+
+    public Agent(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers, CloudMapInstances targets,
+                 BalancerClient balancer) {
+        this.config = config;
+        this.me = me;
+        this.dns = dns;
+        this.peers = peers;
+        this.targets = targets;
+        this.balancer = balancer;
+        this.stale = new StalePeers(config.cloudMap().staleAfter().toNanos());
+        Gauge.builder("wavelb.agent.published.weight", publishedWeight, AtomicInteger::get)
+                .description("Weight of this instance's A record as last made INSYNC (-1 before the first)").register(metrics);
+        Gauge.builder("wavelb.agent.record.age", lastInsyncEpochMillis,
+                        t -> t.get() == 0 ? Double.NaN : (System.currentTimeMillis() - t.get()) / 1000.0)
+                .baseUnit("seconds").description("Time since this agent's last INSYNC Route 53 change").register(metrics);
+        Gauge.builder("wavelb.agent.last.insync.timestamp", lastInsyncEpochMillis, t -> t.get() / 1000.0)
+                .baseUnit("seconds").register(metrics);
+        Gauge.builder("wavelb.agent.cloud.map.unreachable", cloudMapUnreachable, AtomicInteger::get)
+                .description("1 while Cloud Map cannot be read; the last known targets stay").register(metrics);
+        for (Phase p : Phase.values()) {
+            Gauge.builder("wavelb.agent.drain.phase", () -> phase == p ? 1 : 0).tag("phase", p.name().toLowerCase())
+                    .strongReference(true).register(metrics);
+        }
+    }
+
+    public PrometheusMeterRegistry metrics() {
+        return metrics;
+    }
+
+    public Phase phase() {
+        return phase;
+    }
+
+    private void count(String service, boolean throttled) {
+        Counter.builder("wavelb.agent.api.calls").tag("service", service).register(metrics).increment();
+        if (throttled) {
+            Counter.builder("wavelb.agent.throttles").tag("service", service).register(metrics).increment();
+        }
+    }
+
+    /** Calls AWS with backoff and full jitter on throttling, PriorRequestNotComplete and 5xx. */
+    private <T> T aws(String service, Callable<T> call) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                T t = call.call();
+                count(service, false);
+                return t;
+            } catch (AwsServiceException e) {
+                String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
+                boolean retry = e.isThrottlingException() || "Throttling".equals(code) || "PriorRequestNotComplete".equals(code)
+                        || e.statusCode() >= 500;
+                count(service, retry);
+                if (!retry || attempt + 1 >= MAX_ATTEMPTS) {
+                    throw e;
+                }
+                Thread.sleep(backoff.delayNanos(attempt) / 1_000_000);
+            } catch (SdkClientException e) {
+                count(service, false);
+                if (attempt + 1 >= MAX_ATTEMPTS) {
+                    throw e;
+                }
+                Thread.sleep(backoff.delayNanos(attempt) / 1_000_000);
+            }
+        }
+    }
+
+    /** Registers in Cloud Map and publishes the record; the agent is then serving. */
+    public void start() throws Exception {
+        Map<String, String> attrs = Map.of(DiscoveredInstance.IPV4, me.privateIp(), DiscoveredInstance.CARRIER_IP,
+                me.publicIp(), DiscoveredInstance.ZONE, me.zone(), DiscoveredInstance.NETWORK_BORDER_GROUP,
+                me.networkBorderGroup(), DiscoveredInstance.WEIGHT, Integer.toString(config.dns().weight()),
+                DiscoveredInstance.VERSION, version());
+        aws("cloudmap", () -> {
+            peers.register(me.instanceId(), attrs);
+            return null;
+        });
+        heartbeat(true);
+        LOG.log(System.Logger.Level.INFO, "registered " + me.instanceId() + " (" + me.publicIp() + ", " + me.zone()
+                + ") in Cloud Map " + config.cloudMap().namespace() + "/" + config.cloudMap().service());
+        tick();
+    }
+
+    private static String version() {
+        String v = Agent.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    private void heartbeat(boolean healthy) throws Exception {
+        aws("cloudmap", () -> {
+            peers.heartbeat(me.instanceId(), healthy);
+            return null;
+        });
+        lastHeartbeat = System.nanoTime();
+    }
+
+    /** One round of the loop: readiness, heartbeat, targets, DNS. Errors are logged; the next round retries. */
+    public void tick() throws InterruptedException {
+        boolean ready = balancer.ready();
+        boolean changed = gate.onPoll(ready);
+        if (changed) {
+            LOG.log(gate.healthy() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, gate.healthy()
+                    ? "balancer ready again: restoring weight " + config.dns().weight()
+                    : "balancer not ready " + READINESS_FAILURES + " times in a row: weight 0 and UNHEALTHY in Cloud Map");
+        }
+        try {
+            if (changed || System.nanoTime() - lastHeartbeat >= config.cloudMap().heartbeatInterval().toNanos()) {
+                heartbeat(gate.healthy());
+            }
+            feedTargets();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            cloudMapUnreachable.set(1);
+            LOG.log(System.Logger.Level.WARNING, "Cloud Map: " + e.getMessage() + "; keeping the last known targets");
+        }
+        try {
+            reconcileDns(Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), gate.weight(config.dns().weight()),
+                    config.dns().ttl().toSeconds())));
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "Route 53: " + e.getMessage() + "; retrying next round");
+        }
+    }
+
+    private void feedTargets() throws Exception {
+        long revision = aws("cloudmap", targets::revision);
+        cloudMapUnreachable.set(0);
+        if (revision == lastRevision) {
+            return;
+        }
+        List<DiscoveredInstance> found = aws("cloudmap", targets::discoverHealthy);
+        TargetFilter.Result r = TargetFilter.targets(found, me.zone(), config.cloudMap().crossZone());
+        r.skipped().forEach(s -> LOG.log(System.Logger.Level.DEBUG, "target skipped: " + s));
+        try {
+            balancer.putTargets(config.balancer().targetGroup(), r.targets());
+            lastRevision = revision;
+            LOG.log(System.Logger.Level.INFO, "fed " + r.targets().size() + " target(s) to group '"
+                    + config.balancer().targetGroup() + "' (Cloud Map revision " + revision + ")");
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "could not feed the balancer: " + e.getMessage());
+        }
+    }
+
+    /** Reads, plans and applies this instance's record, collecting stale peers on the way. */
+    void reconcileDns(Optional<DnsPlanner.Desired> self) throws Exception {
+        List<RecordSet> current = aws("route53", () -> dns.read(config.dns().recordName()));
+        Set<String> owned = new HashSet<>();
+        for (RecordSet r : current) {
+            if (r.type() == RecordSet.Type.TXT) {
+                r.values().stream().map(Ownership::parse).flatMap(Optional::stream)
+                        .filter(o -> o.clusterId().equals(config.clusterId())).forEach(o -> owned.add(o.instanceId()));
+            }
+        }
+        Set<String> live = new HashSet<>();
+        aws("cloudmap", peers::discoverHealthy).forEach(i -> live.add(i.id()));
+        live.add(me.instanceId());
+        Set<String> staleIds = stale.update(owned, live, System.nanoTime());
+        DnsPlanner.Plan plan = DnsPlanner.plan(config.clusterId(), config.dns().recordName(), current, self, me.instanceId(),
+                staleIds);
+        plan.refused().forEach(r -> LOG.log(System.Logger.Level.WARNING, "Route 53: " + r));
+        if (plan.isEmpty()) {
+            return;
+        }
+        long wait = route53Budget.nanosUntil(1, System.nanoTime());
+        if (wait > 0) {
+            Thread.sleep(wait / 1_000_000 + 1);
+        }
+        route53Budget.tryTake(1, System.nanoTime());
+        aws("route53", () -> {
+            dns.apply(plan.changes(), Duration.ofMinutes(2));
+            return null;
+        });
+        lastInsyncEpochMillis.set(System.currentTimeMillis());
+        publishedWeight.set(self.map(DnsPlanner.Desired::weight).orElse(-1));
+        if (!staleIds.isEmpty()) {
+            LOG.log(System.Logger.Level.INFO, "collected the records of stale peer(s) " + staleIds);
+        }
+        LOG.log(System.Logger.Level.INFO, "Route 53 INSYNC: " + plan.changes().size() + " change(s) under "
+                + config.dns().recordName());
+    }
+
+    /** SIGTERM: leave DNS first, wait for resolvers, let the balancer's flows end, then leave everything. */
+    public void drain() throws Exception {
+        enter(Phase.WEIGHT_ZERO);
+        reconcileDns(Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), 0, config.dns().ttl().toSeconds())));
+        enter(Phase.DNS_WAIT);
+        Thread.sleep(config.drain().dnsWait().toMillis());
+        enter(Phase.BALANCER_DRAIN);
+        try {
+            balancer.drain();
+            long deadline = System.nanoTime() + config.drain().timeout().toNanos();
+            int open;
+            while ((open = balancer.openFlows()) > 0 && System.nanoTime() - deadline < 0) {
+                Thread.sleep(500);
+            }
+            LOG.log(System.Logger.Level.INFO, open == 0 ? "balancer drained" : "drain timeout with " + open + " flow(s) open");
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "balancer drain: " + e.getMessage() + "; going on");
+        }
+        enter(Phase.DELETE_RECORD);
+        reconcileDns(Optional.empty());
+        enter(Phase.DEREGISTER);
+        aws("cloudmap", () -> {
+            peers.deregister(me.instanceId());
+            return null;
+        });
+        enter(Phase.DONE);
+    }
+
+    private void enter(Phase p) {
+        phase = p;
+        LOG.log(System.Logger.Level.INFO, "drain phase: " + p.name().toLowerCase());
+    }
+}

@@ -1,0 +1,136 @@
+package io.wavelb.agent.cli;
+
+import com.sun.net.httpserver.HttpServer;
+import io.wavelb.agent.Agent;
+import io.wavelb.agent.aws.CloudMapInstances;
+import io.wavelb.agent.aws.Route53Records;
+import io.wavelb.agent.discovery.TargetFilter;
+import io.wavelb.agent.dns.DnsPlanner;
+import io.wavelb.agent.feed.BalancerClient;
+import io.wavelb.agent.identity.Identity;
+import io.wavelb.config.AgentConfig;
+import io.wavelb.config.AgentConfigLoader;
+import io.wavelb.config.ConfigException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import software.amazon.awssdk.services.route53.Route53Client;
+import software.amazon.awssdk.services.servicediscovery.ServiceDiscoveryClient;
+import sun.misc.Signal;
+
+/** {@code wavelb-agent run} and {@code plan}: wiring the clients, the loop, signals and metrics. */
+final class AgentRun {
+
+    private static final System.Logger LOG = System.getLogger(AgentRun.class.getName());
+
+    private AgentRun() {
+    }
+
+    static int command(String name, List<String> args, PrintStream out, PrintStream err) {
+        if (args.size() != 2 || !args.get(0).equals("--config")) {
+            err.println("usage: wavelb-agent " + name + " --config FILE");
+            return AgentMain.USAGE;
+        }
+        AgentConfig config;
+        try {
+            config = AgentConfigLoader.load(Path.of(args.get(1)));
+        } catch (ConfigException e) {
+            e.problems().forEach(p -> err.println(p.format()));
+            err.println("wavelb-agent: " + args.get(1) + " is invalid; nothing started");
+            return AgentMain.USAGE;
+        } catch (IOException e) {
+            err.println("wavelb-agent: " + args.get(1) + ": cannot read: " + e.getMessage());
+            return AgentMain.USAGE;
+        }
+        Identity me;
+        try {
+            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint());
+        } catch (IOException e) {
+            err.println("wavelb-agent: cannot learn this instance's identity: " + e.getMessage());
+            return AgentMain.FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return AgentMain.FAILED;
+        }
+        Route53Client r53 = Route53Records.client(config.aws().region(), config.aws().endpoint());
+        ServiceDiscoveryClient sd = CloudMapInstances.client(config.aws().region(), config.aws().endpoint());
+        try {
+            Route53Records dns = new Route53Records(r53, config.dns().hostedZoneId());
+            CloudMapInstances peers = new CloudMapInstances(sd, config.cloudMap().namespace(), config.cloudMap().service());
+            CloudMapInstances targets = new CloudMapInstances(sd, config.cloudMap().namespace(), config.cloudMap().targetsService());
+            BalancerClient balancer = new BalancerClient(config.balancer().adminUrl(), config.balancer().tokenFile());
+            return name.equals("plan") ? plan(config, me, dns, targets, out) : run(config, me, dns, peers, targets, balancer);
+        } catch (Exception e) {
+            err.println("wavelb-agent: " + e);
+            return AgentMain.FAILED;
+        } finally {
+            r53.close();
+            sd.close();
+        }
+    }
+
+    private static int plan(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances targets, PrintStream out) {
+        out.println("identity: " + me);
+        DnsPlanner.Plan plan = DnsPlanner.plan(config.clusterId(), config.dns().recordName(), dns.read(config.dns().recordName()),
+                Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), config.dns().weight(),
+                        config.dns().ttl().toSeconds())), me.instanceId(), java.util.Set.of());
+        out.println("Route 53 (" + config.dns().recordName() + "): " + (plan.isEmpty() ? "no changes" : ""));
+        plan.changes().forEach(c -> out.println("  " + c));
+        plan.refused().forEach(r -> out.println("  refused: " + r));
+        TargetFilter.Result t = TargetFilter.targets(targets.discoverHealthy(), me.zone(), config.cloudMap().crossZone());
+        out.println("targets for group '" + config.balancer().targetGroup() + "':");
+        t.targets().forEach(x -> out.println("  " + x.address()));
+        t.skipped().forEach(x -> out.println("  skipped: " + x));
+        return AgentMain.OK;
+    }
+
+    private static int run(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers,
+                           CloudMapInstances targets, BalancerClient balancer) throws Exception {
+        Agent agent = new Agent(config, me, dns, peers, targets, balancer);
+        HttpServer metrics = HttpServer.create(new InetSocketAddress(config.metricsListen().host(), config.metricsListen().port()), 16);
+        metrics.createContext("/metrics", ex -> {
+            byte[] body = agent.metrics().scrape().getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream o = ex.getResponseBody()) {
+                o.write(body);
+            }
+        });
+        metrics.start();
+        CountDownLatch stop = new CountDownLatch(1);
+        Signal.handle(new Signal("TERM"), s -> stop.countDown());
+        Signal.handle(new Signal("INT"), s -> stop.countDown());
+        long poll = config.cloudMap().pollInterval().toMillis();
+        boolean started = false;
+        while (stop.getCount() > 0) {
+            try {
+                if (!started) {
+                    agent.start();
+                    started = true;
+                } else {
+                    agent.tick();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, (started ? "round failed: " : "start failed, retrying: ") + e);
+            }
+            stop.await(poll, TimeUnit.MILLISECONDS);
+        }
+        LOG.log(System.Logger.Level.INFO, "stopping: draining");
+        if (started) {
+            agent.drain();
+        }
+        metrics.stop(0);
+        LOG.log(System.Logger.Level.INFO, "stopped");
+        return AgentMain.OK;
+    }
+}

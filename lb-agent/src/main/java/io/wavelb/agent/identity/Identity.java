@@ -1,0 +1,63 @@
+package io.wavelb.agent.identity;
+
+import io.wavelb.config.AgentConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Who this instance is: its id (the DNS SetIdentifier and Cloud Map InstanceId), zone, network
+ * border group, private IP and public (Carrier) IP. Values set in the config win; the rest is read
+ * from IMDSv2 (a session token first, as IMDSv2 requires).
+ */
+public record Identity(String instanceId, String zone, String networkBorderGroup, String privateIp, String publicIp) {
+
+    static final URI DEFAULT_IMDS = URI.create("http://169.254.169.254");
+
+    public static Identity resolve(AgentConfig.Identity configured, Optional<URI> imdsEndpoint)
+            throws IOException, InterruptedException {
+        Imds imds = new Imds(imdsEndpoint.orElse(DEFAULT_IMDS));
+        String id = configured.instanceId().isPresent() ? configured.instanceId().get() : imds.get("instance-id");
+        String zone = configured.zone().isPresent() ? configured.zone().get() : imds.get("placement/availability-zone");
+        // In a Wavelength zone the network border group carries the zone's name.
+        String nbg = configured.networkBorderGroup().orElse(zone);
+        String privateIp = configured.privateIp().isPresent() ? configured.privateIp().get() : imds.get("local-ipv4");
+        String publicIp = configured.publicIp().isPresent() ? configured.publicIp().get() : imds.get("public-ipv4");
+        return new Identity(id, zone, nbg, privateIp, publicIp);
+    }
+
+    /** A minimal IMDSv2 client: PUT for a token, then GETs carrying it. */
+    static final class Imds {
+        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        private final URI base;
+        private String token;
+
+        Imds(URI base) {
+            this.base = base;
+        }
+
+        String get(String path) throws IOException, InterruptedException {
+            if (token == null) {
+                HttpResponse<String> t = http.send(HttpRequest.newBuilder(base.resolve("/latest/api/token"))
+                        .timeout(Duration.ofSeconds(2)).header("X-aws-ec2-metadata-token-ttl-seconds", "21600")
+                        .PUT(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                if (t.statusCode() != 200) {
+                    throw new IOException("IMDSv2 token request to " + base + " answered " + t.statusCode());
+                }
+                token = t.body().strip();
+            }
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/latest/meta-data/" + path))
+                    .timeout(Duration.ofSeconds(2)).header("X-aws-ec2-metadata-token", token).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200 || r.body().isBlank()) {
+                throw new IOException("IMDS " + path + " answered " + r.statusCode() + " (set agent.identity."
+                        + path.replace("placement/availability-zone", "zone").replace("-", "_") + " to give it statically)");
+            }
+            return r.body().strip();
+        }
+    }
+}

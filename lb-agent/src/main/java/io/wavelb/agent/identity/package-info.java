@@ -1,0 +1,2 @@
+/** This instance's identity: configured values, else IMDSv2. */
+package io.wavelb.agent.identity;

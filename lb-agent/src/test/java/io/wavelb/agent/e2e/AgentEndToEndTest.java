@@ -1,0 +1,224 @@
+package io.wavelb.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.wavelb.agent.aws.CloudMapInstances;
+import io.wavelb.agent.aws.Route53Records;
+import io.wavelb.agent.discovery.DiscoveredInstance;
+import io.wavelb.agent.dns.RecordSet;
+import io.wavelb.agent.testing.MotoServer;
+import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.route53.Route53Client;
+import software.amazon.awssdk.services.servicediscovery.ServiceDiscoveryClient;
+
+/**
+ * Agent + balancer + emulator, all real processes on loopback: targets registered in Cloud Map reach
+ * the balancer (own zone only), the record is published, and SIGTERM drains in order.
+ */
+@Timeout(240)
+class AgentEndToEndTest {
+
+    static final String WLZ = "us-east-1-wl1-bos-wlz-1";
+
+    @TempDir
+    Path dir;
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            try (DatagramSocket u = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()))) {
+                return s.getLocalPort();
+            }
+        }
+    }
+
+    /** A UDP target answering "name|payload". */
+    static DatagramSocket udpEcho(String name) throws IOException {
+        DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        Thread.ofVirtual().start(() -> {
+            byte[] buf = new byte[2048];
+            while (!s.isClosed()) {
+                try {
+                    DatagramPacket p = new DatagramPacket(buf, buf.length);
+                    s.receive(p);
+                    byte[] out = (name + "|" + new String(p.getData(), 0, p.getLength(), StandardCharsets.UTF_8))
+                            .getBytes(StandardCharsets.UTF_8);
+                    s.send(new DatagramPacket(out, out.length, p.getSocketAddress()));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        });
+        return s;
+    }
+
+    static String ask(InetSocketAddress to, String payload) throws IOException {
+        try (DatagramSocket c = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            byte[] out = payload.getBytes(StandardCharsets.UTF_8);
+            c.send(new DatagramPacket(out, out.length, to));
+            c.setSoTimeout(500);
+            DatagramPacket in = new DatagramPacket(new byte[2048], 2048);
+            c.receive(in);
+            String s = new String(in.getData(), 0, in.getLength(), StandardCharsets.UTF_8);
+            return s.substring(0, s.indexOf('|'));
+        } catch (SocketTimeoutException e) {
+            return null;
+        }
+    }
+
+    @Test
+    void feedsZoneLocalTargetsPublishesTheRecordAndDrainsInOrderOnSigterm() throws Exception {
+        try (MotoServer moto = MotoServer.start(); DatagramSocket inZone = udpEcho("in-zone");
+             DatagramSocket otherZone = udpEcho("other-zone")) {
+            Route53Client r53 = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
+            ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
+            String zoneId = r53.createHostedZone(r -> r.name("example.com").callerReference("e2e")).hostedZone().id();
+            String op = sd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId("e2e")).operationId();
+            String nsId = sd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
+            sd.createService(r -> r.name("wavelb").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            sd.createService(r -> r.name("media-servers").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            CloudMapInstances media = new CloudMapInstances(sd, "edge.local", "media-servers");
+            media.register("task-a", Map.of(DiscoveredInstance.IPV4, "127.0.0.1", DiscoveredInstance.PORT,
+                    Integer.toString(inZone.getLocalPort()), DiscoveredInstance.ZONE, WLZ));
+            media.register("task-b", Map.of(DiscoveredInstance.IPV4, "127.0.0.1", DiscoveredInstance.PORT,
+                    Integer.toString(otherZone.getLocalPort()), DiscoveredInstance.ZONE, "us-east-1a"));
+            media.heartbeat("task-a", true);
+            media.heartbeat("task-b", true);
+
+            int admin = freePort();
+            int vipPort = freePort();
+            Files.writeString(dir.resolve("admin.token"), "e2e-token\n");
+            Files.writeString(dir.resolve("wavelb.yaml"), """
+                    admin:
+                      listen: 127.0.0.1:%d
+                      token_file: admin.token
+                    listeners:
+                      - name: media
+                        protocol: udp
+                        listen: 127.0.0.1:%d
+                        target_group: media
+                    target_groups:
+                      - name: media
+                        deregistration_delay: 1s
+                        targets: []
+                    agent:
+                      cluster_id: edge-media
+                      balancer:
+                        admin_url: http://127.0.0.1:%d
+                        token_file: admin.token
+                        target_group: media
+                      identity:
+                        instance_id: i-self
+                        zone: %s
+                        private_ip: 10.0.1.5
+                        public_ip: 155.146.10.20
+                      aws:
+                        region: us-east-1
+                        endpoint: %s
+                      dns:
+                        hosted_zone_id: %s
+                        record_name: media.example.com
+                        ttl: 1s
+                      cloud_map:
+                        namespace: edge.local
+                        service: wavelb
+                        targets_service: media-servers
+                        poll_interval: 1s
+                        heartbeat_interval: 1s
+                        stale_after: 3s
+                      metrics_listen: 127.0.0.1:%d
+                      drain:
+                        dns_wait: 1s
+                        timeout: 5s
+                    """.formatted(admin, vipPort, admin, WLZ, moto.endpoint(), zoneId.replace("/hostedzone/", ""),
+                    freePort()));
+            Process balancer = new ProcessBuilder("../bin/wavelb", "run", "--config", dir.resolve("wavelb.yaml").toString())
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("wavelb.log").toFile()).start();
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process agent = null;
+            try {
+                await().atMost(Duration.ofSeconds(90)).until(() -> Files.readString(dir.resolve("wavelb.log")).contains("on udp"));
+                agent = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "io.wavelb.agent.cli.AgentMain",
+                        "run", "--config", dir.resolve("wavelb.yaml").toString())
+                        .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+                InetSocketAddress vip = new InetSocketAddress("127.0.0.1", vipPort);
+                long start = System.nanoTime();
+                await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> "in-zone".equals(ask(vip, "hello")));
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).as("within two poll intervals of the agent's start, "
+                        + "plus its JVM start").isLessThan(Duration.ofSeconds(15));
+                for (int i = 0; i < 30; i++) {
+                    assertThat(ask(vip, "flow-" + i)).as("the other zone's target never gets traffic").isEqualTo("in-zone");
+                }
+                Route53Records zone = new Route53Records(r53, zoneId);
+                await().atMost(Duration.ofSeconds(10)).until(() -> zone.read("media.example.com").contains(
+                        new RecordSet("media.example.com", RecordSet.Type.A, "i-self", 100, 1, List.of("155.146.10.20"))));
+                CloudMapInstances wavelb = new CloudMapInstances(sd, "edge.local", "wavelb");
+                assertThat(wavelb.discoverHealthy()).extracting(DiscoveredInstance::id).containsExactly("i-self");
+
+                // SIGTERM: watch the emulator's state change phase by phase.
+                agent.toHandle().destroy();
+                List<String> states = new ArrayList<>();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (agent.isAlive() && System.nanoTime() < deadline) {
+                    String s = stateOf(zone, wavelb);
+                    if (states.isEmpty() || !states.getLast().equals(s)) {
+                        states.add(s);
+                    }
+                    Thread.sleep(50);
+                }
+                String last = stateOf(zone, wavelb);
+                if (!states.getLast().equals(last)) {
+                    states.add(last);
+                }
+                assertThat(agent.waitFor(10, TimeUnit.SECONDS)).isTrue();
+                assertThat(agent.exitValue()).as(Files.readString(dir.resolve("agent.log"))).isZero();
+                // The weight goes to 0 while registered; the record goes before the registration (so
+                // no state ever shows a record of a deregistered instance); both are gone at the end.
+                assertThat(states).as("phases seen in the emulator, in order").containsSubsequence(
+                        "weight=100 registered", "weight=0 registered");
+                assertThat(states.getLast()).isEqualTo("no record deregistered");
+                assertThat(states).noneMatch(st -> st.matches("weight=\\d+ deregistered"));
+                assertThat(Files.readString(dir.resolve("agent.log"))).containsSubsequence("drain phase: weight_zero",
+                        "drain phase: dns_wait", "drain phase: balancer_drain", "drain phase: delete_record",
+                        "drain phase: deregister", "drain phase: done");
+            } finally {
+                if (agent != null) {
+                    agent.destroyForcibly();
+                }
+                balancer.toHandle().destroy();
+                if (!balancer.waitFor(10, TimeUnit.SECONDS)) {
+                    balancer.destroyForcibly();
+                }
+                r53.close();
+                sd.close();
+            }
+        }
+    }
+
+    private static String stateOf(Route53Records zone, CloudMapInstances wavelb) {
+        String record = zone.read("media.example.com").stream()
+                .filter(r -> r.type() == RecordSet.Type.A && r.setIdentifier().equals("i-self"))
+                .map(r -> "weight=" + r.weight()).findFirst().orElse("no record");
+        boolean registered = wavelb.discoverHealthy().stream().anyMatch(i -> i.id().equals("i-self"));
+        return record + (registered ? " registered" : " deregistered");
+    }
+}
