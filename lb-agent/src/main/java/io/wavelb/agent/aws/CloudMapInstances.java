@@ -83,8 +83,26 @@ public final class CloudMapInstances implements AutoCloseable {
                 .status(healthy ? CustomHealthStatus.HEALTHY : CustomHealthStatus.UNHEALTHY));
     }
 
+    /**
+     * Deregisters until the instance is gone: AWS needs one call; an emulator that kept every
+     * re-registration as a copy needs one per copy (bounded).
+     */
     public void deregister(String instanceId) {
-        client.deregisterInstance(r -> r.serviceId(serviceId()).instanceId(instanceId));
+        for (int i = 0; i < 100; i++) {
+            client.deregisterInstance(r -> r.serviceId(serviceId()).instanceId(instanceId));
+            boolean still = client.listInstancesPaginator(r -> r.serviceId(serviceId())).stream()
+                    .flatMap(p -> p.instances().stream()).anyMatch(x -> x.id().equals(instanceId));
+            if (!still) {
+                return;
+            }
+        }
+    }
+
+    /** Every registered instance, healthy or not (for peer liveness, which reads heartbeats). */
+    public List<DiscoveredInstance> discoverAll() {
+        return client.discoverInstances(r -> r.namespaceName(namespace).serviceName(service)
+                        .healthStatus(HealthStatusFilter.ALL).maxResults(1000))
+                .instances().stream().map(CloudMapInstances::toInstance).toList();
     }
 
     /** Healthy instances of the service. */
