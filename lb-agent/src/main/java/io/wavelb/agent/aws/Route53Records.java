@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
@@ -53,6 +54,9 @@ public final class Route53Records implements AutoCloseable {
     public static Route53Client client(String region, Optional<URI> endpoint) {
         var b = Route53Client.builder()
                 .httpClient(UrlConnectionHttpClient.create())
+                // The agent's own full-jitter backoff is the one retry layer: it counts every
+                // throttle for the metrics, and it spreads a fleet's retries; the SDK's would hide both.
+                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
                 .region(Region.of(region));
         if (endpoint.isPresent()) {
             // An emulator wants no real credentials; a real endpoint uses the default chain.
