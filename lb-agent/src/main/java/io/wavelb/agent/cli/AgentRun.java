@@ -50,8 +50,16 @@ final class AgentRun {
             return AgentMain.USAGE;
         }
         Identity me;
-        try {
-            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint());
+        try (var ec2 = io.wavelb.agent.aws.Ec2Addresses.client(config.aws().region(), config.aws().endpoint())) {
+            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint(), id -> {
+                try {
+                    return io.wavelb.agent.aws.Ec2Addresses.publicAddress(ec2, id);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "EC2: cannot read the Carrier/public IP of " + id + ": "
+                            + e.getMessage() + "; asking IMDS");
+                    return Optional.empty();
+                }
+            });
         } catch (IOException e) {
             err.println("wavelb-agent: cannot learn this instance's identity: " + e.getMessage());
             return AgentMain.FAILED;

@@ -12,13 +12,21 @@ import java.util.Optional;
 /**
  * Who this instance is: its id (the DNS SetIdentifier and Cloud Map InstanceId), zone, network
  * border group, private IP and public (Carrier) IP. Values set in the config win; the rest is read
- * from IMDSv2 (a session token first, as IMDSv2 requires).
+ * from IMDSv2 (a session token first, as IMDSv2 requires), except the public address, which EC2
+ * answers with the network interface's Carrier IP in a Wavelength zone (IMDS is the last resort).
  */
 public record Identity(String instanceId, String zone, String networkBorderGroup, String privateIp, String publicIp) {
 
     static final URI DEFAULT_IMDS = URI.create("http://169.254.169.254");
 
+    /** Configured values, else IMDSv2; the public address from {@code publicAddress} (EC2), else IMDS. */
     public static Identity resolve(AgentConfig.Identity configured, Optional<URI> imdsEndpoint)
+            throws IOException, InterruptedException {
+        return resolve(configured, imdsEndpoint, id -> Optional.empty());
+    }
+
+    public static Identity resolve(AgentConfig.Identity configured, Optional<URI> imdsEndpoint,
+                                   java.util.function.Function<String, Optional<String>> publicAddress)
             throws IOException, InterruptedException {
         Imds imds = new Imds(imdsEndpoint.orElse(DEFAULT_IMDS));
         String id = configured.instanceId().isPresent() ? configured.instanceId().get() : imds.get("instance-id");
@@ -26,7 +34,13 @@ public record Identity(String instanceId, String zone, String networkBorderGroup
         // In a Wavelength zone the network border group carries the zone's name.
         String nbg = configured.networkBorderGroup().orElse(zone);
         String privateIp = configured.privateIp().isPresent() ? configured.privateIp().get() : imds.get("local-ipv4");
-        String publicIp = configured.publicIp().isPresent() ? configured.publicIp().get() : imds.get("public-ipv4");
+        String publicIp;
+        if (configured.publicIp().isPresent()) {
+            publicIp = configured.publicIp().get();
+        } else {
+            Optional<String> fromEc2 = publicAddress.apply(id);
+            publicIp = fromEc2.isPresent() ? fromEc2.get() : imds.get("public-ipv4");
+        }
         return new Identity(id, zone, nbg, privateIp, publicIp);
     }
 
