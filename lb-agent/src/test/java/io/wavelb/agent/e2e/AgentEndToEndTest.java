@@ -42,12 +42,18 @@ class AgentEndToEndTest {
     @TempDir
     Path dir;
 
+    /** A loopback port free for both TCP and UDP right now. */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            try (DatagramSocket u = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()))) {
-                return s.getLocalPort();
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                try (DatagramSocket u = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()))) {
+                    return s.getLocalPort();
+                } catch (IOException takenForUdp) {
+                    // try another
+                }
             }
         }
+        throw new IOException("no port free for both TCP and UDP");
     }
 
     /** A UDP target answering "name|payload". */
