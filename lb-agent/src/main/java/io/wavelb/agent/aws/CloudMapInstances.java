@@ -5,12 +5,6 @@ import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.client.config.SdkAdvancedClientOption;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.servicediscovery.ServiceDiscoveryClient;
 import software.amazon.awssdk.services.servicediscovery.model.CustomHealthStatus;
 import software.amazon.awssdk.services.servicediscovery.model.HealthStatusFilter;
@@ -37,21 +31,9 @@ public final class CloudMapInstances implements AutoCloseable {
         this.service = service;
     }
 
-    /**
-     * One client for the process. With an endpoint override the SDK's host-prefix injection is
-     * turned off: DiscoverInstances would otherwise go to {@code data-<host>}, which an emulator or
-     * a private endpoint does not answer.
-     */
+    /** One client for the process (see {@link AwsClients}: host-prefix injection off with an endpoint override). */
     public static ServiceDiscoveryClient client(String region, Optional<URI> endpoint) {
-        var b = ServiceDiscoveryClient.builder().httpClient(UrlConnectionHttpClient.create()).region(Region.of(region));
-        if (endpoint.isPresent()) {
-            b.endpointOverride(endpoint.get())
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("wavelb", "wavelb")))
-                    .overrideConfiguration(o -> o.putAdvancedOption(SdkAdvancedClientOption.DISABLE_HOST_PREFIX_INJECTION, true));
-        } else {
-            b.credentialsProvider(DefaultCredentialsProvider.builder().build());
-        }
-        return b.build();
+        return AwsClients.build(ServiceDiscoveryClient.builder(), region, endpoint);
     }
 
     /** The service's id, looked up once by namespace and service name. */

@@ -3,6 +3,7 @@ package io.wavelb.agent.cli;
 import com.sun.net.httpserver.HttpServer;
 import io.wavelb.agent.Agent;
 import io.wavelb.agent.aws.CloudMapInstances;
+import io.wavelb.agent.aws.Ec2Identity;
 import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.discovery.TargetFilter;
 import io.wavelb.agent.dns.DnsPlanner;
@@ -50,15 +51,14 @@ final class AgentRun {
             return AgentMain.USAGE;
         }
         Identity me;
-        try {
-            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint());
+        try (Ec2Identity sources = new Ec2Identity(config.aws().region(), config.aws().endpoint(),
+                config.aws().imdsEndpoint())) {
+            me = Identity.resolve(config.identity(), sources);
         } catch (IOException e) {
             err.println("wavelb-agent: cannot learn this instance's identity: " + e.getMessage());
             return AgentMain.FAILED;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return AgentMain.FAILED;
         }
+        LOG.log(System.Logger.Level.INFO, "identity: " + me);
         Route53Client r53 = Route53Records.client(config.aws().region(), config.aws().endpoint());
         ServiceDiscoveryClient sd = CloudMapInstances.client(config.aws().region(), config.aws().endpoint());
         try {
