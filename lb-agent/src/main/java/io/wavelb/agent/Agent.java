@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wavelb.agent.aws.CloudMapInstances;
 import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.discovery.DiscoveredInstance;
+import io.wavelb.agent.discovery.LivePeers;
 import io.wavelb.agent.discovery.TargetFilter;
 import io.wavelb.agent.dns.DnsPlanner;
 import io.wavelb.agent.dns.Ownership;
@@ -134,14 +135,6 @@ public final class Agent {
 
     /** Registers in Cloud Map and publishes the record; the agent is then serving. */
     public void start() throws Exception {
-        Map<String, String> attrs = Map.of(DiscoveredInstance.IPV4, me.privateIp(), DiscoveredInstance.CARRIER_IP,
-                me.publicIp(), DiscoveredInstance.ZONE, me.zone(), DiscoveredInstance.NETWORK_BORDER_GROUP,
-                me.networkBorderGroup(), DiscoveredInstance.WEIGHT, Integer.toString(config.dns().weight()),
-                DiscoveredInstance.VERSION, version());
-        aws("cloudmap", () -> {
-            peers.register(me.instanceId(), attrs);
-            return null;
-        });
         heartbeat(true);
         LOG.log(System.Logger.Level.INFO, "registered " + me.instanceId() + " (" + me.publicIp() + ", " + me.zone()
                 + ") in Cloud Map " + config.cloudMap().namespace() + "/" + config.cloudMap().service());
@@ -153,8 +146,17 @@ public final class Agent {
         return v == null ? "dev" : v;
     }
 
+    /**
+     * (Re-)registers with a fresh {@code WAVELB_HEARTBEAT} attribute (RegisterInstance on an
+     * existing id updates it) and sets the custom health: peers read both.
+     */
     private void heartbeat(boolean healthy) throws Exception {
+        Map<String, String> attrs = Map.of(DiscoveredInstance.IPV4, me.privateIp(), DiscoveredInstance.CARRIER_IP,
+                me.publicIp(), DiscoveredInstance.ZONE, me.zone(), DiscoveredInstance.NETWORK_BORDER_GROUP,
+                me.networkBorderGroup(), DiscoveredInstance.WEIGHT, Integer.toString(config.dns().weight()),
+                DiscoveredInstance.VERSION, version(), DiscoveredInstance.HEARTBEAT, Long.toString(System.currentTimeMillis()));
         aws("cloudmap", () -> {
+            peers.register(me.instanceId(), attrs);
             peers.heartbeat(me.instanceId(), healthy);
             return null;
         });
@@ -220,8 +222,9 @@ public final class Agent {
                         .filter(o -> o.clusterId().equals(config.clusterId())).forEach(o -> owned.add(o.instanceId()));
             }
         }
-        Set<String> live = new HashSet<>();
-        aws("cloudmap", peers::discoverHealthy).forEach(i -> live.add(i.id()));
+        // A peer is live while it heartbeats; an unhealthy but heartbeating peer (weight 0) keeps its record.
+        Set<String> live = new HashSet<>(LivePeers.alive(aws("cloudmap", peers::discoverAll), System.currentTimeMillis(),
+                config.cloudMap().staleAfter().toMillis()));
         live.add(me.instanceId());
         Set<String> staleIds = stale.update(owned, live, System.nanoTime());
         DnsPlanner.Plan plan = DnsPlanner.plan(config.clusterId(), config.dns().recordName(), current, self, me.instanceId(),

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 class PurePackagesTest {
 
     static final List<String> PURE = List.of("src/main/java/io/wavelb/agent/dns", "src/main/java/io/wavelb/agent/reconcile",
-            "src/main/java/io/wavelb/agent/discovery", "src/main/java/io/wavelb/agent/identity");
+            "src/main/java/io/wavelb/agent/discovery");
     static final Pattern IMPORT = Pattern.compile("^import\\s+(static\\s+)?(software\\.amazon|io\\.netty)\\.", Pattern.MULTILINE);
 
     @Test

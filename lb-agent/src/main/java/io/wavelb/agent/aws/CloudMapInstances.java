@@ -5,6 +5,13 @@ import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.client.config.SdkAdvancedClientOption;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.servicediscovery.ServiceDiscoveryClient;
 import software.amazon.awssdk.services.servicediscovery.model.CustomHealthStatus;
 import software.amazon.awssdk.services.servicediscovery.model.HealthStatusFilter;
@@ -31,9 +38,29 @@ public final class CloudMapInstances implements AutoCloseable {
         this.service = service;
     }
 
-    /** One client for the process (see {@link AwsClients}: host-prefix injection off with an endpoint override). */
+    /**
+     * One client for the process. With an endpoint override the SDK's host-prefix injection is
+     * turned off: DiscoverInstances would otherwise go to {@code data-<host>}, which an emulator or
+     * a private endpoint does not answer.
+     */
     public static ServiceDiscoveryClient client(String region, Optional<URI> endpoint) {
-        return AwsClients.build(ServiceDiscoveryClient.builder(), region, endpoint);
+        var b = ServiceDiscoveryClient.builder().httpClient(UrlConnectionHttpClient.create())
+                // The agent's own full-jitter backoff is the one retry layer: it counts every
+                // throttle for the metrics, and it spreads a fleet's retries; the SDK's would hide both.
+                .overrideConfiguration(o -> {
+                    o.retryStrategy(AwsRetryStrategy.doNotRetry());
+                    if (endpoint.isPresent()) {
+                        o.putAdvancedOption(SdkAdvancedClientOption.DISABLE_HOST_PREFIX_INJECTION, true);
+                    }
+                })
+                .region(Region.of(region));
+        if (endpoint.isPresent()) {
+            b.endpointOverride(endpoint.get())
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("wavelb", "wavelb")));
+        } else {
+            b.credentialsProvider(DefaultCredentialsProvider.builder().build());
+        }
+        return b.build();
     }
 
     /** The service's id, looked up once by namespace and service name. */
@@ -65,8 +92,26 @@ public final class CloudMapInstances implements AutoCloseable {
                 .status(healthy ? CustomHealthStatus.HEALTHY : CustomHealthStatus.UNHEALTHY));
     }
 
+    /**
+     * Deregisters until the instance is gone: AWS needs one call; an emulator that kept every
+     * re-registration as a copy needs one per copy (bounded).
+     */
     public void deregister(String instanceId) {
-        client.deregisterInstance(r -> r.serviceId(serviceId()).instanceId(instanceId));
+        for (int i = 0; i < 100; i++) {
+            client.deregisterInstance(r -> r.serviceId(serviceId()).instanceId(instanceId));
+            boolean still = client.listInstancesPaginator(r -> r.serviceId(serviceId())).stream()
+                    .flatMap(p -> p.instances().stream()).anyMatch(x -> x.id().equals(instanceId));
+            if (!still) {
+                return;
+            }
+        }
+    }
+
+    /** Every registered instance, healthy or not (for peer liveness, which reads heartbeats). */
+    public List<DiscoveredInstance> discoverAll() {
+        return client.discoverInstances(r -> r.namespaceName(namespace).serviceName(service)
+                        .healthStatus(HealthStatusFilter.ALL).maxResults(1000))
+                .instances().stream().map(CloudMapInstances::toInstance).toList();
     }
 
     /** Healthy instances of the service. */

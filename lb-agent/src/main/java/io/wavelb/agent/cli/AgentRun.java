@@ -3,7 +3,6 @@ package io.wavelb.agent.cli;
 import com.sun.net.httpserver.HttpServer;
 import io.wavelb.agent.Agent;
 import io.wavelb.agent.aws.CloudMapInstances;
-import io.wavelb.agent.aws.Ec2Identity;
 import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.discovery.TargetFilter;
 import io.wavelb.agent.dns.DnsPlanner;
@@ -51,14 +50,23 @@ final class AgentRun {
             return AgentMain.USAGE;
         }
         Identity me;
-        try (Ec2Identity sources = new Ec2Identity(config.aws().region(), config.aws().endpoint(),
-                config.aws().imdsEndpoint())) {
-            me = Identity.resolve(config.identity(), sources);
+        try (var ec2 = io.wavelb.agent.aws.Ec2Addresses.client(config.aws().region(), config.aws().endpoint())) {
+            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint(), id -> {
+                try {
+                    return io.wavelb.agent.aws.Ec2Addresses.publicAddress(ec2, id);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "EC2: cannot read the Carrier/public IP of " + id + ": "
+                            + e.getMessage() + "; asking IMDS");
+                    return Optional.empty();
+                }
+            });
         } catch (IOException e) {
             err.println("wavelb-agent: cannot learn this instance's identity: " + e.getMessage());
             return AgentMain.FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return AgentMain.FAILED;
         }
-        LOG.log(System.Logger.Level.INFO, "identity: " + me);
         Route53Client r53 = Route53Records.client(config.aws().region(), config.aws().endpoint());
         ServiceDiscoveryClient sd = CloudMapInstances.client(config.aws().region(), config.aws().endpoint());
         try {

@@ -15,6 +15,11 @@ public record DiscoveredInstance(String id, Map<String, String> attributes) {
     public static final String NETWORK_BORDER_GROUP = "WAVELB_NETWORK_BORDER_GROUP";
     public static final String WEIGHT = "WAVELB_WEIGHT";
     public static final String VERSION = "WAVELB_VERSION";
+    /**
+     * When the peer last heartbeated, epoch milliseconds. Cloud Map custom health never expires on
+     * its own, so a killed agent would look healthy forever; its stale heartbeat is what gives it away.
+     */
+    public static final String HEARTBEAT = "WAVELB_HEARTBEAT";
 
     public DiscoveredInstance {
         Objects.requireNonNull(id, "id");

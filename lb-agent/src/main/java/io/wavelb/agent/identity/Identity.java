@@ -2,68 +2,76 @@ package io.wavelb.agent.identity;
 
 import io.wavelb.config.AgentConfig;
 import java.io.IOException;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Objects;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
  * Who this instance is: its id (the DNS SetIdentifier and Cloud Map InstanceId), zone, network
- * border group, private IP and public (Carrier) IP. Values set in the config win; only the missing
- * ones are looked up, through {@link Sources} (IMDSv2 and EC2 in production, fakes in tests), so an
- * edge site outside AWS that sets every key never touches either.
+ * border group, private IP and public (Carrier) IP. Values set in the config win; the rest is read
+ * from IMDSv2 (a session token first, as IMDSv2 requires), except the public address, which EC2
+ * answers with the network interface's Carrier IP in a Wavelength zone (IMDS is the last resort).
  */
 public record Identity(String instanceId, String zone, String networkBorderGroup, String privateIp, String publicIp) {
 
-    public Identity {
-        Objects.requireNonNull(instanceId, "instanceId");
-        Objects.requireNonNull(zone, "zone");
-        Objects.requireNonNull(networkBorderGroup, "networkBorderGroup");
-        Objects.requireNonNull(privateIp, "privateIp");
-        Objects.requireNonNull(publicIp, "publicIp");
+    static final URI DEFAULT_IMDS = URI.create("http://169.254.169.254");
+
+    /** Configured values, else IMDSv2; the public address from {@code publicAddress} (EC2), else IMDS. */
+    public static Identity resolve(AgentConfig.Identity configured, Optional<URI> imdsEndpoint)
+            throws IOException, InterruptedException {
+        return resolve(configured, imdsEndpoint, id -> Optional.empty());
     }
 
-    /** Where missing values come from. Each call is blocking I/O; each is made at most once. */
-    public interface Sources {
-        /** An IMDS meta-data path such as {@code instance-id}, IMDSv2 (token first). */
-        String metadata(String path) throws IOException;
-
-        /** The network interfaces attached to {@code instanceId}, as EC2 describes them. */
-        List<NetworkInterface> networkInterfaces(String instanceId) throws IOException;
-
-        /** The network border group of {@code zone} (a Wavelength zone's own name; the region for a regular AZ). */
-        Optional<String> networkBorderGroup(String zone) throws IOException;
-    }
-
-    /**
-     * One ENI's addresses: a Wavelength ENI's association carries a {@code carrierIp}; a regular
-     * one a {@code publicIp}; either may be absent.
-     */
-    public record NetworkInterface(int deviceIndex, Optional<String> carrierIp, Optional<String> publicIp) {
-    }
-
-    public static Identity resolve(AgentConfig.Identity configured, Sources sources) throws IOException {
-        String id = configured.instanceId().isPresent() ? configured.instanceId().get() : sources.metadata("instance-id");
-        String zone = configured.zone().isPresent() ? configured.zone().get()
-                : sources.metadata("placement/availability-zone");
-        String nbg = configured.networkBorderGroup().isPresent() ? configured.networkBorderGroup().get()
-                : sources.networkBorderGroup(zone).orElse(zone);
-        String privateIp = configured.privateIp().isPresent() ? configured.privateIp().get() : sources.metadata("local-ipv4");
-        String publicIp = configured.publicIp().isPresent() ? configured.publicIp().get()
-                : publicAddress(sources.networkInterfaces(id)).orElseThrow(() -> new IOException("instance " + id
-                        + " has no Carrier IP and no public IP on its network interfaces (set agent.identity.public_ip)"));
+    public static Identity resolve(AgentConfig.Identity configured, Optional<URI> imdsEndpoint,
+                                   java.util.function.Function<String, Optional<String>> publicAddress)
+            throws IOException, InterruptedException {
+        Imds imds = new Imds(imdsEndpoint.orElse(DEFAULT_IMDS));
+        String id = configured.instanceId().isPresent() ? configured.instanceId().get() : imds.get("instance-id");
+        String zone = configured.zone().isPresent() ? configured.zone().get() : imds.get("placement/availability-zone");
+        // In a Wavelength zone the network border group carries the zone's name.
+        String nbg = configured.networkBorderGroup().orElse(zone);
+        String privateIp = configured.privateIp().isPresent() ? configured.privateIp().get() : imds.get("local-ipv4");
+        String publicIp;
+        if (configured.publicIp().isPresent()) {
+            publicIp = configured.publicIp().get();
+        } else {
+            Optional<String> fromEc2 = publicAddress.apply(id);
+            publicIp = fromEc2.isPresent() ? fromEc2.get() : imds.get("public-ipv4");
+        }
         return new Identity(id, zone, nbg, privateIp, publicIp);
     }
 
-    /**
-     * The address clients reach: the Carrier IP of the lowest-index interface that has one (the
-     * issue's rule: the Carrier Gateway NATs it to the ENI), else the first public IP. IMDS does not
-     * report Carrier IPs, which is why EC2 is asked at all.
-     */
-    public static Optional<String> publicAddress(List<NetworkInterface> interfaces) {
-        List<NetworkInterface> ordered = interfaces.stream()
-                .sorted(Comparator.comparingInt(NetworkInterface::deviceIndex)).toList();
-        return ordered.stream().map(NetworkInterface::carrierIp).flatMap(Optional::stream).findFirst()
-                .or(() -> ordered.stream().map(NetworkInterface::publicIp).flatMap(Optional::stream).findFirst());
+    /** A minimal IMDSv2 client: PUT for a token, then GETs carrying it. */
+    static final class Imds {
+        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        private final URI base;
+        private String token;
+
+        Imds(URI base) {
+            this.base = base;
+        }
+
+        String get(String path) throws IOException, InterruptedException {
+            if (token == null) {
+                HttpResponse<String> t = http.send(HttpRequest.newBuilder(base.resolve("/latest/api/token"))
+                        .timeout(Duration.ofSeconds(2)).header("X-aws-ec2-metadata-token-ttl-seconds", "21600")
+                        .PUT(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+                if (t.statusCode() != 200) {
+                    throw new IOException("IMDSv2 token request to " + base + " answered " + t.statusCode());
+                }
+                token = t.body().strip();
+            }
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/latest/meta-data/" + path))
+                    .timeout(Duration.ofSeconds(2)).header("X-aws-ec2-metadata-token", token).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200 || r.body().isBlank()) {
+                throw new IOException("IMDS " + path + " answered " + r.statusCode() + " (set agent.identity."
+                        + path.replace("placement/availability-zone", "zone").replace("-", "_") + " to give it statically)");
+            }
+            return r.body().strip();
+        }
     }
 }

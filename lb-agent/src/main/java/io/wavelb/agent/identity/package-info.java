@@ -1,6 +1,2 @@
-/**
- * This instance's identity: the pure resolution rules (configured values win; the Carrier IP before
- * the public IP). The IMDSv2 and EC2 look-ups behind {@link io.wavelb.agent.identity.Identity.Sources}
- * live in {@code io.wavelb.agent.aws}.
- */
+/** This instance's identity: configured values, else IMDSv2. */
 package io.wavelb.agent.identity;

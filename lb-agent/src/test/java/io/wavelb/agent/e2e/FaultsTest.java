@@ -1,0 +1,88 @@
+package io.wavelb.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wavelb.agent.Agent;
+import io.wavelb.agent.aws.CloudMapInstances;
+import io.wavelb.agent.aws.Route53Records;
+import io.wavelb.agent.dns.Ownership;
+import io.wavelb.agent.dns.RecordSet;
+import io.wavelb.agent.feed.BalancerClient;
+import io.wavelb.agent.identity.Identity;
+import io.wavelb.agent.testing.FaultProxy;
+import io.wavelb.agent.testing.MotoServer;
+import io.wavelb.config.AgentConfigLoader;
+import java.net.URI;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import software.amazon.awssdk.services.route53.Route53Client;
+import software.amazon.awssdk.services.servicediscovery.ServiceDiscoveryClient;
+
+/** Throttling, 503s, slow and dropped answers between the agent and AWS: it backs off and converges. */
+@Timeout(240)
+class FaultsTest {
+
+    @Test
+    void throttledAndFailingAwsStillConvergesToExactlyOneRecordAndMarker() throws Exception {
+        try (MotoServer moto = MotoServer.start(); FaultProxy faults = new FaultProxy(moto.endpoint())) {
+            Route53Client direct = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
+            ServiceDiscoveryClient directSd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
+            String zoneId = direct.createHostedZone(r -> r.name("example.com").callerReference("faults")).hostedZone().id();
+            String op = directSd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId("faults")).operationId();
+            String nsId = directSd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
+            directSd.createService(r -> r.name("wavelb").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            directSd.createService(r -> r.name("media-servers").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+
+            var config = AgentConfigLoader.parse("""
+                    agent:
+                      cluster_id: edge-media
+                      balancer:
+                        admin_url: http://127.0.0.1:9
+                        target_group: media
+                      identity:
+                        instance_id: i-self
+                        zone: us-east-1-wl1-bos-wlz-1
+                        private_ip: 10.0.1.5
+                        public_ip: 155.146.10.20
+                      aws:
+                        region: us-east-1
+                        endpoint: %s
+                      dns:
+                        hosted_zone_id: %s
+                        record_name: media.example.com
+                        ttl: 1s
+                      cloud_map:
+                        namespace: edge.local
+                        service: wavelb
+                        targets_service: media-servers
+                    """.formatted(faults.endpoint(), zoneId.replace("/hostedzone/", "")), "faults.yaml");
+            Route53Client r53 = Route53Records.client("us-east-1", Optional.of(faults.endpoint()));
+            ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(faults.endpoint()));
+            Identity me = Identity.resolve(config.identity(), Optional.empty());
+            Agent agent = new Agent(config, me, new Route53Records(r53, zoneId),
+                    new CloudMapInstances(sd, "edge.local", "wavelb"), new CloudMapInstances(sd, "edge.local", "media-servers"),
+                    new BalancerClient(URI.create("http://127.0.0.1:9"), Optional.empty()));
+            agent.start();
+            for (int i = 0; i < 3; i++) {
+                agent.tick();
+            }
+            assertThat(faults.faults.get()).as("faults were injected").isGreaterThanOrEqualTo(6);
+            List<RecordSet> records = new Route53Records(direct, zoneId).read("media.example.com");
+            assertThat(records).filteredOn(r -> r.setIdentifier().equals("i-self")).as("exactly one record and one marker")
+                    .hasSize(2)
+                    .anySatisfy(r -> assertThat(r).isEqualTo(new RecordSet("media.example.com", RecordSet.Type.A, "i-self",
+                            agent.metrics().scrape().contains("wavelb_agent_published_weight 0.0") ? 0 : 100, 1,
+                            List.of("155.146.10.20"))))
+                    .anySatisfy(r -> assertThat(r.values()).containsExactly(new Ownership("edge-media", "i-self").txtValue()));
+            String metrics = agent.metrics().scrape();
+            assertThat(metrics).containsPattern("wavelb_agent_throttles_total\\{service=\"route53\"} [1-9]");
+            assertThat(metrics).contains("wavelb_agent_drain_phase{phase=\"serving\"} 1.0");
+            r53.close();
+            sd.close();
+            direct.close();
+            directSd.close();
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.wavelb.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.wavelb.agent.aws.CloudMapInstances;
+import io.wavelb.agent.aws.Route53Records;
+import io.wavelb.agent.dns.RecordSet;
+import io.wavelb.agent.testing.MotoServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.route53.Route53Client;
+import software.amazon.awssdk.services.servicediscovery.ServiceDiscoveryClient;
+
+/** Two agents of one cluster; one is killed (SIGKILL, no drain): the other removes its record. */
+@Timeout(240)
+class KilledPeerTest {
+
+    @TempDir
+    Path dir;
+
+    private Path config(String instance, String ip, String endpoint, String zoneId) throws Exception {
+        Path f = dir.resolve(instance + ".yaml");
+        Files.writeString(f, """
+                agent:
+                  cluster_id: edge-media
+                  balancer:
+                    admin_url: http://127.0.0.1:%d
+                    target_group: media
+                  identity:
+                    instance_id: %s
+                    zone: us-east-1-wl1-bos-wlz-1
+                    private_ip: 10.0.1.5
+                    public_ip: %s
+                  aws:
+                    region: us-east-1
+                    endpoint: %s
+                  dns:
+                    hosted_zone_id: %s
+                    record_name: media.example.com
+                    ttl: 1s
+                  cloud_map:
+                    namespace: edge.local
+                    service: wavelb
+                    targets_service: media-servers
+                    poll_interval: 1s
+                    heartbeat_interval: 1s
+                    stale_after: 3s
+                  metrics_listen: 127.0.0.1:%d
+                """.formatted(AgentEndToEndTest.freePort(), instance, ip, endpoint, zoneId.replace("/hostedzone/", ""),
+                AgentEndToEndTest.freePort()));
+        return f;
+    }
+
+    private Process agent(Path config, String log) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "io.wavelb.agent.cli.AgentMain",
+                "run", "--config", config.toString()).redirectErrorStream(true).redirectOutput(dir.resolve(log).toFile()).start();
+    }
+
+    @Test
+    void aKilledAgentsRecordIsRemovedByItsPeer() throws Exception {
+        try (MotoServer moto = MotoServer.start()) {
+            Route53Client r53 = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
+            ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
+            String zoneId = r53.createHostedZone(r -> r.name("example.com").callerReference("peers")).hostedZone().id();
+            String op = sd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId("peers")).operationId();
+            String nsId = sd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
+            sd.createService(r -> r.name("wavelb").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            sd.createService(r -> r.name("media-servers").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            Route53Records zone = new Route53Records(r53, zoneId);
+            Process a = agent(config("i-aaa", "155.146.10.20", moto.endpoint().toString(), zoneId), "a.log");
+            Process b = agent(config("i-bbb", "155.146.10.21", moto.endpoint().toString(), zoneId), "b.log");
+            try {
+                await().atMost(Duration.ofSeconds(60)).until(() -> aRecords(zone).equals(Set.of("i-aaa", "i-bbb")));
+                a.destroyForcibly(); // SIGKILL: no drain, its record stays behind
+                assertThat(a.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                // heartbeat older than stale_after (3 s), then stale for stale_after: about 6 s, plus polls
+                await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> aRecords(zone).equals(Set.of("i-bbb")));
+                assertThat(zone.read("media.example.com")).noneMatch(r -> r.setIdentifier().equals("i-aaa"));
+                assertThat(Files.readString(dir.resolve("b.log"))).contains("collected the records of stale peer(s) [i-aaa]");
+            } finally {
+                a.destroyForcibly();
+                b.destroyForcibly();
+                r53.close();
+                sd.close();
+            }
+        }
+    }
+
+    private static Set<String> aRecords(Route53Records zone) {
+        return zone.read("media.example.com").stream().filter(r -> r.type() == RecordSet.Type.A)
+                .map(RecordSet::setIdentifier).collect(Collectors.toSet());
+    }
+}

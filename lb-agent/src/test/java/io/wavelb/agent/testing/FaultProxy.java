@@ -1,0 +1,123 @@
+package io.wavelb.agent.testing;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An HTTP proxy in front of the emulator that misbehaves on purpose: Route 53 change requests
+ * answered with Throttling, list requests with 503, Cloud Map calls slowed, dropped or failed.
+ * Faults are counted so a test can tell they happened.
+ */
+public final class FaultProxy implements AutoCloseable {
+
+    private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "host", "transfer-encoding",
+            "expect", "upgrade", "keep-alive");
+
+    private final HttpServer server;
+    private final URI upstream;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final AtomicInteger route53Changes = new AtomicInteger();
+    private final AtomicInteger route53Lists = new AtomicInteger();
+    private final AtomicInteger cloudMapCalls = new AtomicInteger();
+    public final AtomicInteger faults = new AtomicInteger();
+
+    public FaultProxy(URI upstream) throws IOException {
+        this.upstream = upstream;
+        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public URI endpoint() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            byte[] body = ex.getRequestBody().readAllBytes();
+            String path = ex.getRequestURI().getPath();
+            boolean route53 = path.startsWith("/2013-04-01/");
+            if (route53 && path.endsWith("/rrset") && ex.getRequestMethod().equals("POST")) {
+                // the first five change requests: Route 53's own throttling answer
+                if (route53Changes.incrementAndGet() <= 5) {
+                    faults.incrementAndGet();
+                    reply(ex, 400, "text/xml", "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"https://route53.amazonaws.com/"
+                            + "doc/2013-04-01/\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded"
+                            + "</Message></Error><RequestId>fault</RequestId></ErrorResponse>");
+                    return;
+                }
+            } else if (route53 && path.endsWith("/rrset")) {
+                if (route53Lists.incrementAndGet() % 4 == 1) {
+                    faults.incrementAndGet();
+                    reply(ex, 503, "text/plain", "unavailable");
+                    return;
+                }
+            } else if (!route53) {
+                int n = cloudMapCalls.incrementAndGet();
+                if (n % 7 == 3) {
+                    faults.incrementAndGet();
+                    reply(ex, 503, "application/x-amz-json-1.1", "{\"__type\":\"ServiceUnavailable\"}");
+                    return;
+                }
+                if (n % 11 == 5) {
+                    faults.incrementAndGet();
+                    return; // dropped: closed with no answer at all
+                }
+                if (n % 13 == 6) {
+                    faults.incrementAndGet();
+                    Thread.sleep(1500); // slow
+                }
+            }
+            HttpRequest.Builder fwd = HttpRequest.newBuilder(upstream.resolve(ex.getRequestURI().toString()))
+                    .method(ex.getRequestMethod(), body.length == 0 ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofByteArray(body));
+            ex.getRequestHeaders().forEach((k, vs) -> {
+                if (!HOP_BY_HOP.contains(k.toLowerCase())) {
+                    vs.forEach(v -> fwd.header(k, v));
+                }
+            });
+            HttpResponse<byte[]> res = http.send(fwd.build(), HttpResponse.BodyHandlers.ofByteArray());
+            res.headers().map().forEach((k, vs) -> {
+                if (!HOP_BY_HOP.contains(k.toLowerCase()) && !k.startsWith(":")) {
+                    ex.getResponseHeaders().put(k, List.copyOf(vs));
+                }
+            });
+            ex.sendResponseHeaders(res.statusCode(), res.body().length == 0 ? -1 : res.body().length);
+            if (res.body().length > 0) {
+                try (OutputStream o = ex.getResponseBody()) {
+                    o.write(res.body());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void reply(HttpExchange ex, int status, String type, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(status, b.length);
+        try (OutputStream o = ex.getResponseBody()) {
+            o.write(b);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}
