@@ -81,9 +81,24 @@ public final class CloudMapInstances implements AutoCloseable {
         return id;
     }
 
+    /**
+     * Registers, or re-registers to update the attributes (AWS updates an existing InstanceId in
+     * place). Where a re-registration was kept as a second copy instead (moto does this), the older
+     * copies are removed — a deregistration removes the oldest — so exactly the newest remains and
+     * a following health update applies to it. On AWS there is never a second copy to remove.
+     */
     public void register(String instanceId, Map<String, String> attributes) {
         client.registerInstance(r -> r.serviceId(serviceId()).instanceId(instanceId).attributes(attributes)
                 .creatorRequestId("wavelb-" + instanceId + "-" + System.nanoTime()));
+        long copies = copies(instanceId);
+        for (long extra = copies - 1; extra > 0; extra--) {
+            client.deregisterInstance(r -> r.serviceId(serviceId()).instanceId(instanceId));
+        }
+    }
+
+    private long copies(String instanceId) {
+        return client.listInstancesPaginator(r -> r.serviceId(serviceId())).stream()
+                .flatMap(p -> p.instances().stream()).filter(x -> x.id().equals(instanceId)).count();
     }
 
     /** The heartbeat: custom health status, HEALTHY or UNHEALTHY. */
@@ -97,13 +112,8 @@ public final class CloudMapInstances implements AutoCloseable {
      * re-registration as a copy needs one per copy (bounded).
      */
     public void deregister(String instanceId) {
-        for (int i = 0; i < 100; i++) {
+        for (int i = 0; i < 100 && copies(instanceId) > 0; i++) {
             client.deregisterInstance(r -> r.serviceId(serviceId()).instanceId(instanceId));
-            boolean still = client.listInstancesPaginator(r -> r.serviceId(serviceId())).stream()
-                    .flatMap(p -> p.instances().stream()).anyMatch(x -> x.id().equals(instanceId));
-            if (!still) {
-                return;
-            }
         }
     }
 

@@ -15,6 +15,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,12 +46,18 @@ class AgentEndToEndTest {
     @TempDir
     Path dir;
 
+    /** A loopback port free for both TCP and UDP right now. */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            try (DatagramSocket u = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()))) {
-                return s.getLocalPort();
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                try (DatagramSocket u = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()))) {
+                    return s.getLocalPort();
+                } catch (IOException takenForUdp) {
+                    // try another
+                }
             }
         }
+        throw new IOException("no port free for both TCP and UDP");
     }
 
     /** A UDP target answering "name|payload". */
@@ -105,6 +115,7 @@ class AgentEndToEndTest {
 
             int admin = freePort();
             int vipPort = freePort();
+            int metricsPort = freePort();
             Files.writeString(dir.resolve("admin.token"), "e2e-token\n");
             Files.writeString(dir.resolve("wavelb.yaml"), """
                     admin:
@@ -149,7 +160,7 @@ class AgentEndToEndTest {
                         dns_wait: 1s
                         timeout: 5s
                     """.formatted(admin, vipPort, admin, WLZ, moto.endpoint(), zoneId.replace("/hostedzone/", ""),
-                    freePort()));
+                    metricsPort));
             Process balancer = new ProcessBuilder("../bin/wavelb", "run", "--config", dir.resolve("wavelb.yaml").toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("wavelb.log").toFile()).start();
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -173,6 +184,12 @@ class AgentEndToEndTest {
                         new RecordSet("media.example.com", RecordSet.Type.A, "i-self", 100, 1, List.of("155.146.10.20"))));
                 CloudMapInstances wavelb = new CloudMapInstances(sd, "edge.local", "wavelb");
                 assertThat(wavelb.discoverHealthy()).extracting(DiscoveredInstance::id).containsExactly("i-self");
+                String scrape = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                                URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(scrape).contains("wavelb_agent_published_weight 100.0")
+                        .contains("wavelb_agent_drain_phase{phase=\"serving\"} 1.0")
+                        .containsPattern("wavelb_agent_api_calls_total\\{service=\"route53\"} [1-9]");
 
                 // SIGTERM: watch the emulator's state change phase by phase.
                 agent.toHandle().destroy();

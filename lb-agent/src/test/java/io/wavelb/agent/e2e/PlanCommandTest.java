@@ -1,0 +1,65 @@
+package io.wavelb.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wavelb.agent.aws.CloudMapInstances;
+import io.wavelb.agent.aws.Route53Records;
+import io.wavelb.agent.discovery.DiscoveredInstance;
+import io.wavelb.agent.testing.MotoServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.route53.Route53Client;
+import software.amazon.awssdk.services.servicediscovery.ServiceDiscoveryClient;
+
+/** {@code wavelb-agent plan} shows what run would do, and changes nothing. */
+@Timeout(120)
+class PlanCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void planPrintsTheChangesAndTargetsAndLeavesAwsUntouched() throws Exception {
+        try (MotoServer moto = MotoServer.start()) {
+            Route53Client r53 = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
+            ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
+            String zoneId = r53.createHostedZone(r -> r.name("example.com").callerReference("plan")).hostedZone().id();
+            String op = sd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId("plan")).operationId();
+            String nsId = sd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
+            sd.createService(r -> r.name("wavelb").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            sd.createService(r -> r.name("media-servers").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            CloudMapInstances media = new CloudMapInstances(sd, "edge.local", "media-servers");
+            media.register("task-a", Map.of(DiscoveredInstance.IPV4, "10.0.1.10", DiscoveredInstance.PORT, "7000",
+                    DiscoveredInstance.ZONE, "us-east-1-wl1-bos-wlz-1"));
+            media.heartbeat("task-a", true);
+            Path cfg = dir.resolve("agent.yaml");
+            Files.writeString(cfg, Files.readString(Path.of("../config/examples/agent.yaml"))
+                    .replace("http://127.0.0.1:5055", moto.endpoint().toString())
+                    .replace("Z0123456789ABC", zoneId.replace("/hostedzone/", ""))
+                    .replace("    imds_endpoint: http://127.0.0.1:1338   # optional\n", ""));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            Method run = Class.forName("io.wavelb.agent.cli.AgentMain").getDeclaredMethod("run", String[].class,
+                    PrintStream.class, PrintStream.class);
+            run.setAccessible(true);
+            int code = (int) run.invoke(null, new String[] {"plan", "--config", cfg.toString()},
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream()));
+            String printed = out.toString(StandardCharsets.UTF_8);
+            assertThat(code).as(printed).isZero();
+            assertThat(printed).contains("Upsert").contains("_wavelb-owner.media.example.com")
+                    .contains("155.146.10.20").contains("10.0.1.10:7000");
+            assertThat(new Route53Records(r53, zoneId).read("media.example.com")).as("plan changes nothing").isEmpty();
+            assertThat(new CloudMapInstances(sd, "edge.local", "wavelb").discoverHealthy()).isEmpty();
+            r53.close();
+            sd.close();
+        }
+    }
+}
