@@ -19,9 +19,13 @@ class SystemdUnitTest {
 
     /** Verifies {@code unit} with its ExecStart pointed at this checkout's launcher; returns what verify printed. */
     private String verify(String unitText) throws Exception {
-        Path launcher = Path.of("../bin/wavelb").toAbsolutePath().normalize();
-        Path unit = dir.resolve("wavelb.service");
-        Files.writeString(unit, unitText.replace("/opt/wavelb/bin/wavelb", launcher.toString()));
+        return verify(unitText, "wavelb.service");
+    }
+
+    private String verify(String unitText, String name) throws Exception {
+        Path bin = Path.of("../bin").toAbsolutePath().normalize();
+        Path unit = dir.resolve(name);
+        Files.writeString(unit, unitText.replace("/opt/wavelb/bin/", bin + "/"));
         Process p = new ProcessBuilder("systemd-analyze", "verify", unit.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -34,6 +38,16 @@ class SystemdUnitTest {
         assertThat(unit).contains("Type=notify").contains("ExecReload=/bin/kill -HUP $MAINPID").contains("WatchdogSec=")
                 .contains("AmbientCapabilities=CAP_NET_BIND_SERVICE").contains("NoNewPrivileges=yes");
         assertThat(verify(unit)).isEqualTo("exit 0");
+    }
+
+    @Test
+    void shippedAgentUnitVerifiesCleanlyAndStopsBeforeTheBalancer() throws Exception {
+        String unit = Files.readString(Path.of("../packaging/systemd/wavelb-agent.service"));
+        assertThat(unit).contains("After=network-online.target wavelb.service").contains("TimeoutStopSec=420s");
+        // verified beside the balancer's unit, which it orders itself after
+        Files.writeString(dir.resolve("wavelb.service"), Files.readString(Path.of("../packaging/systemd/wavelb.service"))
+                .replace("/opt/wavelb/bin/", Path.of("../bin").toAbsolutePath().normalize() + "/"));
+        assertThat(verify(unit, "wavelb-agent.service")).isEqualTo("exit 0");
     }
 
     @Test
