@@ -19,7 +19,8 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 final class AgentBinder {
 
     private static final List<String> AGENT_KEYS =
-            List.of("cluster_id", "balancer", "identity", "aws", "dns", "cloud_map", "drain", "metrics_listen");
+            List.of("cluster_id", "balancer", "identity", "aws", "dns", "cloud_map", "drain", "metrics_listen",
+                    "reconcile");
     private static final List<String> BALANCER_KEYS = List.of("admin_url", "token_file", "target_group");
     private static final List<String> IDENTITY_KEYS =
             List.of("instance_id", "zone", "network_border_group", "private_ip", "public_ip");
@@ -28,6 +29,10 @@ final class AgentBinder {
     private static final List<String> CLOUD_MAP_KEYS = List.of("namespace", "service", "targets_service", "cross_zone",
             "poll_interval", "heartbeat_interval", "stale_after");
     private static final List<String> DRAIN_KEYS = List.of("dns_wait", "timeout");
+    private static final List<String> RECONCILE_KEYS = List.of("unready_after", "route53_rate", "route53_burst",
+            "backoff_base", "backoff_max", "max_attempts");
+    /** Route 53's per-account request bucket holds 50; a higher client budget could never be spent. */
+    static final int MAX_ROUTE53_RATE = 50;
     private static final Duration ONE_SECOND = Duration.ofSeconds(1);
     private static final Duration ONE_DAY = Duration.ofDays(1);
 
@@ -133,13 +138,38 @@ final class AgentBinder {
         Node ml = Binder.value(f, "metrics_listen");
         HostPort metrics = ml == null ? AgentConfig.DEFAULT_METRICS_LISTEN : b.hostPort(ml, "agent.metrics_listen");
 
-        if (cluster == null || balancer == null || aws == null || dns == null || cloudMap == null || metrics == null
+        AgentConfig.Reconcile reconcile = reconcile(b.section(f, "reconcile", "agent.reconcile"));
+
+        if (reconcile == null || cluster == null || balancer == null || aws == null || dns == null || cloudMap == null || metrics == null
                 || balancer.adminUrl() == null || balancer.targetGroup() == null || aws.region() == null
                 || dns.hostedZoneId() == null || dns.recordName() == null || cloudMap.namespace() == null
                 || cloudMap.service() == null || cloudMap.targetsService() == null) {
             return null;
         }
-        return new AgentConfig(cluster, balancer, identity, aws, dns, cloudMap, drain, metrics);
+        return new AgentConfig(cluster, balancer, identity, aws, dns, cloudMap, drain, metrics, reconcile);
+    }
+
+    private AgentConfig.Reconcile reconcile(MappingNode map) {
+        if (map == null) {
+            return AgentConfig.Reconcile.DEFAULTS;
+        }
+        AgentConfig.Reconcile d = AgentConfig.Reconcile.DEFAULTS;
+        String path = "agent.reconcile";
+        Map<String, NodeTuple> f = b.fields(map, path, RECONCILE_KEYS);
+        int unreadyAfter = b.integerOr(f, "unready_after", path, 1, 100, d.unreadyAfter());
+        int rate = b.integerOr(f, "route53_rate", path, 1, MAX_ROUTE53_RATE, d.route53Rate());
+        int burst = b.integerOr(f, "route53_burst", path, 1, MAX_ROUTE53_RATE, d.route53Burst());
+        Duration base = b.durationOr(f, "backoff_base", path, Duration.ofMillis(1), Duration.ofMinutes(1), d.backoffBase());
+        Duration max = b.durationOr(f, "backoff_max", path, Duration.ofMillis(1), Duration.ofMinutes(10), d.backoffMax());
+        int attempts = b.integerOr(f, "max_attempts", path, 1, 20, d.maxAttempts());
+        if (max.compareTo(base) < 0) {
+            Node at = Binder.value(f, "backoff_max") != null ? Binder.value(f, "backoff_max") : Binder.value(f, "backoff_base");
+            problems.at(at, path + (Binder.value(f, "backoff_max") != null ? ".backoff_max" : ".backoff_base"),
+                    "backoff_max " + Durations.format(max) + " is shorter than backoff_base " + Durations.format(base)
+                            + " (the cap must be at least the first delay)");
+            return null;
+        }
+        return new AgentConfig.Reconcile(unreadyAfter, rate, burst, base, max, attempts);
     }
 
     private MappingNode requiredSection(Map<String, NodeTuple> fields, MappingNode map, String path, String key) {

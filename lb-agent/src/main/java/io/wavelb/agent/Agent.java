@@ -27,6 +27,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -37,14 +39,11 @@ import software.amazon.awssdk.core.exception.SdkClientException;
  * The sidecar's control loop: keeps this instance registered and heartbeating in Cloud Map, its
  * weighted A record (weight coupled to the balancer's readiness) published in Route 53, stale peers'
  * records collected, and the balancer's dynamic targets fed from Cloud Map; and on SIGTERM drains in
- * TTL-aware phases. One thread runs it (blocking AWS calls are fine there: never an event loop).
+ * TTL-aware phases. One virtual thread runs it (every AWS, IMDS and admin call blocks; never an event loop).
  */
 public final class Agent {
 
     private static final System.Logger LOG = System.getLogger(Agent.class.getName());
-    /** After this many failed /readyz polls in a row the instance leaves DNS. */
-    static final int READINESS_FAILURES = 3;
-    private static final int MAX_ATTEMPTS = 6;
 
     /** The drain phases, in order; each is a value of {@code wavelb_agent_drain_phase}. */
     public enum Phase { SERVING, WEIGHT_ZERO, DNS_WAIT, BALANCER_DRAIN, DELETE_RECORD, DEREGISTER, DONE }
@@ -56,10 +55,18 @@ public final class Agent {
     private final CloudMapInstances targets;
     private final BalancerClient balancer;
     private final StalePeers stale;
-    private final ReadinessGate gate = new ReadinessGate(READINESS_FAILURES);
-    private final Backoff backoff = new Backoff(200_000_000L, 20_000_000_000L, ThreadLocalRandom.current());
-    /** Route 53 allows 5 requests/s per account (legacy) shared by everyone: stay well under. */
-    private final TokenBucket route53Budget = new TokenBucket(5, 2, System.nanoTime());
+    /** After {@code reconcile.unready_after} failed /readyz polls in a row the instance leaves DNS. */
+    private final ReadinessGate gate;
+    private final Backoff backoff;
+    private final int maxAttempts;
+    /**
+     * The client-side Route 53 budget, spent before every Route 53 attempt (retries included): the
+     * account's limit is shared by every agent, the console and IAM users, so each agent stays well under it.
+     */
+    private final TokenBucket route53Budget;
+    /** The budget's tokens after the last spend, for the gauge (the bucket itself is owned by the loop). */
+    private final AtomicLong route53BudgetLeft = new AtomicLong();
+    private final ReentrantLock budgetLock = new ReentrantLock();
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger publishedWeight = new AtomicInteger(-1);
     private final AtomicLong lastInsyncEpochMillis = new AtomicLong();
@@ -72,11 +79,19 @@ public final class Agent {
                  BalancerClient balancer) {
         this.config = config;
         this.me = me;
-        this.dns = dns;
+        this.dns = dns.withBudget(this::spendRoute53Budget);
         this.peers = peers;
         this.targets = targets;
         this.balancer = balancer;
         this.stale = new StalePeers(config.cloudMap().staleAfter().toNanos());
+        AgentConfig.Reconcile limits = config.reconcile();
+        this.gate = new ReadinessGate(limits.unreadyAfter());
+        this.backoff = new Backoff(limits.backoffBase().toNanos(), limits.backoffMax().toNanos(), ThreadLocalRandom.current());
+        this.maxAttempts = limits.maxAttempts();
+        this.route53Budget = new TokenBucket(limits.route53Burst(), limits.route53Rate(), System.nanoTime());
+        route53BudgetLeft.set(limits.route53Burst());
+        Gauge.builder("wavelb.agent.route53.budget.tokens", route53BudgetLeft, AtomicLong::get)
+                .description("Requests left in the client-side Route 53 budget after the last spend").register(metrics);
         Gauge.builder("wavelb.agent.published.weight", publishedWeight, AtomicInteger::get)
                 .description("Weight of this instance's A record as last made INSYNC (-1 before the first)").register(metrics);
         Gauge.builder("wavelb.agent.record.age", lastInsyncEpochMillis,
@@ -119,17 +134,38 @@ public final class Agent {
                 boolean retry = e.isThrottlingException() || "Throttling".equals(code) || "PriorRequestNotComplete".equals(code)
                         || e.statusCode() >= 500;
                 count(service, retry);
-                if (!retry || attempt + 1 >= MAX_ATTEMPTS) {
+                if (!retry || attempt + 1 >= maxAttempts) {
                     throw e;
                 }
                 Thread.sleep(backoff.delayNanos(attempt) / 1_000_000);
             } catch (SdkClientException e) {
                 count(service, false);
-                if (attempt + 1 >= MAX_ATTEMPTS) {
+                if (attempt + 1 >= maxAttempts) {
                     throw e;
                 }
                 Thread.sleep(backoff.delayNanos(attempt) / 1_000_000);
             }
+        }
+    }
+
+    /**
+     * Waits until the budget has a request, then spends it. Called by {@link Route53Records} before
+     * each request; only the reconcile loop sends Route 53 requests, the lock keeps that honest.
+     */
+    private void spendRoute53Budget() {
+        budgetLock.lock();
+        try {
+            long wait;
+            while ((wait = route53Budget.nanosUntil(1, System.nanoTime())) > 0) {
+                Thread.sleep(wait / 1_000_000 + 1);
+            }
+            route53Budget.tryTake(1, System.nanoTime());
+            route53BudgetLeft.set((long) route53Budget.available(System.nanoTime()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while waiting for the Route 53 budget");
+        } finally {
+            budgetLock.unlock();
         }
     }
 
@@ -170,7 +206,7 @@ public final class Agent {
         if (changed) {
             LOG.log(gate.healthy() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, gate.healthy()
                     ? "balancer ready again: restoring weight " + config.dns().weight()
-                    : "balancer not ready " + READINESS_FAILURES + " times in a row: weight 0 and UNHEALTHY in Cloud Map");
+                    : "balancer not ready " + config.reconcile().unreadyAfter() + " times in a row: weight 0 and UNHEALTHY in Cloud Map");
         }
         try {
             if (changed || System.nanoTime() - lastHeartbeat >= config.cloudMap().heartbeatInterval().toNanos()) {
@@ -233,11 +269,6 @@ public final class Agent {
         if (plan.isEmpty()) {
             return;
         }
-        long wait = route53Budget.nanosUntil(1, System.nanoTime());
-        if (wait > 0) {
-            Thread.sleep(wait / 1_000_000 + 1);
-        }
-        route53Budget.tryTake(1, System.nanoTime());
         aws("route53", () -> {
             dns.apply(plan.changes(), Duration.ofMinutes(2));
             return null;

@@ -39,10 +39,33 @@ public final class Route53Records implements AutoCloseable {
 
     private final Route53Client client;
     private final String zoneId;
+    private final Budget budget;
+
+    /**
+     * Spent once before every Route 53 request this adapter sends (each list page, each change,
+     * each GetChange poll), so a client-side budget counts requests the way Route 53 does.
+     */
+    @FunctionalInterface
+    public interface Budget {
+        Budget UNLIMITED = () -> { };
+
+        /** Blocks until a request may be sent. */
+        void spend();
+    }
 
     public Route53Records(Route53Client client, String zoneId) {
+        this(client, zoneId, Budget.UNLIMITED);
+    }
+
+    private Route53Records(Route53Client client, String zoneId, Budget budget) {
         this.client = client;
         this.zoneId = stripZonePrefix(zoneId);
+        this.budget = budget;
+    }
+
+    /** The same zone and client, every request spending from {@code budget} first. */
+    public Route53Records withBudget(Budget budget) {
+        return new Route53Records(client, zoneId, budget);
     }
 
     /** The hosted zone id, without the "/hostedzone/" prefix. */
@@ -82,6 +105,7 @@ public final class Route53Records implements AutoCloseable {
         ListResourceRecordSetsRequest req = ListResourceRecordSetsRequest.builder().hostedZoneId(zoneId).build();
         // Bounded paging: some emulators ignore StartRecordIdentifier and would page forever.
         for (int page = 0; page < 1000; page++) {
+            budget.spend();
             ListResourceRecordSetsResponse res = client.listResourceRecordSets(req);
             for (ResourceRecordSet r : res.resourceRecordSets()) {
                 String n = RecordSet.normalize(r.name());
@@ -121,6 +145,7 @@ public final class Route53Records implements AutoCloseable {
                 };
                 sdk.add(Change.builder().action(action).resourceRecordSet(toSdk(c.record())).build());
             }
+            budget.spend();
             String id = client.changeResourceRecordSets(r -> r.hostedZoneId(zoneId)
                     .changeBatch(ChangeBatch.builder().comment("wavelb-agent").changes(sdk).build())).changeInfo().id();
             waitInsync(id, insyncTimeout);
@@ -130,12 +155,17 @@ public final class Route53Records implements AutoCloseable {
     private void waitInsync(String changeId, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         String id = changeId.startsWith("/change/") ? changeId.substring("/change/".length()) : changeId;
-        while (client.getChange(r -> r.id(id)).changeInfo().status() != ChangeStatus.INSYNC) {
+        while (getChangeStatus(id) != ChangeStatus.INSYNC) {
             if (System.nanoTime() - deadline > 0) {
                 throw new IllegalStateException("Route 53 change " + id + " not INSYNC after " + timeout);
             }
             Thread.sleep(1000);
         }
+    }
+
+    private ChangeStatus getChangeStatus(String id) {
+        budget.spend();
+        return client.getChange(r -> r.id(id)).changeInfo().status();
     }
 
     static ResourceRecordSet toSdk(RecordSet r) {

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import software.amazon.awssdk.services.route53.Route53Client;
 import software.amazon.awssdk.services.servicediscovery.ServiceDiscoveryClient;
 import sun.misc.Signal;
@@ -115,6 +116,27 @@ final class AgentRun {
         CountDownLatch stop = new CountDownLatch(1);
         Signal.handle(new Signal("TERM"), s -> stop.countDown());
         Signal.handle(new Signal("INT"), s -> stop.countDown());
+        // The loop and the drain run on one virtual thread: every AWS, IMDS and admin call in them
+        // blocks, and one loop means Route 53 is never changed concurrently by the same agent.
+        AtomicReference<Exception> failure = new AtomicReference<>();
+        Thread loop = Thread.ofVirtual().name("wavelb-agent-loop").start(() -> {
+            try {
+                loop(config, agent, stop);
+            } catch (Exception e) {
+                failure.set(e);
+            }
+        });
+        loop.join();
+        metrics.stop(0);
+        if (failure.get() != null) {
+            LOG.log(System.Logger.Level.ERROR, "agent failed: " + failure.get());
+            return AgentMain.FAILED;
+        }
+        LOG.log(System.Logger.Level.INFO, "stopped");
+        return AgentMain.OK;
+    }
+
+    private static void loop(AgentConfig config, Agent agent, CountDownLatch stop) throws Exception {
         long poll = config.cloudMap().pollInterval().toMillis();
         boolean started = false;
         while (stop.getCount() > 0) {
@@ -137,8 +159,5 @@ final class AgentRun {
         if (started) {
             agent.drain();
         }
-        metrics.stop(0);
-        LOG.log(System.Logger.Level.INFO, "stopped");
-        return AgentMain.OK;
     }
 }

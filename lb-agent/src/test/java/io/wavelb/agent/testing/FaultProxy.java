@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -33,6 +34,8 @@ public final class FaultProxy implements AutoCloseable {
     private final AtomicInteger route53Lists = new AtomicInteger();
     private final AtomicInteger cloudMapCalls = new AtomicInteger();
     public final AtomicInteger faults = new AtomicInteger();
+    /** When each Route 53 request arrived (System.nanoTime), faulted or not. */
+    public final List<Long> route53RequestNanos = new CopyOnWriteArrayList<>();
 
     public FaultProxy(URI upstream) throws IOException {
         this.upstream = upstream;
@@ -51,7 +54,12 @@ public final class FaultProxy implements AutoCloseable {
             byte[] body = ex.getRequestBody().readAllBytes();
             String path = ex.getRequestURI().getPath();
             boolean route53 = path.startsWith("/2013-04-01/");
-            if (route53 && path.endsWith("/rrset") && ex.getRequestMethod().equals("POST")) {
+            if (route53) {
+                route53RequestNanos.add(System.nanoTime());
+            }
+            // ChangeResourceRecordSets is POST .../rrset/ (trailing slash); ListResourceRecordSets is GET .../rrset.
+            boolean rrset = path.endsWith("/rrset") || path.endsWith("/rrset/");
+            if (route53 && rrset && ex.getRequestMethod().equals("POST")) {
                 // the first five change requests: Route 53's own throttling answer
                 if (route53Changes.incrementAndGet() <= 5) {
                     faults.incrementAndGet();
@@ -60,7 +68,7 @@ public final class FaultProxy implements AutoCloseable {
                             + "</Message></Error><RequestId>fault</RequestId></ErrorResponse>");
                     return;
                 }
-            } else if (route53 && path.endsWith("/rrset")) {
+            } else if (route53 && rrset) {
                 if (route53Lists.incrementAndGet() % 4 == 1) {
                     faults.incrementAndGet();
                     reply(ex, 503, "text/plain", "unavailable");
