@@ -48,7 +48,7 @@ class AgentEndToEndTest {
 
     /** A loopback port free for both TCP and UDP right now. */
     static int freePort() throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
+        for (int attempt = 0; attempt < 1000; attempt++) {
             try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 try (DatagramSocket u = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()))) {
                     return s.getLocalPort();
@@ -57,7 +57,7 @@ class AgentEndToEndTest {
                 }
             }
         }
-        throw new IOException("no port free for both TCP and UDP");
+        throw new IOException("no port free for both TCP and UDP after 1000 attempts");
     }
 
     /** A UDP target answering "name|payload". */
