@@ -77,6 +77,18 @@ def rss_kib(pid):
 
 SLABS = ("UDP", "sock_inode_cache", "filp", "dentry", "eventpoll_epi", "eventpoll_pwq")
 
+JAVA_HOME = None
+
+def jvm_heap_used_kib(pid):
+    """Live heap of a JVM after a full GC (jcmd), or None when pid is not a JVM."""
+    if not JAVA_HOME:
+        return None
+    jcmd = os.path.join(JAVA_HOME, "bin", "jcmd")
+    run([jcmd, str(pid), "GC.run"], 30)
+    rc, out, _ = run([jcmd, str(pid), "GC.heap_info"], 30)
+    m = re.search(r"heap.*?used (\d+)K", out)
+    return int(m.group(1)) if m else None
+
 def kernel_socket_bytes():
     """Kernel memory that one more UDP socket costs: slab objects of the socket, its inode, file,
     dentry and epoll registration, plus the buffer pages /proc/net/sockstat counts for UDP."""
@@ -279,13 +291,17 @@ class Bench:
 
     def iperf(self, port, extra, secs):
         cmd = LOAD + ["iperf3", "-c", "127.0.0.1", "-p", str(port), "-t", str(secs), "-J"] + extra
-        for attempt in range(2):
+        for attempt in range(3):
             rc, out, err = run(cmd, secs + 15)
             try:
-                return json.loads(out)
+                j = json.loads(out)
             except ValueError:
-                log(f"  iperf3 failed (rc {rc}): {err.strip()[-200:] or out.strip()[-200:]}; restarting the server")
-                self.restart_iperf()
+                j = {"error": (err.strip() or out.strip())[-200:]}
+            if "error" not in j and "sum_received" in j.get("end", {}):
+                return j
+            log(f"  iperf3 {shlex.join(extra)} on port {port} failed (rc {rc}): {j.get('error')}; restarting the server")
+            self.restart_iperf()
+            time.sleep(1)
         return None
 
     def udp(self, cand, proxy, size, pps, secs):
@@ -347,6 +363,8 @@ class Bench:
     def idle_memory(self, cand, proxy, n):
         port = self.target(cand, 4, ECHO_PORT)
         time.sleep(1.0)  # let the new-flow sessions of the previous step end
+        jvm = cand == "wavelb"
+        h0 = jvm_heap_used_kib(proxy.pid) if jvm else None
         k0, m0 = kernel_socket_bytes(), rss_kib(proxy.pid)
         cmd = ["timeout", "-k", "2", "120"] + LOAD + ["python3", FLOWS, "hold", f"127.0.0.1:{port}",
                                                       "--flows", str(n), "--start", str(self.flow_start),
@@ -357,6 +375,7 @@ class Bench:
             j = json.loads(line)
             time.sleep(2.0)  # settle
             k1, m1 = kernel_socket_bytes(), rss_kib(proxy.pid)
+            h1 = jvm_heap_used_kib(proxy.pid) if jvm else None
         except ValueError:
             log(f"  hold via {cand} failed: {h.stderr.read()[-200:] if h.poll() is not None else ''}")
             return None
@@ -373,6 +392,8 @@ class Bench:
         scale = 100000 / opened
         r = {"opened": opened, "rss_mib": m1 / 1024, "rss_100k": (m1 - m0) * 1024 * scale / 2**20,
              "sockets": k1["sockets"] - k0["sockets"]}
+        if h0 is not None and h1 is not None:
+            r["heap_100k"] = (h1 - h0) * 1024 * scale / 2**20
         if k0["slab"] is not None:
             r["kmem_100k"] = ((k1["slab"] - k0["slab"]) + (k1["udp_mem"] - k0["udp_mem"])) * scale / 2**20
         return r
@@ -406,6 +427,7 @@ METRICS = [
     ("newflows.fps_core", "new UDP flows/s per proxy core", "flows/s/core", True, 0),
     ("idle.rss_mib", "proxy RSS with the idle sessions open", "MiB", False, 1),
     ("idle.rss_100k", "RSS growth per 100k idle UDP sessions (scaled)", "MiB", False, 1),
+    ("idle.heap_100k", "JVM live heap growth per 100k idle UDP sessions (after full GC, scaled)", "MiB", False, 1),
     ("idle.kmem_100k", "kernel socket memory per 100k idle UDP sessions (scaled)", "MiB", False, 1),
 ]
 
@@ -473,6 +495,9 @@ def main():
     log("building wavelb if needed ...")
     run([os.path.join(ROOT, "bin", "wavelb"), "--version"], 600, check=True)
     m = machine()
+    global JAVA_HOME
+    JAVA_HOME = subprocess.run(["bash", "-c", f"source {ROOT}/bin/java-env.sh >/dev/null 2>&1; echo $WAVELB_JAVA_HOME"],
+                               stdout=subprocess.PIPE, text=True).stdout.strip() or None
     started = datetime.datetime.now(datetime.timezone.utc)
     log(f"machine: {m}")
 
