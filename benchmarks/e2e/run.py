@@ -172,8 +172,8 @@ stream {{
   server {{ listen 127.0.0.1:{base+2}; listen 127.0.0.1:{base+2} udp reuseport; proxy_pass sockperf; }}
   # new flows: a session ends after its one reply (the notes' fair config; RLIMIT_NOFILE is 20000)
   server {{ listen 127.0.0.1:{base+3} udp reuseport; proxy_pass echo; proxy_responses 1; proxy_timeout 5s; }}
-  # idle sessions: kept open (10 min)
-  server {{ listen 127.0.0.1:{base+4} udp reuseport; proxy_pass echo; proxy_timeout 10m; }}
+  # idle sessions: kept open 60 s (long enough to measure, short enough to be gone by the next round)
+  server {{ listen 127.0.0.1:{base+4} udp reuseport; proxy_pass echo; proxy_timeout 60s; }}
 }}
 """
 
@@ -226,7 +226,7 @@ listeners:
     listen: 127.0.0.1:{base+4}
     target_group: echo
     udp:
-      idle_timeout: 600s
+      idle_timeout: 60s     # gone before the next round's measurement (nginx: proxy_timeout 60s)
 target_groups:
   - name: iperf
     targets: [{{address: "127.0.0.1:{IPERF_PORT}"}}]
@@ -263,6 +263,7 @@ class Bench:
         self.a, self.d = a, d
         self.flow_start = 1000  # source-address index; never reused within a run
         self.backends = {}
+        self.idle_done = {}
 
     def target(self, cand, off, backend_port):
         return backend_port if cand == "none" else BASE[cand] + off
@@ -362,6 +363,12 @@ class Bench:
 
     def idle_memory(self, cand, proxy, n):
         port = self.target(cand, 4, ECHO_PORT)
+        # The previous round's idle sessions must have ended (60 s idle timeout), or they would be
+        # in the baseline and, with 20000 descriptors and ~28k ephemeral ports, block new ones.
+        wait = self.idle_done.get(cand, 0) + 65 - time.time()
+        if wait > 0:
+            log(f"  waiting {wait:.0f} s for {cand}'s previous idle sessions to expire")
+            time.sleep(wait)
         time.sleep(1.0)  # let the new-flow sessions of the previous step end
         jvm = cand == "wavelb"
         h0 = jvm_heap_used_kib(proxy.pid) if jvm else None
@@ -386,6 +393,7 @@ class Bench:
             except subprocess.TimeoutExpired:
                 h.kill()
         self.flow_start = j["next_start"] + 1000
+        self.idle_done[cand] = time.time()
         opened = j["replies"]
         if opened == 0:
             return None
@@ -482,7 +490,12 @@ def main():
     ap.add_argument("--sessions", type=int, default=None, help="idle UDP sessions to open (RLIMIT_NOFILE caps it)")
     ap.add_argument("--only", default=",".join(CANDIDATES))
     ap.add_argument("--out", default=None, help="markdown results file (default benchmarks/e2e/results/e2e-DATE.md)")
+    ap.add_argument("--rerender", metavar="RAW_JSON", help="print the table of an earlier run's raw.json")
     a = ap.parse_args()
+    if a.rerender:
+        r = json.load(open(a.rerender))
+        print(table(r["results"], [c for c in CANDIDATES if c in r["results"]]))
+        return
     rounds = a.rounds or (1 if a.quick else 3)
     secs = a.secs or (2 if a.quick else 5)
     n_sessions = a.sessions or (5000 if a.quick else 10000)
