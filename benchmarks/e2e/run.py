@@ -220,7 +220,8 @@ listeners:
     listen: 127.0.0.1:{base+3}
     target_group: echo
     udp:
-      idle_timeout: 250ms   # no max_responses in wavelb yet: a short idle timeout frees the descriptors
+      idle_timeout: 5s      # as nginx's proxy_timeout 5s
+      max_responses: 1      # as nginx's proxy_responses 1: a one-shot flow ends with its reply
   - name: idle
     protocol: udp
     listen: 127.0.0.1:{base+4}
