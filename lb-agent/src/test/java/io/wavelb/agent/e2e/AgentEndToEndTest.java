@@ -48,7 +48,7 @@ class AgentEndToEndTest {
 
     /** A loopback port free for both TCP and UDP right now. */
     static int freePort() throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
+        for (int attempt = 0; attempt < 1000; attempt++) {
             try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 try (DatagramSocket u = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()))) {
                     return s.getLocalPort();
@@ -57,7 +57,7 @@ class AgentEndToEndTest {
                 }
             }
         }
-        throw new IOException("no port free for both TCP and UDP");
+        throw new IOException("no port free for both TCP and UDP after 1000 attempts");
     }
 
     /** A UDP target answering "name|payload". */
@@ -100,11 +100,7 @@ class AgentEndToEndTest {
              DatagramSocket otherZone = udpEcho("other-zone")) {
             Route53Client r53 = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
             ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
-            String zoneId = r53.createHostedZone(r -> r.name("example.com").callerReference("e2e")).hostedZone().id();
-            String op = sd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId("e2e")).operationId();
-            String nsId = sd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
-            sd.createService(r -> r.name("wavelb").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
-            sd.createService(r -> r.name("media-servers").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            String zoneId = moto.edgeWorld(r53, sd);
             CloudMapInstances media = new CloudMapInstances(sd, "edge.local", "media-servers");
             media.register("task-a", Map.of(DiscoveredInstance.IPV4, "127.0.0.1", DiscoveredInstance.PORT,
                     Integer.toString(inZone.getLocalPort()), DiscoveredInstance.ZONE, WLZ));

@@ -29,11 +29,7 @@ class FaultsTest {
         try (MotoServer moto = MotoServer.start(); FaultProxy faults = new FaultProxy(moto.endpoint())) {
             Route53Client direct = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
             ServiceDiscoveryClient directSd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
-            String zoneId = direct.createHostedZone(r -> r.name("example.com").callerReference("faults")).hostedZone().id();
-            String op = directSd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId("faults")).operationId();
-            String nsId = directSd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
-            directSd.createService(r -> r.name("wavelb").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
-            directSd.createService(r -> r.name("media-servers").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            String zoneId = moto.edgeWorld(direct, directSd);
 
             var config = AgentConfigLoader.parse("""
                     agent:

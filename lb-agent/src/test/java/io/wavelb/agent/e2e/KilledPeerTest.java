@@ -70,11 +70,7 @@ class KilledPeerTest {
         try (MotoServer moto = MotoServer.start()) {
             Route53Client r53 = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
             ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
-            String zoneId = r53.createHostedZone(r -> r.name("example.com").callerReference("peers")).hostedZone().id();
-            String op = sd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId("peers")).operationId();
-            String nsId = sd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
-            sd.createService(r -> r.name("wavelb").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
-            sd.createService(r -> r.name("media-servers").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            String zoneId = moto.edgeWorld(r53, sd);
             Route53Records zone = new Route53Records(r53, zoneId);
             Process a = agent(config("i-aaa", "155.146.10.20", moto.endpoint().toString(), zoneId), "a.log");
             Process b = agent(config("i-bbb", "155.146.10.21", moto.endpoint().toString(), zoneId), "b.log");

@@ -32,11 +32,7 @@ class PlanCommandTest {
         try (MotoServer moto = MotoServer.start()) {
             Route53Client r53 = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
             ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
-            String zoneId = r53.createHostedZone(r -> r.name("example.com").callerReference("plan")).hostedZone().id();
-            String op = sd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId("plan")).operationId();
-            String nsId = sd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
-            sd.createService(r -> r.name("wavelb").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
-            sd.createService(r -> r.name("media-servers").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            String zoneId = moto.edgeWorld(r53, sd);
             CloudMapInstances media = new CloudMapInstances(sd, "edge.local", "media-servers");
             media.register("task-a", Map.of(DiscoveredInstance.IPV4, "10.0.1.10", DiscoveredInstance.PORT, "7000",
                     DiscoveredInstance.ZONE, "us-east-1-wl1-bos-wlz-1"));

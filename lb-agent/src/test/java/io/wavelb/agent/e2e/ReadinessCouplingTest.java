@@ -37,11 +37,7 @@ class ReadinessCouplingTest {
         try (MotoServer moto = MotoServer.start()) {
             Route53Client r53 = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
             ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
-            String zoneId = r53.createHostedZone(r -> r.name("example.com").callerReference("ready")).hostedZone().id();
-            String op = sd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId("ready")).operationId();
-            String nsId = sd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
-            sd.createService(r -> r.name("wavelb").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
-            sd.createService(r -> r.name("media-servers").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            String zoneId = moto.edgeWorld(r53, sd);
             String admin = "http://127.0.0.1:" + fakeBalancer.getAddress().getPort();
             var config = AgentConfigLoader.parse("""
                     agent:

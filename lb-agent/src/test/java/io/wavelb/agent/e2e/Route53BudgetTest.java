@@ -34,13 +34,7 @@ class Route53BudgetTest {
         try (MotoServer moto = MotoServer.start(); FaultProxy faults = new FaultProxy(moto.endpoint())) {
             Route53Client direct = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
             ServiceDiscoveryClient directSd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
-            String zoneId = direct.createHostedZone(r -> r.name("example.com").callerReference("budget")).hostedZone().id()
-                    .replace("/hostedzone/", "");
-            String op = directSd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId("budget")).operationId();
-            String nsId = directSd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
-            directSd.createService(r -> r.name("wavelb").namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
-            directSd.createService(r -> r.name("media-servers").namespaceId(nsId)
-                    .healthCheckCustomConfig(h -> h.failureThreshold(1)));
+            String zoneId = moto.edgeWorld(direct, directSd).replace("/hostedzone/", "");
 
             AgentConfig config = AgentConfigLoader.parse("""
                     agent:

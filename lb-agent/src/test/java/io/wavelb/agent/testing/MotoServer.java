@@ -61,6 +61,23 @@ public final class MotoServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The Cloud Map and Route 53 world the agent tests share: hosted zone {@code example.com},
+     * HTTP namespace {@code edge.local} with services {@code wavelb} and {@code media-servers}
+     * (custom health). Returns the hosted zone id.
+     */
+    public String edgeWorld(software.amazon.awssdk.services.route53.Route53Client r53,
+                            software.amazon.awssdk.services.servicediscovery.ServiceDiscoveryClient sd) {
+        String ref = "wavelb-" + System.nanoTime();
+        String zoneId = r53.createHostedZone(r -> r.name("example.com").callerReference(ref)).hostedZone().id();
+        String op = sd.createHttpNamespace(r -> r.name("edge.local").creatorRequestId(ref)).operationId();
+        String nsId = sd.getOperation(r -> r.operationId(op)).operation().targets().values().iterator().next();
+        for (String service : java.util.List.of("wavelb", "media-servers")) {
+            sd.createService(r -> r.name(service).namespaceId(nsId).healthCheckCustomConfig(h -> h.failureThreshold(1)));
+        }
+        return zoneId;
+    }
+
     public URI endpoint() {
         return URI.create("http://127.0.0.1:" + port);
     }

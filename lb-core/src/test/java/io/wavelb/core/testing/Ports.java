@@ -14,7 +14,7 @@ public final class Ports {
 
     /** A port free for both TCP and UDP right now (a tcp_udp listener needs both). */
     public static int freeTcpAndUdp() throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
+        for (int attempt = 0; attempt < 1000; attempt++) {
             try (ServerSocket tcp = new ServerSocket()) {
                 tcp.setReuseAddress(true);
                 tcp.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -26,6 +26,6 @@ public final class Ports {
                 }
             }
         }
-        throw new IOException("no port free for both TCP and UDP after 50 attempts");
+        throw new IOException("no port free for both TCP and UDP after 1000 attempts");
     }
 }
