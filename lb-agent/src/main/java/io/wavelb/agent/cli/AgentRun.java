@@ -6,6 +6,7 @@ import io.wavelb.agent.aws.CloudMapInstances;
 import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.discovery.TargetFilter;
 import io.wavelb.agent.dns.DnsPlanner;
+import io.wavelb.agent.dns.RecordSet;
 import io.wavelb.agent.feed.BalancerClient;
 import io.wavelb.agent.identity.Identity;
 import io.wavelb.config.AgentConfig;
@@ -90,14 +91,26 @@ final class AgentRun {
         DnsPlanner.Plan plan = DnsPlanner.plan(config.clusterId(), config.dns().recordName(), dns.read(config.dns().recordName()),
                 Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), config.dns().weight(),
                         config.dns().ttl().toSeconds())), me.instanceId(), java.util.Set.of());
-        out.println("Route 53 (" + config.dns().recordName() + "): " + (plan.isEmpty() ? "no changes" : ""));
-        plan.changes().forEach(c -> out.println("  " + c));
+        out.println("Route 53, zone " + dns.zoneId() + ", " + config.dns().recordName() + ": "
+                + (plan.isEmpty() ? "no changes" : plan.changes().size() + " change(s), in order, one batch"));
+        plan.changes().forEach(c -> out.println("  " + describe(c)));
         plan.refused().forEach(r -> out.println("  refused: " + r));
         TargetFilter.Result t = TargetFilter.targets(targets.discoverHealthy(), me.zone(), config.cloudMap().crossZone());
         out.println("targets for group '" + config.balancer().targetGroup() + "':");
         t.targets().forEach(x -> out.println("  " + x.address()));
         t.skipped().forEach(x -> out.println("  skipped: " + x));
         return AgentMain.OK;
+    }
+
+    /** {@code UPSERT A media.example.com [i-0123] weight=100 ttl=30 155.146.10.20}: one line per change. */
+    static String describe(DnsPlanner.Change change) {
+        String action = switch (change) {
+            case DnsPlanner.Upsert u -> "UPSERT";
+            case DnsPlanner.Delete d -> "DELETE";
+        };
+        RecordSet r = change.record();
+        return action + " " + r.type() + " " + r.name() + " [" + r.setIdentifier() + "] weight=" + r.weight() + " ttl="
+                + r.ttlSeconds() + " " + String.join(" ", r.values());
     }
 
     private static int run(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers,

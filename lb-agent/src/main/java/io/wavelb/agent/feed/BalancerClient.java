@@ -56,7 +56,13 @@ public final class BalancerClient {
     }
 
     private String send(HttpRequest r, int... ok) throws IOException, InterruptedException {
-        HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> res;
+        try {
+            res = http.send(r, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            // A refused connection comes with no message at all; say what was called and what failed.
+            throw new BalancerException(r.method() + " " + r.uri() + ": balancer not reachable (" + e + ")");
+        }
         for (int code : ok) {
             if (res.statusCode() == code) {
                 return res.body();

@@ -50,7 +50,8 @@ class PlanCommandTest {
                     new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(new ByteArrayOutputStream()));
             String printed = out.toString(StandardCharsets.UTF_8);
             assertThat(code).as(printed).isZero();
-            assertThat(printed).contains("Upsert").contains("_wavelb-owner.media.example.com")
+            assertThat(printed).contains("UPSERT TXT _wavelb-owner.media.example.com [")
+                    .containsPattern("UPSERT A media.example.com \\[[^]]+] weight=\\d+ ttl=\\d+ 155.146.10.20")
                     .contains("155.146.10.20").contains("10.0.1.10:7000");
             assertThat(new Route53Records(r53, zoneId).read("media.example.com")).as("plan changes nothing").isEmpty();
             assertThat(new CloudMapInstances(sd, "edge.local", "wavelb").discoverHealthy()).isEmpty();
