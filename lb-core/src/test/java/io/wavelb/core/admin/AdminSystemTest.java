@@ -217,6 +217,9 @@ class AdminSystemTest {
             s.getOutputStream().write("hello".getBytes(StandardCharsets.UTF_8));
             assertThat(s.getInputStream().readNBytes(5)).isEqualTo("hello".getBytes(StandardCharsets.UTF_8));
         }
+        // The client closed its TCP connection; let the balancer see the close before scraping.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                .until(() -> wavelb.balancer().stats("edge").tcpConnections().get() == 0);
         HttpResponse<String> r = send("GET", "/metrics", null, null);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).startsWith("text/plain"));
         String m = r.body();
