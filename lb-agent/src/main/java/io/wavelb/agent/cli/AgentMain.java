@@ -1,12 +1,8 @@
 package io.wavelb.agent.cli;
 
 import io.wavelb.config.AgentConfigLoader;
-import io.wavelb.config.ConfigException;
-import io.wavelb.config.Problem;
-import java.io.IOException;
+import io.wavelb.config.ConfigCheck;
 import java.io.PrintStream;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -70,28 +66,6 @@ public final class AgentMain {
             err.println("wavelb-agent check-config: name at least one config file");
             return USAGE;
         }
-        int problems = 0;
-        for (String f : files) {
-            try {
-                AgentConfigLoader.load(Path.of(f));
-                out.println(f + ": ok");
-            } catch (ConfigException e) {
-                for (Problem p : e.problems()) {
-                    err.println(p.format());
-                }
-                problems += e.problems().size();
-            } catch (NoSuchFileException e) {
-                err.println(f + ": no such file");
-                problems++;
-            } catch (IOException e) {
-                err.println(f + ": cannot read: " + e.getMessage());
-                problems++;
-            }
-        }
-        if (problems > 0) {
-            err.println(problems + (problems == 1 ? " problem" : " problems") + " found");
-            return USAGE;
-        }
-        return OK;
+        return ConfigCheck.run(files, AgentConfigLoader::load, out, err) == 0 ? OK : USAGE;
     }
 }

@@ -2,11 +2,11 @@ package io.wavelb.core.cli;
 
 import io.wavelb.config.Algorithm;
 import io.wavelb.config.AdminConfig;
+import io.wavelb.config.ConfigCheck;
 import io.wavelb.config.ConfigException;
 import io.wavelb.config.ConfigLoader;
 import io.wavelb.config.HostPort;
 import io.wavelb.config.ListenerConfig;
-import io.wavelb.config.Problem;
 import io.wavelb.config.Protocol;
 import io.wavelb.config.RuntimeSettings;
 import io.wavelb.config.TargetConfig;
@@ -115,29 +115,7 @@ public final class Main {
             err.println("wavelb check-config: name at least one config file");
             return USAGE;
         }
-        int problems = 0;
-        for (String f : files) {
-            try {
-                ConfigLoader.load(Path.of(f));
-                out.println(f + ": ok");
-            } catch (ConfigException e) {
-                for (Problem p : e.problems()) {
-                    err.println(p.format());
-                }
-                problems += e.problems().size();
-            } catch (NoSuchFileException e) {
-                err.println(f + ": no such file");
-                problems++;
-            } catch (IOException e) {
-                err.println(f + ": cannot read: " + e.getMessage());
-                problems++;
-            }
-        }
-        if (problems > 0) {
-            err.println(problems + (problems == 1 ? " problem" : " problems") + " found");
-            return USAGE;
-        }
-        return OK;
+        return ConfigCheck.run(files, ConfigLoader::load, out, err) == 0 ? OK : USAGE;
     }
 
     private static int runCommand(List<String> args, PrintStream err) {
