@@ -26,10 +26,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -86,7 +86,10 @@ public final class Agent {
         this.stale = new StalePeers(config.cloudMap().staleAfter().toNanos());
         AgentConfig.Reconcile limits = config.reconcile();
         this.gate = new ReadinessGate(limits.unreadyAfter());
-        this.backoff = new Backoff(limits.backoffBase().toNanos(), limits.backoffMax().toNanos(), ThreadLocalRandom.current());
+        // A generator of its own, seeded per process: ThreadLocalRandom.current() captured here and
+        // used from the loop's virtual thread would draw from that thread's never-initialised seed,
+        // the same sequence in every agent of the fleet — retries in lockstep, what jitter is for.
+        this.backoff = new Backoff(limits.backoffBase().toNanos(), limits.backoffMax().toNanos(), new SplittableRandom());
         this.maxAttempts = limits.maxAttempts();
         this.route53Budget = new TokenBucket(limits.route53Burst(), limits.route53Rate(), System.nanoTime());
         route53BudgetLeft.set(limits.route53Burst());
