@@ -21,6 +21,7 @@ import io.wavelb.agent.reconcile.TokenBucket;
 import io.wavelb.config.AgentConfig;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -72,6 +73,9 @@ public final class Agent {
     private final AtomicLong lastInsyncEpochMillis = new AtomicLong();
     private final AtomicInteger cloudMapUnreachable = new AtomicInteger();
     private volatile Phase phase = Phase.SERVING;
+    /** Per service: {@code [calls, throttles]}, resolved once (rule: no meter lookup per call). */
+    private final Map<String, Counter[]> apiCounters;
+    private final Map<Phase, Counter> drainFailures = new EnumMap<>(Phase.class);
     private long lastRevision = Long.MIN_VALUE;
     private long lastHeartbeat;
 
@@ -107,7 +111,10 @@ public final class Agent {
         for (Phase p : Phase.values()) {
             Gauge.builder("wavelb.agent.drain.phase", () -> phase == p ? 1 : 0).tag("phase", p.name().toLowerCase())
                     .strongReference(true).register(metrics);
+            drainFailures.put(p, Counter.builder("wavelb.agent.drain.failures").tag("phase", p.name().toLowerCase())
+                    .description("Drain phases that failed; the drain goes on with the next phase").register(metrics));
         }
+        apiCounters = Map.of("route53", apiCounters("route53"), "cloudmap", apiCounters("cloudmap"));
     }
 
     public PrometheusMeterRegistry metrics() {
@@ -118,10 +125,17 @@ public final class Agent {
         return phase;
     }
 
+    private Counter[] apiCounters(String service) {
+        return new Counter[] {
+            Counter.builder("wavelb.agent.api.calls").tag("service", service).register(metrics),
+            Counter.builder("wavelb.agent.throttles").tag("service", service).register(metrics)};
+    }
+
     private void count(String service, boolean throttled) {
-        Counter.builder("wavelb.agent.api.calls").tag("service", service).register(metrics).increment();
+        Counter[] c = apiCounters.get(service);
+        c[0].increment();
         if (throttled) {
-            Counter.builder("wavelb.agent.throttles").tag("service", service).register(metrics).increment();
+            c[1].increment();
         }
     }
 
@@ -262,10 +276,22 @@ public final class Agent {
             }
         }
         // A peer is live while it heartbeats; an unhealthy but heartbeating peer (weight 0) keeps its record.
-        Set<String> live = new HashSet<>(LivePeers.alive(aws("cloudmap", peers::discoverAll), System.currentTimeMillis(),
-                config.cloudMap().staleAfter().toMillis()));
-        live.add(me.instanceId());
-        Set<String> staleIds = stale.update(owned, live, System.nanoTime());
+        // Cloud Map unreadable: this instance's own record is still published (its weight may be
+        // going to 0, or the record leaving in a drain); only the collection of peers waits.
+        Set<String> staleIds;
+        try {
+            Set<String> live = new HashSet<>(LivePeers.alive(aws("cloudmap", peers::discoverAll), System.currentTimeMillis(),
+                    config.cloudMap().staleAfter().toMillis()));
+            live.add(me.instanceId());
+            staleIds = stale.update(owned, live, System.nanoTime());
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            cloudMapUnreachable.set(1);
+            LOG.log(System.Logger.Level.WARNING, "Cloud Map: cannot read peers (" + e.getMessage()
+                    + "); no stale records collected this round");
+            staleIds = Set.of();
+        }
         DnsPlanner.Plan plan = DnsPlanner.plan(config.clusterId(), config.dns().recordName(), current, self, me.instanceId(),
                 staleIds);
         plan.refused().forEach(r -> LOG.log(System.Logger.Level.WARNING, "Route 53: " + r));
@@ -285,10 +311,24 @@ public final class Agent {
                 + config.dns().recordName());
     }
 
-    /** SIGTERM: leave DNS first, wait for resolvers, let the balancer's flows end, then leave everything. */
-    public void drain() throws Exception {
+    /** One drain phase's work; a failure is logged and counted, and the drain goes on. */
+    @FunctionalInterface
+    private interface PhaseWork {
+        void run() throws Exception;
+    }
+
+    /**
+     * SIGTERM: leave DNS first, wait for resolvers, let the balancer's flows end, then leave
+     * everything. Every phase runs even when an earlier one failed (a record left behind at weight
+     * 100 is worse than one deleted early, and a peer collects whatever is left after stale_after).
+     *
+     * @return true when every phase succeeded
+     */
+    public boolean drain() throws InterruptedException {
+        boolean clean = true;
         enter(Phase.WEIGHT_ZERO);
-        reconcileDns(Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), 0, config.dns().ttl().toSeconds())));
+        clean &= attempt(Phase.WEIGHT_ZERO, () -> reconcileDns(Optional.of(new DnsPlanner.Desired(me.instanceId(),
+                me.publicIp(), 0, config.dns().ttl().toSeconds()))));
         enter(Phase.DNS_WAIT);
         Thread.sleep(config.drain().dnsWait().toMillis());
         enter(Phase.BALANCER_DRAIN);
@@ -301,16 +341,32 @@ public final class Agent {
             }
             LOG.log(System.Logger.Level.INFO, open == 0 ? "balancer drained" : "drain timeout with " + open + " flow(s) open");
         } catch (IOException e) {
+            // A balancer that is already gone has no flows left to wait for.
             LOG.log(System.Logger.Level.WARNING, "balancer drain: " + e.getMessage() + "; going on");
         }
         enter(Phase.DELETE_RECORD);
-        reconcileDns(Optional.empty());
+        clean &= attempt(Phase.DELETE_RECORD, () -> reconcileDns(Optional.empty()));
         enter(Phase.DEREGISTER);
-        aws("cloudmap", () -> {
+        clean &= attempt(Phase.DEREGISTER, () -> aws("cloudmap", () -> {
             peers.deregister(me.instanceId());
             return null;
-        });
+        }));
         enter(Phase.DONE);
+        return clean;
+    }
+
+    private boolean attempt(Phase p, PhaseWork work) throws InterruptedException {
+        try {
+            work.run();
+            return true;
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            drainFailures.get(p).increment();
+            LOG.log(System.Logger.Level.WARNING, "drain phase " + p.name().toLowerCase() + " failed: " + e.getMessage()
+                    + "; going on (a peer collects what is left after stale_after)");
+            return false;
+        }
     }
 
     private void enter(Phase p) {

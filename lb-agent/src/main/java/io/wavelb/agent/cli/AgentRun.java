@@ -134,7 +134,9 @@ final class AgentRun {
         AtomicReference<Exception> failure = new AtomicReference<>();
         Thread loop = Thread.ofVirtual().name("wavelb-agent-loop").start(() -> {
             try {
-                loop(config, agent, stop);
+                if (!loop(config, agent, stop)) {
+                    failure.set(new IllegalStateException("the drain left something behind (see the warnings above)"));
+                }
             } catch (Exception e) {
                 failure.set(e);
             }
@@ -149,7 +151,8 @@ final class AgentRun {
         return AgentMain.OK;
     }
 
-    private static void loop(AgentConfig config, Agent agent, CountDownLatch stop) throws Exception {
+    /** Runs rounds until SIGTERM/SIGINT, then drains; false when a drain phase failed. */
+    private static boolean loop(AgentConfig config, Agent agent, CountDownLatch stop) throws Exception {
         long poll = config.cloudMap().pollInterval().toMillis();
         boolean started = false;
         while (stop.getCount() > 0) {
@@ -169,8 +172,6 @@ final class AgentRun {
             stop.await(poll, TimeUnit.MILLISECONDS);
         }
         LOG.log(System.Logger.Level.INFO, "stopping: draining");
-        if (started) {
-            agent.drain();
-        }
+        return !started || agent.drain();
     }
 }

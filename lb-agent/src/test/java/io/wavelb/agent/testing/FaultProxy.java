@@ -36,6 +36,10 @@ public final class FaultProxy implements AutoCloseable {
     public final AtomicInteger faults = new AtomicInteger();
     /** When each Route 53 request arrived (System.nanoTime), faulted or not. */
     public final List<Long> route53RequestNanos = new CopyOnWriteArrayList<>();
+    /** The scheduled faults above (Throttling, 503, slow, dropped); off = a transparent proxy. */
+    public volatile boolean scheduledFaults = true;
+    /** While set, every Cloud Map call is answered 503 (an outage of one service, Route 53 unaffected). */
+    public volatile boolean cloudMapDown;
 
     public FaultProxy(URI upstream) throws IOException {
         this.upstream = upstream;
@@ -59,7 +63,14 @@ public final class FaultProxy implements AutoCloseable {
             }
             // ChangeResourceRecordSets is POST .../rrset/ (trailing slash); ListResourceRecordSets is GET .../rrset.
             boolean rrset = path.endsWith("/rrset") || path.endsWith("/rrset/");
-            if (route53 && rrset && ex.getRequestMethod().equals("POST")) {
+            if (!route53 && cloudMapDown) {
+                faults.incrementAndGet();
+                reply(ex, 503, "application/x-amz-json-1.1", "{\"__type\":\"ServiceUnavailable\"}");
+                return;
+            }
+            if (!scheduledFaults) {
+                // forward as is
+            } else if (route53 && rrset && ex.getRequestMethod().equals("POST")) {
                 // the first five change requests: Route 53's own throttling answer
                 if (route53Changes.incrementAndGet() <= 5) {
                     faults.incrementAndGet();
