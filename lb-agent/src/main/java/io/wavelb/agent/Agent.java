@@ -199,15 +199,20 @@ public final class Agent {
         return v == null ? "dev" : v;
     }
 
+    /** The Cloud Map attributes this instance registers with (also shown by {@code plan}). */
+    public static Map<String, String> registration(AgentConfig config, Identity me, long nowMillis) {
+        return Map.of(DiscoveredInstance.IPV4, me.privateIp(), DiscoveredInstance.CARRIER_IP,
+                me.publicIp(), DiscoveredInstance.ZONE, me.zone(), DiscoveredInstance.NETWORK_BORDER_GROUP,
+                me.networkBorderGroup(), DiscoveredInstance.WEIGHT, Integer.toString(config.dns().weight()),
+                DiscoveredInstance.VERSION, version(), DiscoveredInstance.HEARTBEAT, Long.toString(nowMillis));
+    }
+
     /**
      * (Re-)registers with a fresh {@code WAVELB_HEARTBEAT} attribute (RegisterInstance on an
      * existing id updates it) and sets the custom health: peers read both.
      */
     private void heartbeat(boolean healthy) throws Exception {
-        Map<String, String> attrs = Map.of(DiscoveredInstance.IPV4, me.privateIp(), DiscoveredInstance.CARRIER_IP,
-                me.publicIp(), DiscoveredInstance.ZONE, me.zone(), DiscoveredInstance.NETWORK_BORDER_GROUP,
-                me.networkBorderGroup(), DiscoveredInstance.WEIGHT, Integer.toString(config.dns().weight()),
-                DiscoveredInstance.VERSION, version(), DiscoveredInstance.HEARTBEAT, Long.toString(System.currentTimeMillis()));
+        Map<String, String> attrs = registration(config, me, System.currentTimeMillis());
         aws("cloudmap", () -> {
             peers.register(me.instanceId(), attrs);
             peers.heartbeat(me.instanceId(), healthy);

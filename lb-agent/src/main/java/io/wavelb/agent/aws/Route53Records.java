@@ -96,19 +96,34 @@ public final class Route53Records implements AutoCloseable {
         return id.startsWith("/hostedzone/") ? id.substring("/hostedzone/".length()) : id;
     }
 
-    /** The weighted A and TXT record sets under {@code recordName} and its marker name. */
+    /**
+     * The weighted A and TXT record sets under {@code recordName} and its marker name.
+     *
+     * <p>Reads from {@code recordName} on, not the whole zone: Route 53 lists names sorted with their
+     * labels reversed ({@code com.example.media}), so the name, its marker (a child name) and any
+     * other name whose reversed form starts with the same characters are one contiguous run, and the
+     * first record past it ends the read. A shared zone of thousands of records then costs one or
+     * two list requests of the Route 53 budget per round instead of one per 300 records.
+     */
     public List<RecordSet> read(String recordName) {
         String name = RecordSet.normalize(recordName);
         Set<String> names = Set.of(name, Ownership.markerName(name));
+        String run = reversed(name);
         List<RecordSet> out = new ArrayList<>();
         Set<String> seen = new HashSet<>();
-        ListResourceRecordSetsRequest req = ListResourceRecordSetsRequest.builder().hostedZoneId(zoneId).build();
+        ListResourceRecordSetsRequest req = ListResourceRecordSetsRequest.builder().hostedZoneId(zoneId)
+                .startRecordName(name).build();
+        boolean past = false;
         // Bounded paging: some emulators ignore StartRecordIdentifier and would page forever.
-        for (int page = 0; page < 1000; page++) {
+        for (int page = 0; page < 1000 && !past; page++) {
             budget.spend();
             ListResourceRecordSetsResponse res = client.listResourceRecordSets(req);
             for (ResourceRecordSet r : res.resourceRecordSets()) {
                 String n = RecordSet.normalize(r.name());
+                if (!reversed(n).startsWith(run)) {
+                    past = true;
+                    break;
+                }
                 if (!names.contains(n) || r.setIdentifier() == null || r.weight() == null
                         || (r.type() != RRType.A && r.type() != RRType.TXT)) {
                     continue;
@@ -150,6 +165,13 @@ public final class Route53Records implements AutoCloseable {
                     .changeBatch(ChangeBatch.builder().comment("wavelb-agent").changes(sdk).build())).changeInfo().id();
             waitInsync(id, insyncTimeout);
         }
+    }
+
+    /** {@code media.example.com} → {@code com.example.media}: Route 53's listing order. */
+    static String reversed(String name) {
+        List<String> labels = new ArrayList<>(List.of(name.split("\\.")));
+        java.util.Collections.reverse(labels);
+        return String.join(".", labels);
     }
 
     private void waitInsync(String changeId, Duration timeout) throws InterruptedException {

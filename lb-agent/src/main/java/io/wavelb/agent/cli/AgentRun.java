@@ -76,7 +76,7 @@ final class AgentRun {
             CloudMapInstances peers = new CloudMapInstances(sd, config.cloudMap().namespace(), config.cloudMap().service());
             CloudMapInstances targets = new CloudMapInstances(sd, config.cloudMap().namespace(), config.cloudMap().targetsService());
             BalancerClient balancer = new BalancerClient(config.balancer().adminUrl(), config.balancer().tokenFile());
-            return name.equals("plan") ? plan(config, me, dns, targets, out) : run(config, me, dns, peers, targets, balancer);
+            return name.equals("plan") ? plan(config, me, dns, peers, targets, out) : run(config, me, dns, peers, targets, balancer);
         } catch (Exception e) {
             err.println("wavelb-agent: " + e);
             return AgentMain.FAILED;
@@ -86,7 +86,8 @@ final class AgentRun {
         }
     }
 
-    private static int plan(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances targets, PrintStream out) {
+    private static int plan(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers,
+                            CloudMapInstances targets, PrintStream out) {
         out.println("identity: " + me);
         DnsPlanner.Plan plan = DnsPlanner.plan(config.clusterId(), config.dns().recordName(), dns.read(config.dns().recordName()),
                 Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), config.dns().weight(),
@@ -95,11 +96,21 @@ final class AgentRun {
                 + (plan.isEmpty() ? "no changes" : plan.changes().size() + " change(s), in order, one batch"));
         plan.changes().forEach(c -> out.println("  " + describe(c)));
         plan.refused().forEach(r -> out.println("  refused: " + r));
+        boolean registered = peers.discoverAll().stream().anyMatch(i -> i.id().equals(me.instanceId()));
+        out.println("Cloud Map " + config.cloudMap().namespace() + "/" + config.cloudMap().service() + ":");
+        out.println("  " + (registered ? "RE-REGISTER " : "REGISTER ") + me.instanceId() + " "
+                + new java.util.TreeMap<>(Agent.registration(config, me, System.currentTimeMillis())));
+        out.println("  HEALTH " + me.instanceId() + " HEALTHY (custom health, every "
+                + seconds(config.cloudMap().heartbeatInterval()) + ")");
         TargetFilter.Result t = TargetFilter.targets(targets.discoverHealthy(), me.zone(), config.cloudMap().crossZone());
         out.println("targets for group '" + config.balancer().targetGroup() + "':");
         t.targets().forEach(x -> out.println("  " + x.address()));
         t.skipped().forEach(x -> out.println("  skipped: " + x));
         return AgentMain.OK;
+    }
+
+    private static String seconds(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     /** {@code UPSERT A media.example.com [i-0123] weight=100 ttl=30 155.146.10.20}: one line per change. */

@@ -158,7 +158,10 @@ public final class DnsPlanner {
         int records = 0;
         int chars = 0;
         for (Change c : changes) {
-            int factor = c instanceof Upsert ? 2 : 1;
+            int factor = switch (c) {
+                case Upsert u -> 2;
+                case Delete d -> 1;
+            };
             int r = c.record().values().size() * factor;
             int ch = c.record().valueChars() * factor;
             if (!batch.isEmpty() && (records + r > maxRecords || chars + ch > maxValueChars)) {

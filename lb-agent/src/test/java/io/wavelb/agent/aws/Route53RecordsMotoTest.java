@@ -98,6 +98,38 @@ class Route53RecordsMotoTest {
         assertThat(after).filteredOn(r -> r.setIdentifier().equals("i-self")).hasSize(2);
     }
 
+    @Test
+    void readsOnlyTheRunOfItsNameNotTheWholeZone() throws Exception {
+        Route53Records zone = zone();
+        zone.apply(plan(zone, "i-self", Optional.of(new Desired("i-self", "155.146.10.20", 100, 30)), Set.of()).changes(),
+                Duration.ofSeconds(30));
+        // Neighbours in Route 53's order (labels reversed): before, inside the run, and 700 after it.
+        List<software.amazon.awssdk.services.route53.model.Change> fill = new java.util.ArrayList<>();
+        fill.add(plain("a.example.com"));
+        fill.add(plain("media-foo.example.com"));
+        fill.add(plain("x.media.example.com"));
+        for (int i = 0; i < 700; i++) {
+            fill.add(plain("z" + i + ".example.com"));
+        }
+        // An UPSERT counts twice against a batch's 1000 records (moto checks it, as Route 53 does).
+        for (int from = 0; from < fill.size(); from += 400) {
+            var part = fill.subList(from, Math.min(fill.size(), from + 400));
+            client.changeResourceRecordSets(r -> r.hostedZoneId(zone.zoneId()).changeBatch(x -> x.changes(part)));
+        }
+
+        java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+        List<RecordSet> read = zone.withBudget(requests::incrementAndGet).read(NAME);
+        assertThat(read).extracting(RecordSet::setIdentifier).containsExactlyInAnyOrder("i-self", "i-self");
+        assertThat(requests.get()).as("one list page, not the zone's three").isEqualTo(1);
+        assertThat(Route53Records.reversed("_wavelb-owner.media.example.com")).isEqualTo("com.example.media._wavelb-owner");
+    }
+
+    private static software.amazon.awssdk.services.route53.model.Change plain(String name) {
+        return software.amazon.awssdk.services.route53.model.Change.builder().action(ChangeAction.UPSERT)
+                .resourceRecordSet(ResourceRecordSet.builder().name(name).type(RRType.A).ttl(30L)
+                        .resourceRecords(ResourceRecord.builder().value("192.0.2.1").build()).build()).build();
+    }
+
     private static software.amazon.awssdk.services.route53.model.Change change(String name, RRType type, String id, String value) {
         return software.amazon.awssdk.services.route53.model.Change.builder().action(ChangeAction.UPSERT)
                 .resourceRecordSet(ResourceRecordSet.builder().name(name).type(type).setIdentifier(id).weight(50L).ttl(30L)

@@ -52,7 +52,11 @@ class PlanCommandTest {
             assertThat(code).as(printed).isZero();
             assertThat(printed).contains("UPSERT TXT _wavelb-owner.media.example.com [")
                     .containsPattern("UPSERT A media.example.com \\[[^]]+] weight=\\d+ ttl=\\d+ 155.146.10.20")
-                    .contains("155.146.10.20").contains("10.0.1.10:7000");
+                    .contains("155.146.10.20").contains("10.0.1.10:7000")
+                    .contains("Cloud Map edge.local/wavelb:")
+                    .containsPattern("REGISTER i-0123456789abcdef0 \\{AVAILABILITY_ZONE=us-east-1-wl1-bos-wlz-1, .*"
+                            + "AWS_INSTANCE_IPV4=10.0.1.5, .*WAVELB_CARRIER_IP=155.146.10.20")
+                    .contains("HEALTH i-0123456789abcdef0 HEALTHY");
             assertThat(new Route53Records(r53, zoneId).read("media.example.com")).as("plan changes nothing").isEmpty();
             assertThat(new CloudMapInstances(sd, "edge.local", "wavelb").discoverHealthy()).isEmpty();
             r53.close();
