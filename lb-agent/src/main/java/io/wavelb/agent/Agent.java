@@ -186,12 +186,18 @@ public final class Agent {
         }
     }
 
-    /** Registers in Cloud Map and publishes the record; the agent is then serving. */
+    /**
+     * Polls the balancer once, registers in Cloud Map (HEALTHY only if it was ready) and publishes
+     * the record (weight 0 until it is); the agent is then serving. Throws when the registration
+     * fails, so the caller retries the start.
+     */
     public void start() throws Exception {
-        heartbeat(true);
+        poll();
+        heartbeat(gate.healthy());
         LOG.log(System.Logger.Level.INFO, "registered " + me.instanceId() + " (" + me.publicIp() + ", " + me.zone()
-                + ") in Cloud Map " + config.cloudMap().namespace() + "/" + config.cloudMap().service());
-        tick();
+                + ") in Cloud Map " + config.cloudMap().namespace() + "/" + config.cloudMap().service()
+                + (gate.healthy() ? "" : "; balancer not ready yet: UNHEALTHY, weight 0"));
+        round(false);
     }
 
     private static String version() {
@@ -223,13 +229,21 @@ public final class Agent {
 
     /** One round of the loop: readiness, heartbeat, targets, DNS. Errors are logged; the next round retries. */
     public void tick() throws InterruptedException {
-        boolean ready = balancer.ready();
-        boolean changed = gate.onPoll(ready);
+        round(poll());
+    }
+
+    /** One {@code /readyz} poll into the gate; true when it changed the instance's state. */
+    private boolean poll() throws InterruptedException {
+        boolean changed = gate.onPoll(balancer.ready());
         if (changed) {
             LOG.log(gate.healthy() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, gate.healthy()
-                    ? "balancer ready again: restoring weight " + config.dns().weight()
+                    ? "balancer ready: weight " + config.dns().weight() + " and HEALTHY in Cloud Map"
                     : "balancer not ready " + config.reconcile().unreadyAfter() + " times in a row: weight 0 and UNHEALTHY in Cloud Map");
         }
+        return changed;
+    }
+
+    private void round(boolean changed) throws InterruptedException {
         try {
             if (changed || System.nanoTime() - lastHeartbeat >= config.cloudMap().heartbeatInterval().toNanos()) {
                 heartbeat(gate.healthy());

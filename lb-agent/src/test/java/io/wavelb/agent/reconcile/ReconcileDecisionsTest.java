@@ -30,8 +30,22 @@ class ReconcileDecisionsTest {
     }
 
     @Test
+    void aNewGateStaysOutOfDnsWhileTheBalancerWasNeverReady() {
+        ReadinessGate gate = new ReadinessGate(3);
+        for (int i = 0; i < 5; i++) {
+            assertThat(gate.onPoll(false)).isFalse();
+            assertThat(gate.healthy()).isFalse();
+        }
+        assertThat(gate.onPoll(true)).isTrue();
+        assertThat(gate.weight(42)).isEqualTo(42);
+    }
+
+    @Test
     void readinessGateDropsAfterNFailuresAndRestoresOnTheFirstSuccess() {
         ReadinessGate gate = new ReadinessGate(3);
+        assertThat(gate.weight(100)).as("not in DNS before the balancer was ever ready").isZero();
+        assertThat(gate.onPoll(true)).isTrue();
+        assertThat(gate.weight(100)).isEqualTo(100);
         assertThat(gate.onPoll(false)).isFalse();
         assertThat(gate.onPoll(false)).isFalse();
         assertThat(gate.weight(100)).isEqualTo(100);
