@@ -23,7 +23,7 @@ import java.util.regex.Pattern;
  */
 public final class BalancerClient {
 
-    private static final Pattern FLOWS = Pattern.compile("\"active_(sessions|connections)\":(\\d+)");
+    private static final Pattern FLOWS = Pattern.compile("\"active_(sessions|connections)\"\\s*:\\s*(\\d+)");
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final URI admin;

@@ -34,6 +34,31 @@ class BalancerClientTest {
     }
 
     @Test
+    void openFlowsSumSessionsAndConnectionsOverEveryGroupAndTarget() throws Exception {
+        com.sun.net.httpserver.HttpServer admin = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4);
+        byte[] body = """
+                {"target_groups":[
+                  {"name":"media","targets":[{"address":"10.0.1.10:7000","active_sessions":3,"active_connections":0},
+                                             {"address":"10.0.1.11:7000","active_sessions": 2, "active_connections" : 1}]},
+                  {"name":"web","targets":[{"address":"10.0.1.12:443","active_sessions":0,"active_connections":4}]}]}
+                """.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        admin.createContext("/v1/targets", ex -> {
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        admin.start();
+        try {
+            BalancerClient client = new BalancerClient(URI.create("http://127.0.0.1:" + admin.getAddress().getPort()),
+                    Optional.empty());
+            assertThat(client.openFlows()).isEqualTo(10);
+        } finally {
+            admin.stop(0);
+        }
+    }
+
+    @Test
     void anUnreachableBalancerIsNotReady() throws Exception {
         assertThat(new BalancerClient(URI.create("http://127.0.0.1:9"), Optional.empty()).ready()).isFalse();
     }
