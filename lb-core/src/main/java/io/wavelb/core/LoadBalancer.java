@@ -197,6 +197,20 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     }
 
     private BoundListener bind(ListenerConfig l, TargetGroup group) throws Exception {
+        boolean sharedEphemeral = l.listen().port() == 0 && l.protocol().carriesTcp() && l.protocol().carriesUdp();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return bindOnce(l, group);
+            } catch (java.net.BindException e) {
+                // tcp_udp on port 0: the port TCP was given may already be taken for UDP; pick again.
+                if (!sharedEphemeral || attempt == 20) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private BoundListener bindOnce(ListenerConfig l, TargetGroup group) throws Exception {
         ListenerStats stats = new ListenerStats(l.name());
         InetSocketAddress address = resolveListen(l);
         TcpListener tcp = null;
