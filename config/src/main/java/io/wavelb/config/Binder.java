@@ -66,9 +66,11 @@ final class Binder {
     static final List<String> TOP_KEYS = List.of("admin", "runtime", "listeners", "target_groups", "agent");
     private static final List<String> ADMIN_KEYS = List.of("listen", "token_file");
     private static final List<String> RUNTIME_KEYS = List.of("event_loops", "transport", "shutdown_grace_period");
-    private static final List<String> LISTENER_KEYS = List.of("name", "protocol", "listen", "target_group", "udp", "tcp");
+    private static final List<String> LISTENER_KEYS = List.of("name", "protocol", "listen", "target_group",
+            "proxy_protocol", "udp", "tcp");
     private static final List<String> UDP_KEYS = List.of("idle_timeout", "max_sessions", "max_datagram_size",
-            "max_requests", "max_responses");
+            "max_requests", "max_responses", "affinity", "quic_lb");
+    private static final List<String> QUIC_LB_KEYS = List.of("config_id", "server_id_length", "nonce_length", "key");
     private static final int MAX_SESSION_HINT = 1_000_000;
     private static final List<String> TCP_KEYS = List.of("idle_timeout", "connect_timeout", "connect_attempts");
     private static final List<String> GROUP_KEYS = List.of("name", "algorithm", "maglev_table_size",
@@ -77,7 +79,7 @@ final class Binder {
             "interval", "timeout", "healthy_threshold", "unhealthy_threshold");
     private static final List<String> OUTLIER_KEYS =
             List.of("consecutive_failures", "ejection_time", "max_ejection_percent");
-    private static final List<String> TARGET_KEYS = List.of("address", "weight");
+    private static final List<String> TARGET_KEYS = List.of("address", "weight", "server_id");
 
     /** Plain YAML only. Other standard tags (!!set, !!binary, !!omap...) and local tags (!foo) are refused. */
     private static final Set<Tag> PLAIN_TAGS =
@@ -179,6 +181,15 @@ final class Binder {
         Node targetGroupNode = required(f, map, path, "target_group");
         String targetGroup = targetGroupNode == null ? null : text(targetGroupNode, path + ".target_group", "a target group name");
 
+        Node proxyNode = value(f, "proxy_protocol");
+        ProxyProtocol proxy = proxyNode == null ? ProxyProtocol.NONE
+                : choice(proxyNode, path + ".proxy_protocol", List.of(ProxyProtocol.values()), ProxyProtocol::yamlName,
+                        "a PROXY protocol version");
+        if (proxy == ProxyProtocol.V1 && protocol != null && protocol.carriesUdp()) {
+            problems.at(proxyNode, path + ".proxy_protocol", "PROXY protocol v1 is text for TCP streams; a "
+                    + protocol.yamlName() + " listener needs v2 (binary, with a header in front of each datagram)");
+        }
+
         NodeTuple udpEntry = f.get("udp");
         NodeTuple tcpEntry = f.get("tcp");
         UdpSettings udp = udpEntry == null ? UdpSettings.DEFAULTS : udp(udpEntry.getValueNode(), path + ".udp");
@@ -193,7 +204,7 @@ final class Binder {
                     + " listener would be ignored (remove it, or use protocol tcp or tcp_udp)");
         }
         return new ConfigDraft.Listener(path, name, nameNode, protocol, listen, listenNode, targetGroup,
-                targetGroupNode, udp, tcp);
+                targetGroupNode, udp, tcp, proxy == null ? ProxyProtocol.NONE : proxy);
     }
 
     private UdpSettings udp(Node node, String path) {
@@ -205,12 +216,88 @@ final class Binder {
             return UdpSettings.DEFAULTS;
         }
         Map<String, NodeTuple> f = fields(map, path, UDP_KEYS);
-        return new UdpSettings(
+        Node affinityNode = value(f, "affinity");
+        UdpAffinity affinity = affinityNode == null ? UdpAffinity.FIVE_TUPLE
+                : choice(affinityNode, path + ".affinity", List.of(UdpAffinity.values()), UdpAffinity::yamlName,
+                        "an affinity", true);
+        NodeTuple quicEntry = f.get("quic_lb");
+        Optional<QuicLbConfig> quicLb = Optional.empty();
+        if (quicEntry != null) {
+            if (affinity != null && affinity != UdpAffinity.QUIC) {
+                problems.at(quicEntry.getKeyNode(), path + ".quic_lb", "quic_lb applies only with affinity: quic "
+                        + "(this listener's affinity is " + affinity.yamlName() + ")");
+            }
+            quicLb = Optional.ofNullable(quicLb(quicEntry.getValueNode(), path + ".quic_lb"));
+        } else if (affinity == UdpAffinity.QUIC) {
+            problems.at(affinityNode, path + ".affinity", "affinity quic needs a 'quic_lb' section (config_id, "
+                    + "server_id_length, nonce_length, key) describing the targets' connection IDs");
+        }
+        UdpSettings base = new UdpSettings(
                 durationOr(f, "idle_timeout", path, MIN_TIMEOUT, UdpSettings.DEFAULT_IDLE_TIMEOUT),
                 integerOr(f, "max_sessions", path, 1, MAX_SESSIONS, UdpSettings.DEFAULT_MAX_SESSIONS),
                 integerOr(f, "max_datagram_size", path, 1, MAX_DATAGRAM_SIZE, UdpSettings.DEFAULT_MAX_DATAGRAM_SIZE),
                 integerOr(f, "max_requests", path, 0, MAX_SESSION_HINT, 0),
                 integerOr(f, "max_responses", path, 0, MAX_SESSION_HINT, 0));
+        // Only a consistent pair is kept; a problem above already explains any other.
+        boolean consistent = affinity != null && (affinity == UdpAffinity.QUIC) == quicLb.isPresent();
+        return consistent ? base.withAffinity(affinity, quicLb) : base;
+    }
+
+    /** {@code null} when a value is wrong (a problem says which). */
+    private QuicLbConfig quicLb(Node node, String path) {
+        MappingNode map = isNull(node) ? null : mapping(node, path);
+        if (map == null) {
+            if (isNull(node)) {
+                problems.at(node, path, "missing value (expected a mapping with config_id, server_id_length, nonce_length)");
+            }
+            return null;
+        }
+        Map<String, NodeTuple> f = fields(map, path, QUIC_LB_KEYS);
+        Node configIdNode = value(f, "config_id");
+        Integer configId = configIdNode == null ? Integer.valueOf(0)
+                : integer(configIdNode, path + ".config_id", 0, QuicLbConfig.MAX_CONFIG_ID, "config_id");
+        Node sidNode = required(f, map, path, "server_id_length");
+        Integer sid = sidNode == null ? null : integer(sidNode, path + ".server_id_length",
+                QuicLbConfig.MIN_SERVER_ID_LENGTH, QuicLbConfig.MAX_SERVER_ID_LENGTH, "server_id_length");
+        Node nonceNode = required(f, map, path, "nonce_length");
+        Integer nonce = nonceNode == null ? null : integer(nonceNode, path + ".nonce_length",
+                QuicLbConfig.MIN_NONCE_LENGTH, QuicLbConfig.MAX_NONCE_LENGTH, "nonce_length");
+        Node keyNode = value(f, "key");
+        Optional<HexBytes> key = Optional.empty();
+        boolean keyOk = true;
+        if (keyNode != null && !isNull(keyNode)) {
+            HexBytes k = hex(keyNode, path + ".key", "a 16-byte AES key as 32 hex digits");
+            if (k != null && k.length() != QuicLbConfig.KEY_LENGTH) {
+                problems.at(keyNode, path + ".key", "key has " + k.length() + " bytes (expected 16: 32 hex digits)");
+                k = null;
+            }
+            keyOk = k != null;
+            key = Optional.ofNullable(k);
+        }
+        if (configId == null || sid == null || nonce == null || !keyOk) {
+            return null;
+        }
+        if (sid + nonce > QuicLbConfig.MAX_PLAINTEXT_LENGTH) {
+            problems.at(nonceNode, path + ".nonce_length", "server_id_length + nonce_length is " + (sid + nonce)
+                    + " (at most " + QuicLbConfig.MAX_PLAINTEXT_LENGTH + ": a connection ID is at most 20 bytes with its first octet)");
+            return null;
+        }
+        return new QuicLbConfig(configId, sid, nonce, key);
+    }
+
+    /** Hex digits, optionally prefixed {@code 0x}; {@code null} with a problem otherwise. */
+    private HexBytes hex(Node node, String path, String expected) {
+        String text = text(node, path, expected);
+        if (text == null) {
+            return null;
+        }
+        String digits = text.startsWith("0x") || text.startsWith("0X") ? text.substring(2) : text;
+        try {
+            return new HexBytes(digits);
+        } catch (IllegalArgumentException e) {
+            problems.at(node, path, "'" + text + "' is not " + expected + " (an even number of 0-9a-f digits)");
+            return null;
+        }
     }
 
     private TcpSettings tcp(Node node, String path) {
@@ -244,6 +331,7 @@ final class Binder {
         List<Node> targetNodes = targetsEntry == null ? List.of() : items(targetsEntry.getValueNode(), path + ".targets");
         List<TargetConfig> targets = new ArrayList<>();
         Map<String, Node> seen = new HashMap<>();
+        Map<String, Node> serverIdNodes = new HashMap<>();
         for (int j = 0; targetNodes != null && j < targetNodes.size(); j++) {
             String targetPath = path + ".targets[" + j + "]";
             MappingNode targetMap = mapping(targetNodes.get(j), targetPath);
@@ -254,6 +342,14 @@ final class Binder {
             Node addressNode = required(tf, targetMap, targetPath, "address");
             HostPort address = addressNode == null ? null : hostPort(addressNode, targetPath + ".address");
             int weight = integerOr(tf, "weight", targetPath, 1, TargetConfig.MAX_WEIGHT, TargetConfig.DEFAULT_WEIGHT);
+            Node serverIdNode = value(tf, "server_id");
+            HexBytes serverId = serverIdNode == null ? null
+                    : hex(serverIdNode, targetPath + ".server_id", "a server ID in hex (\"0x0001\")");
+            if (serverId != null && serverId.length() > QuicLbConfig.MAX_SERVER_ID_LENGTH) {
+                problems.at(serverIdNode, targetPath + ".server_id", "server_id has " + serverId.length()
+                        + " bytes (at most " + QuicLbConfig.MAX_SERVER_ID_LENGTH + ")");
+                serverId = null;
+            }
             if (address == null) {
                 continue;
             }
@@ -263,7 +359,10 @@ final class Binder {
                 problems.at(addressNode, targetPath + ".address",
                         "duplicate target " + address + " (first at " + Problems.where(first) + ")");
             } else {
-                targets.add(new TargetConfig(address, weight));
+                targets.add(new TargetConfig(address, weight, Optional.ofNullable(serverId)));
+                if (serverId != null) {
+                    serverIdNodes.put(address.toString().toLowerCase(Locale.ROOT), serverIdNode);
+                }
             }
         }
         int targetCount = targetNodes == null ? 0 : targetNodes.size();
@@ -278,7 +377,7 @@ final class Binder {
         OutlierDetectionConfig outlier = outlierDetection(section(f, "outlier_detection", path + ".outlier_detection"),
                 path + ".outlier_detection");
         return new ConfigDraft.Group(path, name, nameNode, algorithm == null ? Algorithm.MAGLEV : algorithm,
-                targets, tableSize, healthCheck, outlier, deregistrationDelay, terminate != null && terminate);
+                targets, tableSize, healthCheck, outlier, deregistrationDelay, terminate != null && terminate, serverIdNodes);
     }
 
     // ---- health -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package io.wavelb.config;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.yaml.snakeyaml.nodes.Node;
 
@@ -16,20 +17,25 @@ record ConfigDraft(AdminConfig admin, Node adminListenNode, RuntimeSettings runt
 
     /** One listener; {@code path} is {@code listeners[i]}. */
     record Listener(String path, String name, Node nameNode, Protocol protocol, HostPort listen, Node listenNode,
-                    String targetGroup, Node targetGroupNode, UdpSettings udp, TcpSettings tcp) {
+                    String targetGroup, Node targetGroupNode, UdpSettings udp, TcpSettings tcp,
+                    ProxyProtocol proxyProtocol) {
     }
 
-    /** One target group; {@code path} is {@code target_groups[i]}. {@code targets} holds the valid ones. */
+    /**
+     * One target group; {@code path} is {@code target_groups[i]}. {@code targets} holds the valid
+     * ones; {@code serverIdNodes} the server_id node of each target that has one, by lowercase address.
+     */
     record Group(String path, String name, Node nameNode, Algorithm algorithm, List<TargetConfig> targets,
                  int maglevTableSize, Optional<HealthCheckConfig> healthCheck,
                  OutlierDetectionConfig outlierDetection, Duration deregistrationDelay,
-                 boolean terminateOnUnhealthy) {
+                 boolean terminateOnUnhealthy, Map<String, Node> serverIdNodes) {
     }
 
     WavelbConfig toConfig() {
         List<ListenerConfig> listenerConfigs = new ArrayList<>(listeners.size());
         for (Listener l : listeners) {
-            listenerConfigs.add(new ListenerConfig(l.name(), l.protocol(), l.listen(), l.targetGroup(), l.udp(), l.tcp()));
+            listenerConfigs.add(new ListenerConfig(l.name(), l.protocol(), l.listen(), l.targetGroup(), l.udp(), l.tcp(),
+                    l.proxyProtocol()));
         }
         List<TargetGroupConfig> groupConfigs = new ArrayList<>(groups.size());
         for (Group g : groups) {

@@ -4,10 +4,16 @@ import java.util.Objects;
 
 /**
  * One listening address. {@code udp} and {@code tcp} always hold settings (defaults when the YAML
- * has no such section); only those matching {@code protocol} are used.
+ * has no such section); only those matching {@code protocol} are used. {@code proxyProtocol} tells
+ * targets the client's address (v1 is TCP only).
  */
 public record ListenerConfig(String name, Protocol protocol, HostPort listen, String targetGroup,
-                             UdpSettings udp, TcpSettings tcp) {
+                             UdpSettings udp, TcpSettings tcp, ProxyProtocol proxyProtocol) {
+
+    public ListenerConfig(String name, Protocol protocol, HostPort listen, String targetGroup,
+                          UdpSettings udp, TcpSettings tcp) {
+        this(name, protocol, listen, targetGroup, udp, tcp, ProxyProtocol.NONE);
+    }
 
     public ListenerConfig {
         Objects.requireNonNull(name, "name");
@@ -16,5 +22,6 @@ public record ListenerConfig(String name, Protocol protocol, HostPort listen, St
         Objects.requireNonNull(targetGroup, "targetGroup");
         Objects.requireNonNull(udp, "udp");
         Objects.requireNonNull(tcp, "tcp");
+        Objects.requireNonNull(proxyProtocol, "proxyProtocol");
     }
 }

@@ -2,6 +2,7 @@ package io.wavelb.config;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * UDP session behaviour of a listener.
@@ -13,8 +14,11 @@ import java.util.Objects;
  *                        datagrams the client's next datagram starts a new session; 0 = no limit
  * @param maxResponses    session-end hint (NGINX's {@code proxy_responses}): the session ends once
  *                        this many replies per client datagram came back; 0 = no limit (idle only)
+ * @param affinity        what keeps a client on one target (default: the 5-tuple)
+ * @param quicLb          the connection ID format; present exactly when {@code affinity} is {@code QUIC}
  */
-public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses) {
+public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses,
+                          UdpAffinity affinity, Optional<QuicLbConfig> quicLb) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
@@ -24,6 +28,21 @@ public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagram
 
     public UdpSettings {
         Objects.requireNonNull(idleTimeout, "idleTimeout");
+        Objects.requireNonNull(affinity, "affinity");
+        Objects.requireNonNull(quicLb, "quicLb");
+        if ((affinity == UdpAffinity.QUIC) != quicLb.isPresent()) {
+            throw new IllegalArgumentException("quic_lb is required with affinity quic and allowed only there");
+        }
+    }
+
+    /** Settings with the default (5-tuple) affinity. */
+    public UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses) {
+        this(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, UdpAffinity.FIVE_TUPLE, Optional.empty());
+    }
+
+    /** The same settings with another affinity. */
+    public UdpSettings withAffinity(UdpAffinity newAffinity, Optional<QuicLbConfig> newQuicLb) {
+        return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, newAffinity, newQuicLb);
     }
 
     /** Settings with no session-end hints: sessions end by idle timeout only. */

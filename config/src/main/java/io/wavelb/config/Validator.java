@@ -81,6 +81,59 @@ final class Validator {
                     + "' uses least_connections, which is TCP only (this listener's protocol is "
                     + listener.protocol().yamlName() + ")");
         }
+        if (listener.protocol() != null && listener.protocol().carriesUdp()) {
+            switch (listener.udp().affinity()) {
+                case QUIC -> checkQuicServerIds(listener, group, listener.udp().quicLb().orElseThrow());
+                case STUN -> checkStunServerIds(listener, group);
+                default -> {
+                }
+            }
+        }
+    }
+
+    /** Every target must carry a server ID of the configured length, and no two the same one. */
+    private void checkQuicServerIds(ConfigDraft.Listener listener, ConfigDraft.Group group, QuicLbConfig quic) {
+        Map<String, TargetConfig> byServerId = new HashMap<>();
+        for (TargetConfig t : group.targets()) {
+            String key = t.address().toString().toLowerCase(Locale.ROOT);
+            if (t.serverId().isEmpty()) {
+                problems.at(listener.targetGroupNode(), listener.path() + ".target_group", "listener '"
+                        + listener.name() + "' routes by QUIC connection ID, but target " + t.address()
+                        + " of group '" + group.name() + "' has no server_id (" + quic.serverIdLength() + " bytes, e.g. \"0x"
+                        + "00".repeat(quic.serverIdLength() - 1) + "01\")");
+                continue;
+            }
+            org.yaml.snakeyaml.nodes.Node node = group.serverIdNodes().get(key);
+            HexBytes sid = t.serverId().get();
+            if (sid.length() != quic.serverIdLength()) {
+                problems.at(node, group.path() + ".targets.server_id", "server_id " + sid + " has " + sid.length()
+                        + " bytes; listener '" + listener.name() + "' has quic_lb.server_id_length " + quic.serverIdLength());
+                continue;
+            }
+            TargetConfig first = byServerId.putIfAbsent(sid.hex(), t);
+            if (first != null) {
+                problems.at(node, group.path() + ".targets.server_id", "server_id " + sid + " of " + t.address()
+                        + " is also " + first.address() + "'s: a connection ID must name one target");
+            }
+        }
+    }
+
+    /** STUN routes by ufrag prefix: no server ID may be a prefix of another, or a ufrag could name two. */
+    private void checkStunServerIds(ConfigDraft.Listener listener, ConfigDraft.Group group) {
+        List<TargetConfig> withIds = group.targets().stream().filter(t -> t.serverId().isPresent()).toList();
+        for (int i = 0; i < withIds.size(); i++) {
+            for (int j = 0; j < i; j++) {
+                String a = withIds.get(i).serverId().get().hex();
+                String b = withIds.get(j).serverId().get().hex();
+                if (a.startsWith(b) || b.startsWith(a)) {
+                    TargetConfig t = withIds.get(i);
+                    problems.at(group.serverIdNodes().get(t.address().toString().toLowerCase(Locale.ROOT)),
+                            group.path() + ".targets.server_id", "server_id " + t.serverId().get() + " of " + t.address()
+                            + " and " + withIds.get(j).serverId().get() + " of " + withIds.get(j).address()
+                            + " overlap: listener '" + listener.name() + "' routes ICE ufrags by server_id prefix");
+                }
+            }
+        }
     }
 
     private void checkListenAddresses(ConfigDraft draft) {
