@@ -24,6 +24,8 @@ class PurePackagesTest {
     static final List<PureSource> PURE = List.of(
             PureSource.required("src/main/java/io/wavelb/core/balance"),
             PureSource.required("src/main/java/io/wavelb/core/session"),
+            PureSource.required("src/main/java/io/wavelb/core/quic"),
+            PureSource.required("src/main/java/io/wavelb/core/stun"),
             PureSource.required("src/main/java/io/wavelb/core/reload"),
             PureSource.required("src/main/java/io/wavelb/core/health/state"),
             PureSource.required("src/main/java/io/wavelb/core/json"),

@@ -98,15 +98,31 @@ public final class FlowHash {
     private static final long P5 = 0x27D4EB2F165667C5L;
 
     static long xxHash64(byte[] in, long seed) {
-        int len = in.length;
-        int i = 0;
+        return xxHash64(in, 0, in.length, seed);
+    }
+
+    private static final long SEED_BYTES = 0xA4093822299F31D0L;
+
+    /**
+     * Hash of a byte range that identifies a flow across client addresses (an ICE ufrag): every
+     * balancer instance computes the same value, so they all pick the same target for it.
+     */
+    public static long ofBytes(byte[] in, int offset, int length) {
+        return fmix64(xxHash64(in, offset, length, SEED_BYTES));
+    }
+
+    static long xxHash64(byte[] in, int offset, int length, long seed) {
+        java.util.Objects.checkFromIndexSize(offset, length, in.length);
+        int len = length;
+        int i = offset;
+        int end = offset + length;
         long h;
         if (len >= 32) {
             long v1 = seed + P1 + P2;
             long v2 = seed + P2;
             long v3 = seed;
             long v4 = seed - P1;
-            for (int limit = len - 32; i <= limit; i += 32) {
+            for (int limit = end - 32; i <= limit; i += 32) {
                 v1 = round(v1, (long) LONG_LE.get(in, i));
                 v2 = round(v2, (long) LONG_LE.get(in, i + 8));
                 v3 = round(v3, (long) LONG_LE.get(in, i + 16));
@@ -121,16 +137,16 @@ public final class FlowHash {
             h = seed + P5;
         }
         h += len;
-        for (; i + 8 <= len; i += 8) {
+        for (; i + 8 <= end; i += 8) {
             h ^= round(0, (long) LONG_LE.get(in, i));
             h = Long.rotateLeft(h, 27) * P1 + P4;
         }
-        if (i + 4 <= len) {
+        if (i + 4 <= end) {
             h ^= ((int) INT_LE.get(in, i) & 0xFFFF_FFFFL) * P1;
             h = Long.rotateLeft(h, 23) * P2 + P3;
             i += 4;
         }
-        for (; i < len; i++) {
+        for (; i < end; i++) {
             h ^= (in[i] & 0xFFL) * P5;
             h = Long.rotateLeft(h, 11) * P1;
         }
