@@ -81,6 +81,14 @@ final class Validator {
                     + "' uses least_connections, which is TCP only (this listener's protocol is "
                     + listener.protocol().yamlName() + ")");
         }
+        UdpAffinity affinity = listener.udp().affinity();
+        if (listener.protocol() != null && listener.protocol().carriesUdp()
+                && (affinity == UdpAffinity.SOURCE_IP || affinity == UdpAffinity.STUN)
+                && group.algorithm() != Algorithm.MAGLEV && group.algorithm() != Algorithm.SOURCE_IP) {
+            problems.at(listener.targetGroupNode(), path, "affinity " + affinity.yamlName() + " hashes to a target, "
+                    + "which needs a hashing algorithm: target group '" + group.name() + "' uses "
+                    + group.algorithm().yamlName() + " (use maglev or source_ip)");
+        }
         if (listener.protocol() != null && listener.protocol().carriesUdp()) {
             switch (listener.udp().affinity()) {
                 case QUIC -> checkQuicServerIds(listener, group, listener.udp().quicLb().orElseThrow());

@@ -26,6 +26,7 @@ class PurePackagesTest {
             PureSource.required("src/main/java/io/wavelb/core/session"),
             PureSource.required("src/main/java/io/wavelb/core/quic"),
             PureSource.required("src/main/java/io/wavelb/core/stun"),
+            PureSource.required("src/main/java/io/wavelb/core/proxy"),
             PureSource.required("src/main/java/io/wavelb/core/reload"),
             PureSource.required("src/main/java/io/wavelb/core/health/state"),
             PureSource.required("src/main/java/io/wavelb/core/json"),

@@ -85,6 +85,9 @@ public final class WavelbMetrics implements AutoCloseable {
     // ---- listeners -----------------------------------------------------------------------
 
     public void addListener(ListenerStats stats, String protocol, IntSupplier udpSessions) {
+        // Affinity can change on reload without the listener being rebound, so every UDP listener
+        // has the routing counters (at zero unless its affinity is quic or stun).
+        boolean udp = protocol.contains("udp");
         String l = stats.listener();
         List<Meter> meters = new ArrayList<>();
         meters.add(Gauge.builder("wavelb.udp.sessions", udpSessions, IntSupplier::getAsInt)
@@ -117,6 +120,13 @@ public final class WavelbMetrics implements AutoCloseable {
             } else if (c.name().startsWith("DROPPED_")) {
                 meters.add(counter("wavelb.dropped", stats, c, "Datagrams or flows dropped by reason",
                         "listener", l, "reason", c.tagValue()));
+            } else if (c.name().startsWith("QUIC_") && udp) {
+                meters.add(counter("wavelb.quic.packets", stats, c,
+                        "Datagrams of an affinity: quic listener by how they were routed", "listener", l, "route", c.tagValue()));
+            } else if (c.name().startsWith("STUN_") && udp) {
+                meters.add(counter("wavelb.stun.binding.requests", stats, c,
+                        "STUN Binding Requests of an affinity: stun listener by how they were routed", "listener", l,
+                        "route", c.tagValue()));
             }
         }
         List<Meter> previous = listenerMeters.put(l, meters);

@@ -17,6 +17,11 @@ public enum ListenerCounter {
     CLOSED_EVICTED,
     /** Ended by its session-end hints: the replies expected ({@code udp.max_responses}) came back. */
     CLOSED_COMPLETED,
+    /**
+     * The client's datagram named another target (its QUIC connection ID or ICE ufrag): the session
+     * on this client address was moved there.
+     */
+    CLOSED_REROUTED,
     /** Datagram larger than {@code max_datagram_size}. */
     DROPPED_OVERSIZE,
     /** New flow while the listener is at {@code max_sessions}. */
@@ -31,11 +36,20 @@ public enum ListenerCounter {
     DROPPED_SOCKET_ERROR,
     /** Datagrams that arrived while the session's upstream socket was still connecting, over the queue bound. */
     DROPPED_PENDING_OVERFLOW,
-    TCP_ACCEPTED, TCP_CONNECT_FAILURES, TCP_NO_TARGET, TCP_CLOSED_IDLE;
+    TCP_ACCEPTED, TCP_CONNECT_FAILURES, TCP_NO_TARGET, TCP_CLOSED_IDLE,
+    /** {@code affinity: quic}: datagrams by route (see {@code QuicRoute}). */
+    QUIC_CID, QUIC_FALLBACK, QUIC_UNROUTABLE, QUIC_UNKNOWN_SERVER_ID,
+    /** {@code affinity: stun}: Binding Requests routed by a target's server ID as ufrag prefix. */
+    STUN_SERVER_ID,
+    /** Binding Requests routed by the hash of their receiving ufrag (no server ID matched). */
+    STUN_UFRAG_HASH,
+    /** Binding Requests without a USERNAME: routed by the 5-tuple. */
+    STUN_NO_USERNAME;
 
     public String tagValue() {
         String n = name().toLowerCase(java.util.Locale.ROOT);
         int cut = n.indexOf('_');
-        return n.startsWith("dropped_") || n.startsWith("closed_") ? n.substring(cut + 1) : n;
+        return n.startsWith("dropped_") || n.startsWith("closed_") || n.startsWith("quic_") || n.startsWith("stun_")
+                ? n.substring(cut + 1) : n;
     }
 }

@@ -28,6 +28,8 @@ public final class Target {
     private final HostPort address;
     private final InetSocketAddress socketAddress;
     private volatile int weight;
+    /** QUIC-LB server ID (and ICE ufrag prefix), or null. */
+    private volatile io.wavelb.config.HexBytes serverId;
     private volatile Source source;
     private volatile Health health = Health.UNKNOWN;
     private volatile long ejectedUntilNanos;
@@ -71,6 +73,14 @@ public final class Target {
 
     void weight(int weight) {
         this.weight = weight;
+    }
+
+    public io.wavelb.config.HexBytes serverId() {
+        return serverId;
+    }
+
+    void serverId(io.wavelb.config.HexBytes serverId) {
+        this.serverId = serverId;
     }
 
     public Source source() {

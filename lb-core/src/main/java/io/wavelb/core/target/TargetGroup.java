@@ -6,6 +6,7 @@ import io.wavelb.config.TargetConfig;
 import io.wavelb.config.TargetGroupConfig;
 import io.wavelb.core.balance.Backend;
 import io.wavelb.core.balance.Balancer;
+import io.wavelb.core.quic.ServerIds;
 import io.wavelb.core.balance.FlowHash;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -32,7 +33,8 @@ public final class TargetGroup {
     private static final System.Logger LOG = System.getLogger(TargetGroup.class.getName());
 
     /** Members in the balancer's index order, the balancer over them, and all members. */
-    record Snapshot(Target[] rotation, Balancer balancer, boolean failOpen, List<Target> members) {
+    record Snapshot(Target[] rotation, Balancer balancer, boolean failOpen, List<Target> members,
+                    ServerIds<Target> serverIds) {
     }
 
     /** Learns when members join or leave (metrics, health checks). */
@@ -83,7 +85,7 @@ public final class TargetGroup {
         this.name = config.name();
         this.config = config;
         this.snapshot = new Snapshot(new Target[0], Balancer.of(config.algorithm(), List.of(), config.maglevTableSize()),
-                false, List.of());
+                false, List.of(), new ServerIds<>(List.of(), List.of()));
     }
 
     /**
@@ -214,6 +216,47 @@ public final class TargetGroup {
         return open(flowHash, null, 0);
     }
 
+    /**
+     * The member whose QUIC-LB server ID is {@code serverId[0..length)}, draining or not (its
+     * connections live there), or null. Allocates nothing.
+     */
+    public Target byServerId(byte[] serverId, int length) {
+        return snapshot.serverIds().find(serverId, length);
+    }
+
+    /** The member whose server ID, in lowercase hex, starts the ufrag at {@code text[offset..offset+length)}, or null. */
+    public Target byUfragPrefix(byte[] text, int offset, int length) {
+        return snapshot.serverIds().findHexPrefix(text, offset, length);
+    }
+
+    /**
+     * The target the balancer gives {@code flowHash}, without opening a flow on it (routing by a
+     * hash of the packet's content, which then opens with {@link #openOn}). Null when none is in rotation.
+     */
+    public Target peek(long flowHash) {
+        Snapshot s = snapshot;
+        int index = s.balancer().pick(flowHash, Balancer.NO_EXCLUSIONS, 0);
+        return index < 0 ? null : s.rotation()[index];
+    }
+
+    /** True when some member has a server ID (routing by ufrag prefix is possible). */
+    public boolean hasServerIds() {
+        return !snapshot.serverIds().isEmpty();
+    }
+
+    /**
+     * Opens a flow on a target chosen by the packet (QUIC connection ID, ICE ufrag) rather than the
+     * balancer; hand it back to {@link #release} as any other.
+     */
+    public Target openOn(Target target) {
+        Snapshot s = snapshot;
+        int index = indexOf(s.rotation(), target);
+        if (index >= 0) {
+            s.balancer().onOpened(index);
+        }
+        return target;
+    }
+
     /** Hands back a target {@link #open} returned (least-connections bookkeeping). */
     public void release(Target target) {
         Snapshot s = snapshot;
@@ -321,11 +364,13 @@ public final class TargetGroup {
             Target have = members.get(id);
             if (have == null) {
                 Target fresh = new Target(t.address(), resolve(name, t.address()), t.weight(), source);
+                fresh.serverId(t.serverId().orElse(null));
                 members.put(id, fresh);
                 added.add(fresh);
             } else {
                 have.weight(t.weight());
                 have.source(source);
+                have.serverId(t.serverId().orElse(null));
                 if (have.removing()) {
                     have.cancelRemoval();
                     LOG.log(System.Logger.Level.INFO, "target group '" + name + "': target " + id + " is back");
@@ -472,7 +517,15 @@ public final class TargetGroup {
             t.inRotation(byId.containsKey(t.id()) && byId.get(t.id()) == t);
         }
         Snapshot previous = snapshot;
-        snapshot = new Snapshot(ordered, balancer, failOpen, all);
+        List<byte[]> ids = new ArrayList<>();
+        List<Target> owners = new ArrayList<>();
+        for (Target t : all) {
+            if (t.serverId() != null) {
+                ids.add(t.serverId().bytes());
+                owners.add(t);
+            }
+        }
+        snapshot = new Snapshot(ordered, balancer, failOpen, all, new ServerIds<>(ids, owners));
         if (failOpen != previous.failOpen()) {
             if (failOpen) {
                 LOG.log(System.Logger.Level.WARNING, "target group '" + name + "': no healthy target; failing open "

@@ -109,6 +109,15 @@ final class TcpConnection {
         backend = f.channel();
         candidate.tcpConnectionOpened(closer);
         group.flowSucceeded(candidate);
+        io.wavelb.config.ProxyProtocol proxy = listener.config().proxyProtocol();
+        if (proxy != io.wavelb.config.ProxyProtocol.NONE) {
+            // Before any client byte: the relay starts reading the client only below.
+            InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
+            InetSocketAddress to = (InetSocketAddress) client.localAddress();
+            backend.write(Unpooled.wrappedBuffer(proxy == io.wavelb.config.ProxyProtocol.V1
+                    ? io.wavelb.core.proxy.ProxyHeaders.v1(from, to)
+                    : io.wavelb.core.proxy.ProxyHeaders.v2(from, to, false)), backend.voidPromise());
+        }
         TcpRelay clientRelay = client.pipeline().get(TcpRelay.class);
         clientRelay.start(client, backend);
         backendRelay.start(backend, client);

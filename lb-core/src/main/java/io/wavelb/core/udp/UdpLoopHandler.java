@@ -12,6 +12,10 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.proxy.ProxyHeaders;
+import io.wavelb.core.quic.QuicHeaders;
+import io.wavelb.core.quic.QuicLbCodec;
+import io.wavelb.core.stun.StunMessages;
 import io.wavelb.core.session.SessionBudget;
 import io.wavelb.core.session.SessionTable;
 import io.wavelb.core.stats.ListenerCounter;
@@ -40,6 +44,11 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     /** Sessions unbound by max_requests that still wait for replies; swept like the table. */
     private final java.util.Set<UdpSession> unbound = new java.util.HashSet<>();
     private Channel listenerChannel;
+    /** The first bytes of the datagram being routed by content (QUIC header, STUN attributes). */
+    private final byte[] scratch = new byte[Math.max(QuicHeaders.PREFIX, StunMessages.PREFIX)];
+    private io.wavelb.config.QuicLbConfig quicConfig;
+    private QuicLbCodec quicCodec;
+    private byte[] serverId;
     private EventLoop loop;
     private LoopCounters counters;
     private ScheduledFuture<?> sweep;
@@ -100,15 +109,27 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         InetSocketAddress client = packet.sender();
+        UdpSettings udp = listener.config().udp();
+        // Content-aware affinity: the datagram itself may name its target, whatever its address.
+        Target routed = switch (udp.affinity()) {
+            case QUIC -> routeQuic(udp, data, size);
+            case STUN -> routeStun(data, size);
+            default -> null;
+        };
         UdpSession session = sessions.get(client);
-        if (session != null && session.target.shouldRepick()) {
+        if (session != null && routed != null) {
+            if (session.target != routed) {
+                closeSession(session, ListenerCounter.CLOSED_REROUTED);
+                session = null;
+            }
+        } else if (session != null && session.target.shouldRepick()) {
             // The target went unhealthy (a draining one keeps its flows): this flow moves now,
             // on its next datagram, rather than blackholing until it idles out.
             closeSession(session, ListenerCounter.CLOSED_TARGET_UNHEALTHY);
             session = null;
         }
         if (session == null) {
-            session = openSession(client);
+            session = openSession(client, packet.recipient(), routed);
             if (session == null) {
                 packet.release();
                 return;
@@ -141,11 +162,26 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             data.release();
             return;
         }
-        upstream.write(data, upstream.voidPromise());
+        upstream.write(withProxyHeader(session, data), upstream.voidPromise());
         if (!session.needsFlush) {
             session.needsFlush = true;
             toFlush.add(session);
         }
+    }
+
+    /**
+     * The datagram as the target receives it: behind a PROXY v2 header when the listener has
+     * {@code proxy_protocol: v2}. One pooled buffer, one copy; the original is released.
+     */
+    private ByteBuf withProxyHeader(UdpSession session, ByteBuf data) {
+        byte[] header = session.proxyHeader;
+        if (header == null) {
+            return data;
+        }
+        ByteBuf framed = session.upstream.alloc().directBuffer(header.length + data.readableBytes());
+        framed.writeBytes(header).writeBytes(data);
+        data.release();
+        return framed;
     }
 
     @Override
@@ -158,15 +194,95 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         toFlush.clear();
     }
 
-    private UdpSession openSession(InetSocketAddress client) {
+    /**
+     * The target a QUIC datagram's destination connection ID names, or null to let the 5-tuple
+     * decide (counted by route either way).
+     */
+    private Target routeQuic(UdpSettings udp, ByteBuf data, int size) {
+        io.wavelb.config.QuicLbConfig config = udp.quicLb().orElseThrow();
+        if (quicConfig != config) {
+            // First datagram, or a reload changed the format: a codec of our own (it is not thread-safe).
+            quicCodec = new QuicLbCodec(config);
+            quicConfig = config;
+            serverId = new byte[config.serverIdLength()];
+        }
+        int n = Math.min(size, QuicHeaders.PREFIX);
+        data.getBytes(data.readerIndex(), scratch, 0, n);
+        int kind = QuicHeaders.classify(scratch, n, quicCodec, serverId);
+        switch (kind) {
+            case QuicHeaders.SERVER_ID, QuicHeaders.SERVER_ID_CLIENT_CHOSEN -> {
+                Target target = listener.group().byServerId(serverId, serverId.length);
+                if (target != null) {
+                    counters.increment(ListenerCounter.QUIC_CID);
+                    return target;
+                }
+                // An Initial's ID is the client's random pick: not knowing it is normal, not stale.
+                counters.increment(kind == QuicHeaders.SERVER_ID
+                        ? ListenerCounter.QUIC_UNKNOWN_SERVER_ID : ListenerCounter.QUIC_FALLBACK);
+                return null;
+            }
+            case QuicHeaders.UNROUTABLE -> {
+                counters.increment(ListenerCounter.QUIC_UNROUTABLE);
+                return null;
+            }
+            default -> {
+                counters.increment(ListenerCounter.QUIC_FALLBACK);
+                return null;
+            }
+        }
+    }
+
+    /**
+     * The target a STUN Binding Request's receiving ufrag names: the target whose server ID (hex)
+     * starts it, else the target Maglev gives the ufrag's hash, so every candidate pair of one ICE
+     * session lands on one target. Null for other datagrams (the 5-tuple decides).
+     */
+    private Target routeStun(ByteBuf data, int size) {
+        int n = Math.min(size, StunMessages.PREFIX);
+        data.getBytes(data.readerIndex(), scratch, 0, n);
+        long ufrag = StunMessages.receivingUfrag(scratch, n, size);
+        if (ufrag == StunMessages.NOT_BINDING_REQUEST) {
+            return null;
+        }
+        if (ufrag == StunMessages.NO_USERNAME) {
+            counters.increment(ListenerCounter.STUN_NO_USERNAME);
+            return null;
+        }
+        int offset = (int) (ufrag >>> 32);
+        int length = (int) ufrag;
+        TargetGroup group = listener.group();
+        Target target = group.byUfragPrefix(scratch, offset, length);
+        if (target != null) {
+            counters.increment(ListenerCounter.STUN_SERVER_ID);
+            return target;
+        }
+        target = group.peek(FlowHash.ofBytes(scratch, offset, length));
+        if (target != null) {
+            counters.increment(ListenerCounter.STUN_UFRAG_HASH);
+        }
+        return target;
+    }
+
+    /**
+     * Opens a session for a new client address: on {@code routed} when the datagram named a target,
+     * else on the target the flow hash picks.
+     */
+    private UdpSession openSession(InetSocketAddress client, InetSocketAddress recipient, Target routed) {
         if (!budget.tryAcquire()) {
             counters.increment(ListenerCounter.DROPPED_SESSION_CAP);
             return null;
         }
         InetSocketAddress local = listener.localAddress();
         TargetGroup group = listener.group();
-        long hash = group.flowHash(FlowHash.UDP, client.getAddress(), client.getPort(), local.getAddress(), local.getPort());
-        Target target = group.open(hash);
+        Target target;
+        if (routed != null) {
+            target = group.openOn(routed);
+        } else {
+            long hash = listener.config().udp().affinity() == io.wavelb.config.UdpAffinity.SOURCE_IP
+                    ? FlowHash.sourceIp(client.getAddress())
+                    : group.flowHash(FlowHash.UDP, client.getAddress(), client.getPort(), local.getAddress(), local.getPort());
+            target = group.open(hash);
+        }
         if (target == null) {
             budget.release();
             counters.increment(ListenerCounter.DROPPED_NO_TARGET);
@@ -184,6 +300,13 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             return null;
         }
         UdpSession session = new UdpSession(client, group, target, upstream, System.nanoTime());
+        if (listener.config().proxyProtocol() == io.wavelb.config.ProxyProtocol.V2) {
+            // The address the client sent to: the datagram's own destination when the transport
+            // reports it, else the listener's bound address.
+            InetSocketAddress to = recipient != null && recipient.getAddress() != null
+                    && !recipient.getAddress().isAnyLocalAddress() ? recipient : local;
+            session.proxyHeader = ProxyHeaders.v2(client, to, true);
+        }
         target.udpSessionOpened();
         upstream.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxDatagramSize() + 1));
         upstream.pipeline().addLast(new UdpUpstreamHandler(this, session));
@@ -213,7 +336,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         ByteBuf held;
         boolean wrote = false;
         while ((held = session.nextHeld()) != null) {
-            session.upstream.write(held, session.upstream.voidPromise());
+            session.upstream.write(withProxyHeader(session, held), session.upstream.voidPromise());
             wrote = true;
         }
         if (wrote) {

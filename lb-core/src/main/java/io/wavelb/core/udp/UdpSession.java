@@ -36,6 +36,8 @@ final class UdpSession implements SessionTable.Session {
      * datagram starts a new session), still open for the replies that are due.
      */
     boolean unbound;
+    /** PROXY v2 header put in front of every datagram to the target, or null. */
+    byte[] proxyHeader;
     private ArrayDeque<ByteBuf> pending;
 
     UdpSession(InetSocketAddress client, TargetGroup group, Target target, Channel upstream, long nowNanos) {
