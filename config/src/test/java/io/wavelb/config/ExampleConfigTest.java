@@ -56,6 +56,17 @@ class ExampleConfigTest {
     }
 
     @Test
+    void quicExampleRoutesByServerIdAndTellsTheApiTheClientAddress() throws Exception {
+        WavelbConfig config = ConfigLoader.load(Path.of("examples/quic-local.yaml"));
+
+        assertThat(config.listeners()).extracting(l -> l.udp().affinity())
+                .containsExactly(UdpAffinity.QUIC, UdpAffinity.STUN, UdpAffinity.FIVE_TUPLE);
+        assertThat(config.listeners().get(2).proxyProtocol()).isEqualTo(ProxyProtocol.V1);
+        assertThat(config.targetGroups().getFirst().targets()).extracting(t -> t.serverId().orElseThrow().hex())
+                .containsExactly("0001", "0002", "0003");
+    }
+
+    @Test
     void everyOptionalKeyIsReadWhenGiven() throws Exception {
         WavelbConfig config = Yamls.parse("""
                 admin:

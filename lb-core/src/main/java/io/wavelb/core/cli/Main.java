@@ -54,6 +54,10 @@ public final class Main {
                                         file:line:column: path: message (exit 0 valid, 2 invalid)
               demo [--listen HOST:PORT] start three named echo targets and a balancer in front of them
                                         (default 127.0.0.1:7000, TCP and UDP) and show flows per target
+              quic-cid --config FILE --listener NAME decode CID_HEX
+                                        where the balancer sends a QUIC connection ID, and why
+              quic-cid --config FILE --listener NAME mint --server-id HEX [--count N]
+                                        connection IDs a target with that server ID would issue
               --help                    this text
               --version                 the version
 
@@ -88,6 +92,7 @@ public final class Main {
             case "check-config" -> checkConfig(rest, out, err);
             case "run" -> runCommand(rest, err);
             case "demo" -> demo(rest, out, err);
+            case "quic-cid" -> QuicCidCommand.run(rest, out, err);
             default -> {
                 err.println("wavelb: unknown command '" + command + "'");
                 err.print(USAGE_TEXT);
