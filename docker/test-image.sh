@@ -35,12 +35,9 @@ inside() {
   mount -t tmpfs -o mode=1777,size=64m tmpfs "$m/tmp"
   mount --bind -o ro "$work/etc-wavelb" "$m/etc/wavelb"
 
-  local pids=()
-  cleanup_inside() {
-    local p
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  }
-  trap cleanup_inside EXIT
+  pids=()   # global: the EXIT trap runs after this function has returned
+  trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done' EXIT
+  trap 'exit 143' TERM INT
 
   # Three echo targets on TCP and UDP, each answering with its name; they quit after 120 s anyway.
   python3 - <<'PY' > "$work/echo.log" 2>&1 &
