@@ -78,6 +78,13 @@ modules="$(grep -E '^[a-z]' "$here/jlink-modules" | paste -sd, -)"
   --compress=zip-6 --output "$ctx/prebuilt/java"
 
 log "podman build $image (JDK $WAVELB_JAVA_MAJOR runtime: $modules)"
-podman build --quiet --format docker --pull=never --isolation chroot --build-arg DIST=prebuilt \
-  -f "$ctx/docker/Dockerfile" -t "$image" "$ctx" >/dev/null
+old="$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
+# --format docker: the OCI format has no HEALTHCHECK. --layers=false: no intermediate images left
+# behind on every rebuild (the context changes each time anyway).
+podman build --quiet --format docker --layers=false --pull=never --isolation chroot \
+  --build-arg DIST=prebuilt -f "$ctx/docker/Dockerfile" -t "$image" "$ctx" >/dev/null
+new="$(podman image inspect --format '{{.Id}}' "$image")"
+if [[ -n "$old" && "$old" != "$new" ]]; then
+  podman rmi "$old" >/dev/null 2>&1 || true     # the previous build of this tag, now untagged
+fi
 echo "$image"
