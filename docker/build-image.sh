@@ -79,9 +79,9 @@ modules="$(grep -E '^[a-z]' "$here/jlink-modules" | paste -sd, -)"
 
 log "podman build $image (JDK $WAVELB_JAVA_MAJOR runtime: $modules)"
 old="$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"
-# --format docker: the OCI format has no HEALTHCHECK. --layers=false: no intermediate images left
-# behind on every rebuild (the context changes each time anyway).
-podman build --quiet --format docker --layers=false --pull=never --isolation chroot \
+# --format docker: the OCI format has no HEALTHCHECK. (Not --layers=false: podman 4.3 then fails a
+# multi-stage build at its end with "identifier is not an image".)
+podman build --quiet --format docker --pull=never --isolation chroot \
   --build-arg DIST=prebuilt -f "$ctx/docker/Dockerfile" -t "$image" "$ctx" >/dev/null
 new="$(podman image inspect --format '{{.Id}}' "$image")"
 if [[ -n "$old" && "$old" != "$new" ]]; then
