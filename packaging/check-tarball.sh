@@ -12,7 +12,7 @@ tar -xzf "$tarball" -C "$work"
 dir="$(ls -d "$work"/wavelb-*)"
 cd "$dir"
 for f in LICENSE README.md lib/wavelb.jar lib/wavelb-agent.jar systemd/wavelb.service systemd/wavelb-agent.service \
-         examples/wavelb.yaml examples/agent.yaml; do
+         examples/wavelb.yaml examples/agent.yaml grafana/wavelb-dashboard.json; do
   [[ -f "$f" ]] || { echo "check-tarball: missing $f" >&2; exit 1; }
 done
 out="$(bin/wavelb --version 2>&1)"
