@@ -157,7 +157,14 @@ class SrtPeerTest {
         Peer rx = senderCalls ? listenerSide : callerSide;
         awaitLine(tx, senderCalls ? "SRT target connected" : "Accepted SRT target connection", Duration.ofSeconds(10));
 
-        String sentSha = feed(tx.stdin());
+        String sentSha;
+        try {
+            sentSha = feed(tx.stdin());
+        } catch (IOException brokenPipe) {
+            // The sender exits when its SRT connection breaks (-a:no), and the next write fails.
+            throw new AssertionError(direction + ": the sender stopped taking the stream (" + brokenPipe.getMessage()
+                    + "); sender stderr:\n" + tx.stderr() + "\nreceiver stderr:\n" + rx.stderr(), brokenPipe);
+        }
         // The last chunk needs the SRT latency (120 ms) plus a round trip to come out; allow far more.
         awaitReceived(receiverStats, Duration.ofSeconds(5));
         tx.stdin().close();
