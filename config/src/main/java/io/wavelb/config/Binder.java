@@ -69,7 +69,9 @@ final class Binder {
     private static final List<String> LISTENER_KEYS = List.of("name", "protocol", "listen", "target_group",
             "proxy_protocol", "udp", "tcp");
     private static final List<String> UDP_KEYS = List.of("idle_timeout", "max_sessions", "max_datagram_size",
-            "max_requests", "max_responses", "affinity", "quic_lb");
+            "max_requests", "max_responses", "affinity", "quic_lb", "receive_buffer");
+    /** 256 MiB: far above what any kernel's rmem_max is set to. */
+    static final int MAX_RECEIVE_BUFFER = 256 << 20;
     private static final List<String> QUIC_LB_KEYS = List.of("config_id", "server_id_length", "nonce_length", "key");
     private static final int MAX_SESSION_HINT = 1_000_000;
     private static final List<String> TCP_KEYS = List.of("idle_timeout", "connect_timeout", "connect_attempts");
@@ -240,7 +242,8 @@ final class Binder {
                 integerOr(f, "max_responses", path, 0, MAX_SESSION_HINT, 0));
         // Only a consistent pair is kept; a problem above already explains any other.
         boolean consistent = affinity != null && (affinity == UdpAffinity.QUIC) == quicLb.isPresent();
-        return consistent ? base.withAffinity(affinity, quicLb) : base;
+        int receiveBuffer = integerOr(f, "receive_buffer", path, 0, MAX_RECEIVE_BUFFER, 0);
+        return (consistent ? base.withAffinity(affinity, quicLb) : base).withReceiveBuffer(receiveBuffer);
     }
 
     /** {@code null} when a value is wrong (a problem says which). */

@@ -16,9 +16,10 @@ import java.util.Optional;
  *                        this many replies per client datagram came back; 0 = no limit (idle only)
  * @param affinity        what keeps a client on one target (default: the 5-tuple)
  * @param quicLb          the connection ID format; present exactly when {@code affinity} is {@code QUIC}
+ * @param receiveBuffer   SO_RCVBUF of the listener sockets in bytes; 0 keeps the kernel default
  */
 public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses,
-                          UdpAffinity affinity, Optional<QuicLbConfig> quicLb) {
+                          UdpAffinity affinity, Optional<QuicLbConfig> quicLb, int receiveBuffer) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
@@ -30,19 +31,28 @@ public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagram
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(affinity, "affinity");
         Objects.requireNonNull(quicLb, "quicLb");
+        if (receiveBuffer < 0) {
+            throw new IllegalArgumentException("receiveBuffer " + receiveBuffer);
+        }
         if ((affinity == UdpAffinity.QUIC) != quicLb.isPresent()) {
             throw new IllegalArgumentException("quic_lb is required with affinity quic and allowed only there");
         }
     }
 
-    /** Settings with the default (5-tuple) affinity. */
+    /** Settings with the default (5-tuple) affinity and the kernel's receive buffer. */
     public UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses) {
-        this(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, UdpAffinity.FIVE_TUPLE, Optional.empty());
+        this(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, UdpAffinity.FIVE_TUPLE, Optional.empty(), 0);
     }
 
     /** The same settings with another affinity. */
     public UdpSettings withAffinity(UdpAffinity newAffinity, Optional<QuicLbConfig> newQuicLb) {
-        return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, newAffinity, newQuicLb);
+        return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, newAffinity, newQuicLb,
+                receiveBuffer);
+    }
+
+    /** The same settings with another listener receive buffer. */
+    public UdpSettings withReceiveBuffer(int bytes) {
+        return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, affinity, quicLb, bytes);
     }
 
     /** Settings with no session-end hints: sessions end by idle timeout only. */

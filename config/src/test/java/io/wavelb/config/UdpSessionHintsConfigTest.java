@@ -40,4 +40,15 @@ class UdpSessionHintsConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageStartingWith("c.yaml:7:22: listeners[0].udp.max_responses:");
     }
+
+    @Test
+    void receiveBufferIsReadAndBounded() throws ConfigException {
+        assertThat(ConfigLoader.parse(BASE.formatted("      receive_buffer: 4_194_304"), "c.yaml").listeners().getFirst()
+                .udp().receiveBuffer()).isEqualTo(4_194_304);
+        assertThat(ConfigLoader.parse(BASE.formatted("      idle_timeout: 5s"), "c.yaml").listeners().getFirst()
+                .udp().receiveBuffer()).isZero();
+        assertThatThrownBy(() -> ConfigLoader.parse(BASE.formatted("      receive_buffer: 1000000000"), "c.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("listeners[0].udp.receive_buffer: receive_buffer 1000000000 (expected 0..268435456)");
+    }
 }

@@ -78,6 +78,7 @@ public final class UdpListener extends AbstractListener {
                 throw Bind.failure("udp", config.name(), bindTo, f.cause());
             }
             channels.add(f.channel());
+            applyReceiveBuffer((DatagramChannel) f.channel(), config.udp().receiveBuffer(), channels.size() == 1);
             handlers.add(handler);
             if (bindTo.getPort() == 0) {
                 bindTo = new InetSocketAddress(bindTo.getAddress(), ((InetSocketAddress) f.channel().localAddress()).getPort());
@@ -97,9 +98,42 @@ public final class UdpListener extends AbstractListener {
         return budget;
     }
 
+    /** SO_RCVBUF of each listener socket as the kernel reports it (doubled from what was set). */
+    public List<Integer> receiveBufferSizes() {
+        List<Integer> sizes = new ArrayList<>();
+        for (Channel c : channels) {
+            sizes.add(((DatagramChannel) c).config().getReceiveBufferSize());
+        }
+        return sizes;
+    }
+
+    /**
+     * Sets SO_RCVBUF when configured. Linux silently caps it at net.core.rmem_max, so the size the
+     * socket really got is read back and a shortfall is said once, with the sysctl to raise.
+     */
+    private void applyReceiveBuffer(DatagramChannel channel, int bytes, boolean report) {
+        if (bytes <= 0) {
+            return;
+        }
+        channel.config().setReceiveBufferSize(bytes);
+        // The kernel doubles the value for its bookkeeping and reports the doubled size.
+        int got = channel.config().getReceiveBufferSize() / 2;
+        if (report && got < bytes) {
+            LOG.log(System.Logger.Level.WARNING, "listener '" + config().name() + "': udp.receive_buffer " + bytes
+                    + " capped by the kernel to " + got + " bytes; raise net.core.rmem_max (sysctl -w net.core.rmem_max="
+                    + bytes + ") to get it");
+        }
+    }
+
     @Override
     public void update(ListenerConfig newConfig, TargetGroup newGroup) {
+        int before = config().udp().receiveBuffer();
         super.update(newConfig, newGroup);
+        if (newConfig.udp().receiveBuffer() != before) {
+            for (int i = 0; i < channels.size(); i++) {
+                applyReceiveBuffer((DatagramChannel) channels.get(i), newConfig.udp().receiveBuffer(), i == 0);
+            }
+        }
         budget.limit(newConfig.udp().maxSessions());
         for (UdpLoopHandler h : handlers) {
             h.loop().execute(h::settingsChanged);
