@@ -22,8 +22,11 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # Backends (CPU 0)
 IPERF_PORT, SOCKPERF_PORT, ECHO_PORT = 25201, 25311, 25411
 # Proxy ports: base + 1 iperf3 (tcp+udp), +2 sockperf (tcp+udp), +3 new UDP flows, +4 idle UDP sessions
-BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000}
-CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
+BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-mmsg": 24000}
+CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-mmsg"]
+DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
+# Experiments: the same wavelb with extra JVM flags (only with --only ...,wavelb-mmsg).
+VARIANT_JAVA_OPTS = {"wavelb-mmsg": "-Dwavelb.udp.receiveBatch=16"}
 TCP_ONLY = {"haproxy"}
 
 def log(*a):
@@ -248,9 +251,10 @@ def start_proxy(name, d):
         open(f, "w").write(haproxy_conf(d, base))
         cmd = PROXY_CPU + ["haproxy", "-f", f, "-db"]
     else:
-        f = os.path.join(d, "wavelb.yaml")
+        f = os.path.join(d, f"{name}.yaml")
         open(f, "w").write(wavelb_conf(free_port(), base))
-        cmd = PROXY_CPU + [os.path.join(ROOT, "bin", "wavelb"), "run", "--config", f]
+        env = ["env", "JAVA_OPTS=" + VARIANT_JAVA_OPTS[name]] if name in VARIANT_JAVA_OPTS else []
+        cmd = PROXY_CPU + env + [os.path.join(ROOT, "bin", "wavelb"), "run", "--config", f]
     p = Proc(name, cmd, d)
     if not wait_tcp(base + 1, 90) or not p.alive():
         p.stop()
@@ -371,7 +375,7 @@ class Bench:
             log(f"  waiting {wait:.0f} s for {cand}'s previous idle sessions to expire")
             time.sleep(wait)
         time.sleep(1.0)  # let the new-flow sessions of the previous step end
-        jvm = cand == "wavelb"
+        jvm = cand.startswith("wavelb")
         h0 = jvm_heap_used_kib(proxy.pid) if jvm else None
         k0, m0 = kernel_socket_bytes(), rss_kib(proxy.pid)
         cmd = ["timeout", "-k", "2", "120"] + LOAD + ["python3", FLOWS, "hold", f"127.0.0.1:{port}",
@@ -457,15 +461,18 @@ def ratio(a, b):
 
 def table(results, cands):
     cols = [c for c in CANDIDATES if c in cands]
-    hdr = "| metric | unit | " + " | ".join(cols) + " | wavelb/nginx | wavelb/haproxy | wavelb/none |"
-    out = [hdr, "|" + "---|" * 2 + "---:|" * (len(cols) + 3)]
+    variant = "wavelb-mmsg" in cols
+    hdr = "| metric | unit | " + " | ".join(cols) + " | wavelb/nginx | wavelb/haproxy | wavelb/none |" + \
+        (" wavelb-mmsg/wavelb |" if variant else "")
+    out = [hdr, "|" + "---|" * 2 + "---:|" * (len(cols) + 3 + (1 if variant else 0))]
     for key, label, unit, _, nd in METRICS:
         vals = {c: get(results, c, key) for c in cols}
         if all(v is None for v in vals.values()):
             continue
         w = vals.get("wavelb")
         out.append(f"| {label} | {unit} | " + " | ".join(fmt(vals[c], nd) for c in cols) +
-                   f" | {ratio(w, vals.get('nginx'))} | {ratio(w, vals.get('haproxy'))} | {ratio(w, vals.get('none'))} |")
+                   f" | {ratio(w, vals.get('nginx'))} | {ratio(w, vals.get('haproxy'))} | {ratio(w, vals.get('none'))} |" +
+                   (f" {ratio(vals.get('wavelb-mmsg'), w)} |" if variant else ""))
     return "\n".join(out)
 
 def machine():
@@ -489,7 +496,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=None)
     ap.add_argument("--secs", type=int, default=None, help="seconds per iperf3/sockperf/new-flow run")
     ap.add_argument("--sessions", type=int, default=None, help="idle UDP sessions to open (RLIMIT_NOFILE caps it)")
-    ap.add_argument("--only", default=",".join(CANDIDATES))
+    ap.add_argument("--only", default=",".join(DEFAULT_CANDIDATES),
+                    help="candidates, from: " + ",".join(CANDIDATES) + " (wavelb-mmsg: batched receive, an experiment)")
     ap.add_argument("--out", default=None, help="markdown results file (default benchmarks/e2e/results/e2e-DATE.md)")
     ap.add_argument("--rerender", metavar="RAW_JSON", help="print the table of an earlier run's raw.json")
     a = ap.parse_args()

@@ -62,7 +62,7 @@ public final class UdpListener extends AbstractListener {
             Bootstrap b = new Bootstrap()
                     .group(loop)
                     .channelFactory(transport::newDatagramChannel)
-                    .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(config.udp().maxDatagramSize() + 1))
+                    .option(ChannelOption.RECVBUF_ALLOCATOR, receiveAllocator(config.udp().maxDatagramSize()))
                     .handler(new ChannelInitializer<DatagramChannel>() {
                         @Override
                         protected void initChannel(DatagramChannel ch) {
@@ -71,6 +71,9 @@ public final class UdpListener extends AbstractListener {
                     });
             if (transport.supportsReusePort()) {
                 b.option(UnixChannelOption.SO_REUSEPORT, true);
+            }
+            if (batchedReceive()) {
+                b.option(io.netty.channel.epoll.EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, config.udp().maxDatagramSize() + 1);
             }
             ChannelFuture f = b.bind(bindTo).awaitUninterruptibly();
             if (!f.isSuccess()) {
@@ -85,6 +88,30 @@ public final class UdpListener extends AbstractListener {
             }
         }
         boundTo(bindTo);
+        if (batchedReceive()) {
+            LOG.log(System.Logger.Level.INFO, "listener '" + config.name() + "': experimental batched receive, up to "
+                    + RECEIVE_BATCH + " datagrams per recvmmsg");
+        }
+    }
+
+    /**
+     * Experimental (performance issue): datagrams read per system call on the listener sockets,
+     * with recvmmsg on epoll. Off (1) unless {@code -Dwavelb.udp.receiveBatch=N} is given; kept
+     * as an experiment until it shows a measured win (benchmarks/README.md).
+     */
+    static final int RECEIVE_BATCH = Math.max(1, Math.min(64, Integer.getInteger("wavelb.udp.receiveBatch", 1)));
+
+    boolean batchedReceiveOn() {
+        return batchedReceive();
+    }
+
+    private boolean batchedReceive() {
+        return RECEIVE_BATCH > 1 && transport().name().equals("epoll");
+    }
+
+    /** One datagram's room (plus the byte that reveals an oversize one), times the batch. */
+    io.netty.channel.RecvByteBufAllocator receiveAllocator(int maxDatagramSize) {
+        return new FixedRecvByteBufAllocator((maxDatagramSize + 1) * (batchedReceive() ? RECEIVE_BATCH : 1));
     }
 
     private void closeChannels() {

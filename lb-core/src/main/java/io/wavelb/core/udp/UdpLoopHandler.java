@@ -88,7 +88,11 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             sweep.cancel(false);
             scheduleSweep();
         }
-        listenerChannel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxDatagramSize() + 1));
+        listenerChannel.config().setRecvByteBufAllocator(listener.receiveAllocator(maxDatagramSize()));
+        if (listener.batchedReceiveOn()) {
+            listenerChannel.config().setOption(io.netty.channel.epoll.EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE,
+                    maxDatagramSize() + 1);
+        }
     }
 
     /** A quarter of the idle timeout, within 50 ms..1 s: expiry is late by at most that much. */
