@@ -22,11 +22,12 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # Backends (CPU 0)
 IPERF_PORT, SOCKPERF_PORT, ECHO_PORT = 25201, 25311, 25411
 # Proxy ports: base + 1 iperf3 (tcp+udp), +2 sockperf (tcp+udp), +3 new UDP flows, +4 idle UDP sessions
-BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-mmsg": 24000}
-CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-mmsg"]
+BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-nobatch": 24000}
+CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-nobatch"]
 DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
-# Experiments: the same wavelb with extra JVM flags (only with --only ...,wavelb-mmsg).
-VARIANT_JAVA_OPTS = {"wavelb-mmsg": "-Dwavelb.udp.receiveBatch=16"}
+# Variants: the same wavelb with other JVM flags, beside the default one (--only ...,wavelb-nobatch).
+# wavelb-nobatch: one datagram per receive call, as before recvmmsg became the default.
+VARIANT_JAVA_OPTS = {"wavelb-nobatch": "-Dwavelb.udp.receiveBatch=1"}
 TCP_ONLY = {"haproxy"}
 
 def log(*a):
@@ -461,9 +462,9 @@ def ratio(a, b):
 
 def table(results, cands):
     cols = [c for c in CANDIDATES if c in cands]
-    variant = "wavelb-mmsg" in cols
+    variant = "wavelb-nobatch" in cols
     hdr = "| metric | unit | " + " | ".join(cols) + " | wavelb/nginx | wavelb/haproxy | wavelb/none |" + \
-        (" wavelb-mmsg/wavelb |" if variant else "")
+        (" wavelb/wavelb-nobatch |" if variant else "")
     out = [hdr, "|" + "---|" * 2 + "---:|" * (len(cols) + 3 + (1 if variant else 0))]
     for key, label, unit, _, nd in METRICS:
         vals = {c: get(results, c, key) for c in cols}
@@ -472,7 +473,7 @@ def table(results, cands):
         w = vals.get("wavelb")
         out.append(f"| {label} | {unit} | " + " | ".join(fmt(vals[c], nd) for c in cols) +
                    f" | {ratio(w, vals.get('nginx'))} | {ratio(w, vals.get('haproxy'))} | {ratio(w, vals.get('none'))} |" +
-                   (f" {ratio(vals.get('wavelb-mmsg'), w)} |" if variant else ""))
+                   (f" {ratio(w, vals.get('wavelb-nobatch'))} |" if variant else ""))
     return "\n".join(out)
 
 def machine():
@@ -497,7 +498,7 @@ def main():
     ap.add_argument("--secs", type=int, default=None, help="seconds per iperf3/sockperf/new-flow run")
     ap.add_argument("--sessions", type=int, default=None, help="idle UDP sessions to open (RLIMIT_NOFILE caps it)")
     ap.add_argument("--only", default=",".join(DEFAULT_CANDIDATES),
-                    help="candidates, from: " + ",".join(CANDIDATES) + " (wavelb-mmsg: batched receive, an experiment)")
+                    help="candidates, from: " + ",".join(CANDIDATES) + " (wavelb-nobatch: one datagram per receive call)")
     ap.add_argument("--out", default=None, help="markdown results file (default benchmarks/e2e/results/e2e-DATE.md)")
     ap.add_argument("--rerender", metavar="RAW_JSON", help="print the table of an earlier run's raw.json")
     a = ap.parse_args()

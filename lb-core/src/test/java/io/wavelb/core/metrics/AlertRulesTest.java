@@ -46,6 +46,11 @@ class AlertRulesTest {
         assertThat(exprs).hasSizeGreaterThanOrEqualTo(10);
         Set<String> used = new TreeSet<>(metricNames(exprs, ""));
         used.removeIf(n -> n.startsWith("wavelb_agent_"));
+        assertExported(used, "alert");
+    }
+
+    /** Every name in {@code used} is a metric a balancer with one UDP listener, group and target exports. */
+    static void assertExported(Set<String> used, String where) {
         try (WavelbMetrics metrics = new WavelbMetrics()) {
             metrics.addListener(new ListenerStats("l"), "udp", () -> 0);
             metrics.addGroup("g", () -> false);
@@ -53,7 +58,7 @@ class AlertRulesTest {
             metrics.reloadResult(true);
             String scrape = metrics.scrape(null).body();
             for (String name : used) {
-                assertThat(scrape).as("alert metric %s", name).containsPattern("(?m)^" + name + "[{ ]");
+                assertThat(scrape).as("%s metric %s", where, name).containsPattern("(?m)^" + name + "[{ ]");
             }
         }
     }

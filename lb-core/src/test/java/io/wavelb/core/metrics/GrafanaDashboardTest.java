@@ -64,16 +64,7 @@ class GrafanaDashboardTest {
         used.removeIf(n -> n.startsWith("wavelb_agent_"));
         assertThat(used).contains("wavelb_udp_sessions_opened_total", "wavelb_dropped_total", "wavelb_fail_open",
                 "wavelb_target_healthy", "wavelb_config_reloads_total");
-        try (WavelbMetrics metrics = new WavelbMetrics()) {
-            metrics.addListener(new ListenerStats("l"), "udp", () -> 0);
-            metrics.addGroup("g", () -> false);
-            metrics.addTarget("g", "10.0.0.1:7000", () -> 1, () -> 0);
-            metrics.reloadResult(true);
-            String scrape = metrics.scrape(null).body();
-            for (String name : used) {
-                assertThat(scrape).as("dashboard metric %s", name).containsPattern("(?m)^" + name + "[{ ]");
-            }
-        }
+        AlertRulesTest.assertExported(used, "dashboard");
     }
 
     @Test
