@@ -498,7 +498,8 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             List<TargetStatus> ts = new ArrayList<>();
             for (Target t : g.targets()) {
                 ts.add(new TargetStatus(t.id(), t.weight(), t.state(), t.source().name().toLowerCase(java.util.Locale.ROOT),
-                        t.lastCheckAt(), t.lastCheckResult(), t.udpSessions(), t.tcpConnections()));
+                        t.lastCheckAt(), t.lastCheckResult(), t.udpSessions(), t.tcpConnections(),
+                        t.serverId() == null ? null : t.serverId().toString()));
             }
             out.add(new GroupStatus(g.name(), g.algorithm().yamlName(), g.failOpen(), ts));
         }
@@ -511,7 +512,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         for (int i = 0; i < targets.size(); i++) {
             TargetSpec t = targets.get(i);
             try {
-                list.add(new TargetConfig(t.address(), t.weight()));
+                list.add(new TargetConfig(t.address(), t.weight(), t.serverId()));
             } catch (IllegalArgumentException e) {
                 throw new AdminException(400, "targets[" + i + "]: " + e.getMessage());
             }
@@ -519,6 +520,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         changes.lock();
         try {
             TargetGroup g = groupOrThrow(group);
+            checkServerIds(g, list);
             try {
                 g.replaceDynamic(list, System.nanoTime());
             } catch (IllegalArgumentException e) {
@@ -526,6 +528,41 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             }
         } finally {
             changes.unlock();
+        }
+    }
+
+    /**
+     * Dynamic server IDs follow the config's rules: the length a quic listener on the group reads,
+     * and no ID on two targets (a config target's included), or a connection ID would name two.
+     */
+    private void checkServerIds(TargetGroup g, List<TargetConfig> dynamic) throws AdminException {
+        java.util.Set<Integer> lengths = new java.util.TreeSet<>();
+        for (BoundListener b : bound) {
+            ListenerConfig l = b.config();
+            if (l.targetGroup().equals(g.name()) && l.udp().affinity() == io.wavelb.config.UdpAffinity.QUIC) {
+                lengths.add(l.udp().quicLb().orElseThrow().serverIdLength());
+            }
+        }
+        Map<String, String> owner = new java.util.HashMap<>();
+        for (TargetConfig t : g.config().targets()) {
+            t.serverId().ifPresent(id -> owner.put(id.hex(), t.address().toString()));
+        }
+        for (int i = 0; i < dynamic.size(); i++) {
+            TargetConfig t = dynamic.get(i);
+            if (t.serverId().isEmpty()) {
+                continue;
+            }
+            io.wavelb.config.HexBytes id = t.serverId().get();
+            for (int length : lengths) {
+                if (id.length() != length) {
+                    throw new AdminException(400, "targets[" + i + "].server_id: " + id + " has " + id.length()
+                            + " bytes; a quic listener on group '" + g.name() + "' reads " + length);
+                }
+            }
+            String first = owner.putIfAbsent(id.hex(), t.address().toString());
+            if (first != null && !first.equals(t.address().toString())) {
+                throw new AdminException(400, "targets[" + i + "].server_id: " + id + " is also " + first + "'s");
+            }
         }
     }
 

@@ -16,6 +16,11 @@ public record DiscoveredInstance(String id, Map<String, String> attributes) {
     public static final String WEIGHT = "WAVELB_WEIGHT";
     public static final String VERSION = "WAVELB_VERSION";
     /**
+     * On a target's registration: its QUIC-LB server ID in hex (also its ICE ufrag prefix), which
+     * the balancer's {@code affinity: quic} and {@code stun} listeners route by.
+     */
+    public static final String SERVER_ID = "WAVELB_SERVER_ID";
+    /**
      * When the peer last heartbeated, epoch milliseconds. Cloud Map custom health never expires on
      * its own, so a killed agent would look healthy forever; its stale heartbeat is what gives it away.
      */

@@ -19,9 +19,14 @@ public final class TargetFilter {
     private TargetFilter() {
     }
 
-    /** A target for the balancer's PUT body. */
-    public record Target(String address, int weight) {
+    /** A target for the balancer's PUT body; {@code serverId} (hex) or null. */
+    public record Target(String address, int weight, String serverId) {
+        public Target(String address, int weight) {
+            this(address, weight, null);
+        }
     }
+
+    private static final Pattern SERVER_ID = Pattern.compile("(0[xX])?([0-9a-fA-F]{2}){1,15}");
 
     public record Result(List<Target> targets, List<String> skipped) {
         public Result {
@@ -55,7 +60,13 @@ public final class TargetFilter {
                 skipped.add(i.id() + ": in zone " + zone + ", not " + ownZone + " (cross_zone is off)");
                 continue;
             }
-            targets.add(new Target(ip + ":" + p, 100));
+            String serverId = i.attributes().get(DiscoveredInstance.SERVER_ID);
+            if (serverId != null && !SERVER_ID.matcher(serverId).matches()) {
+                skipped.add(i.id() + ": " + DiscoveredInstance.SERVER_ID + " '" + serverId
+                        + "' is not 1..15 bytes in hex");
+                continue;
+            }
+            targets.add(new Target(ip + ":" + p, 100, serverId));
         }
         // A stable order: the balancer's table does not care, but logs and diffs do.
         targets.sort(Comparator.comparing(Target::address));

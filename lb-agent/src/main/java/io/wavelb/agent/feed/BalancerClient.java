@@ -86,7 +86,12 @@ public final class BalancerClient {
         for (int i = 0; i < targets.size(); i++) {
             TargetFilter.Target t = targets.get(i);
             body.append(i == 0 ? "" : ",").append("{\"address\":\"").append(t.address()).append("\",\"weight\":")
-                    .append(t.weight()).append('}');
+                    .append(t.weight());
+            if (t.serverId() != null) {
+                // Checked as hex by TargetFilter: nothing to escape.
+                body.append(",\"server_id\":\"").append(t.serverId()).append('"');
+            }
+            body.append('}');
         }
         body.append("]}");
         send(authorized("/v1/target-groups/" + URLEncoder.encode(group, StandardCharsets.UTF_8) + "/targets")

@@ -38,4 +38,17 @@ class TargetFilterTest {
         List<DiscoveredInstance> b = List.of(a.get(1), a.get(0));
         assertThat(TargetFilter.targets(a, WLZ, false)).isEqualTo(TargetFilter.targets(b, WLZ, false));
     }
+
+    @Test
+    void aTargetsServerIdAttributeIsCarriedAndABadOneSkipsItWithAReason() {
+        DiscoveredInstance good = new DiscoveredInstance("q1", Map.of(DiscoveredInstance.IPV4, "10.0.1.10",
+                DiscoveredInstance.PORT, "443", DiscoveredInstance.ZONE, WLZ, DiscoveredInstance.SERVER_ID, "0x0001"));
+        DiscoveredInstance bad = new DiscoveredInstance("q2", Map.of(DiscoveredInstance.IPV4, "10.0.1.11",
+                DiscoveredInstance.PORT, "443", DiscoveredInstance.ZONE, WLZ, DiscoveredInstance.SERVER_ID, "0x1"));
+        TargetFilter.Result r = TargetFilter.targets(List.of(good, bad, task("p", "10.0.1.12", "443", WLZ)), WLZ, false);
+        assertThat(r.targets()).containsExactly(new TargetFilter.Target("10.0.1.10:443", 100, "0x0001"),
+                new TargetFilter.Target("10.0.1.12:443", 100));
+        assertThat(r.skipped()).singleElement().asString()
+                .isEqualTo("q2: WAVELB_SERVER_ID '0x1' is not 1..15 bytes in hex");
+    }
 }

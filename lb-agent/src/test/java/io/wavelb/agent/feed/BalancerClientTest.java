@@ -62,4 +62,27 @@ class BalancerClientTest {
     void anUnreachableBalancerIsNotReady() throws Exception {
         assertThat(new BalancerClient(URI.create("http://127.0.0.1:9"), Optional.empty()).ready()).isFalse();
     }
+
+    @Test
+    void targetsAreSentWithTheirServerIdsWhenTheyHaveOne() throws Exception {
+        com.sun.net.httpserver.HttpServer admin = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 4);
+        java.util.concurrent.atomic.AtomicReference<String> put = new java.util.concurrent.atomic.AtomicReference<>();
+        admin.createContext("/v1/target-groups/quic/targets", ex -> {
+            put.set(ex.getRequestMethod() + " " + new String(ex.getRequestBody().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+        });
+        admin.start();
+        try {
+            new BalancerClient(URI.create("http://127.0.0.1:" + admin.getAddress().getPort()),
+                    Optional.of(Files.writeString(dir.resolve("token"), "x\n")))
+                    .putTargets("quic", List.of(new io.wavelb.agent.discovery.TargetFilter.Target("10.0.1.10:443", 100, "0x0001"),
+                            new io.wavelb.agent.discovery.TargetFilter.Target("10.0.1.11:443", 100)));
+            assertThat(put.get()).isEqualTo("PUT {\"targets\":[{\"address\":\"10.0.1.10:443\",\"weight\":100,"
+                    + "\"server_id\":\"0x0001\"},{\"address\":\"10.0.1.11:443\",\"weight\":100}]}");
+        } finally {
+            admin.stop(0);
+        }
+    }
 }

@@ -52,7 +52,11 @@ public interface AdminOperations {
     }
 
     /** One target as the PUT body lists it. */
-    record TargetSpec(HostPort address, int weight) {
+    /** A dynamic target; {@code serverId} is its QUIC-LB server ID (and ICE ufrag prefix), when it has one. */
+    record TargetSpec(HostPort address, int weight, java.util.Optional<io.wavelb.config.HexBytes> serverId) {
+        public TargetSpec(HostPort address, int weight) {
+            this(address, weight, java.util.Optional.empty());
+        }
     }
 
     record GroupStatus(String name, String algorithm, boolean failOpen, List<TargetStatus> targets) {
@@ -68,7 +72,7 @@ public interface AdminOperations {
      * @param lastCheckResult {@code success}, a failure reason, or null
      */
     record TargetStatus(String address, int weight, String state, String source, Instant lastCheck,
-                        String lastCheckResult, int activeSessions, int activeConnections) {
+                        String lastCheckResult, int activeSessions, int activeConnections, String serverId) {
     }
 
     sealed interface ReloadOutcome permits Reloaded, Rejected, Failed {

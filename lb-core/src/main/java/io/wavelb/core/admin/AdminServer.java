@@ -247,6 +247,9 @@ public final class AdminServer implements AutoCloseable {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("address", t.address());
                 m.put("weight", t.weight());
+                if (t.serverId() != null) {
+                    m.put("server_id", t.serverId());
+                }
                 m.put("state", t.state());
                 m.put("source", t.source());
                 m.put("last_check", t.lastCheck());

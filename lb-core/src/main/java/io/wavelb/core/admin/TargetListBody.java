@@ -26,6 +26,23 @@ final class TargetListBody {
         }
     }
 
+    /** A QUIC-LB server ID as the config writes it: hex, {@code 0x} allowed, 1..15 bytes. */
+    private static io.wavelb.config.HexBytes serverId(Object value, String at) throws BadBody {
+        if (value instanceof String text) {
+            String digits = text.startsWith("0x") || text.startsWith("0X") ? text.substring(2) : text;
+            try {
+                io.wavelb.config.HexBytes id = new io.wavelb.config.HexBytes(digits);
+                if (id.length() <= io.wavelb.config.QuicLbConfig.MAX_SERVER_ID_LENGTH) {
+                    return id;
+                }
+            } catch (IllegalArgumentException e) {
+                // said below
+            }
+        }
+        throw new BadBody(at + ": " + value + " (expected 1.." + io.wavelb.config.QuicLbConfig.MAX_SERVER_ID_LENGTH
+                + " bytes in hex, like \"0x0001\")");
+    }
+
     static List<AdminOperations.TargetSpec> parse(String body) throws BadBody {
         Object root;
         try {
@@ -51,8 +68,8 @@ final class TargetListBody {
                 throw new BadBody(at + ": expected an object with an address");
             }
             for (Object key : t.keySet()) {
-                if (!Set.of("address", "weight").contains(key)) {
-                    throw new BadBody(at + ": unknown key '" + key + "' (expected: address, weight)");
+                if (!Set.of("address", "weight", "server_id").contains(key)) {
+                    throw new BadBody(at + ": unknown key '" + key + "' (expected: address, weight, server_id)");
                 }
             }
             if (!(t.get("address") instanceof String address)) {
@@ -72,7 +89,12 @@ final class TargetListBody {
                 }
                 weight = l.intValue();
             }
-            specs.add(new AdminOperations.TargetSpec(hp, weight));
+            java.util.Optional<io.wavelb.config.HexBytes> serverId = java.util.Optional.empty();
+            Object sid = t.get("server_id");
+            if (sid != null) {
+                serverId = java.util.Optional.of(serverId(sid, at + ".server_id"));
+            }
+            specs.add(new AdminOperations.TargetSpec(hp, weight, serverId));
         }
         return specs;
     }

@@ -90,7 +90,17 @@ class AdminServerTest {
 
             assertThat(post(base, "/v1/target-groups/g/targets", "PUT",
                     "{\"targets\":[{\"address\":\"[::1]:7001\",\"weight\":7}]}").statusCode()).isEqualTo(200);
-            assertThat(ops.calls).containsExactly("replace g [TargetSpec[address=[::1]:7001, weight=7]]");
+            assertThat(ops.calls).containsExactly("replace g [TargetSpec[address=[::1]:7001, weight=7, serverId=Optional.empty]]");
+
+            ops.calls.clear();
+            HttpResponse<String> badId = post(base, "/v1/target-groups/g/targets", "PUT",
+                    "{\"targets\":[{\"address\":\"10.0.0.1:443\",\"server_id\":\"0xzz\"}]}");
+            assertThat(badId.statusCode()).isEqualTo(400);
+            assertThat(badId.body()).contains("targets[0].server_id: 0xzz (expected 1..15 bytes in hex");
+            assertThat(post(base, "/v1/target-groups/g/targets", "PUT",
+                    "{\"targets\":[{\"address\":\"10.0.0.1:443\",\"server_id\":\"0x00A1\"}]}").statusCode()).isEqualTo(200);
+            assertThat(ops.calls).containsExactly(
+                    "replace g [TargetSpec[address=10.0.0.1:443, weight=100, serverId=Optional[0x00a1]]]");
         }
     }
 }

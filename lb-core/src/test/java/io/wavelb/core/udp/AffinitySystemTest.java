@@ -222,4 +222,50 @@ class AffinitySystemTest extends WithThreeEchoTargets {
         }
         assertThat(seen).hasSize(1);
     }
+
+    @Test
+    void targetsFedThroughTheAdminApiCarryServerIdsToo() throws Exception {
+        lb = LoadBalancer.start(ConfigLoader.parse("""
+                admin:
+                  listen: 127.0.0.1:%d
+                listeners:
+                  - name: l
+                    protocol: udp
+                    listen: 127.0.0.1:%d
+                    target_group: g
+                    udp:
+                      affinity: quic
+                      quic_lb:
+                        server_id_length: 2
+                        nonce_length: 6
+                target_groups:
+                  - name: g
+                    targets:
+                      - address: %s
+                        server_id: "0x0001"
+                """.formatted(Ports.freeTcpAndUdp(), Ports.freeTcpAndUdp(), a.address()), "dynamic.yaml"));
+        lb.replaceTargets("g", List.of(
+                new io.wavelb.core.admin.AdminOperations.TargetSpec(io.wavelb.config.HostPort.parse(b.address()), 100,
+                        Optional.of(new HexBytes("0002"))),
+                new io.wavelb.core.admin.AdminOperations.TargetSpec(io.wavelb.config.HostPort.parse(c.address()), 100,
+                        Optional.of(new HexBytes("0003")))));
+        QuicLbCodec codec = new QuicLbCodec(new QuicLbConfig(0, 2, 6, Optional.empty()));
+        for (int client = 0; client < 4; client++) {
+            assertThat(send(socket(), shortHeader(codec.encode(new byte[] {0, 2}, new byte[6])))).isEqualTo("b");
+            assertThat(send(socket(), shortHeader(codec.encode(new byte[] {0, 3}, new byte[6])))).isEqualTo("c");
+            assertThat(send(socket(), shortHeader(codec.encode(new byte[] {0, 1}, new byte[6])))).isEqualTo("a");
+        }
+        assertThat(lb.targets().getFirst().targets()).extracting(t -> t.serverId())
+                .containsExactly("0x0001", "0x0002", "0x0003");
+
+        // The config's rules hold for fed targets: the listener's length, and one target per ID.
+        var wrongLength = new io.wavelb.core.admin.AdminOperations.TargetSpec(io.wavelb.config.HostPort.parse(b.address()),
+                100, Optional.of(new HexBytes("000002")));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> lb.replaceTargets("g", List.of(wrongLength)))
+                .hasMessageContaining("targets[0].server_id: 0x000002 has 3 bytes; a quic listener on group 'g' reads 2");
+        var taken = new io.wavelb.core.admin.AdminOperations.TargetSpec(io.wavelb.config.HostPort.parse(b.address()),
+                100, Optional.of(new HexBytes("0001")));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> lb.replaceTargets("g", List.of(taken)))
+                .hasMessageContaining("targets[0].server_id: 0x0001 is also " + a.address() + "'s");
+    }
 }
