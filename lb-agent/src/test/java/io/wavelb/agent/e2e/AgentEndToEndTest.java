@@ -81,16 +81,49 @@ class AgentEndToEndTest {
     }
 
     static String ask(InetSocketAddress to, String payload) throws IOException {
+        return ask(to, payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sends {@code payload} from a fresh socket (a new client address) and returns the target's name, or null. */
+    static String ask(InetSocketAddress to, byte[] payload) throws IOException {
         try (DatagramSocket c = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            byte[] out = payload.getBytes(StandardCharsets.UTF_8);
-            c.send(new DatagramPacket(out, out.length, to));
+            c.send(new DatagramPacket(payload, payload.length, to));
             c.setSoTimeout(500);
             DatagramPacket in = new DatagramPacket(new byte[2048], 2048);
             c.receive(in);
-            String s = new String(in.getData(), 0, in.getLength(), StandardCharsets.UTF_8);
+            String s = new String(in.getData(), 0, in.getLength(), StandardCharsets.ISO_8859_1);
             return s.substring(0, s.indexOf('|'));
         } catch (SocketTimeoutException e) {
             return null;
+        }
+    }
+
+    /** {@code bin/wavelb run} with {@code dir/wavelb.yaml}, once its UDP listener is up; logs to {@code dir/wavelb.log}. */
+    static Process startBalancer(Path dir) throws IOException {
+        Process balancer = new ProcessBuilder("../bin/wavelb", "run", "--config", dir.resolve("wavelb.yaml").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("wavelb.log").toFile()).start();
+        try {
+            await().atMost(Duration.ofSeconds(90)).until(() -> Files.readString(dir.resolve("wavelb.log")).contains("on udp"));
+        } catch (RuntimeException | Error notUp) {
+            balancer.destroyForcibly();
+            throw notUp;
+        }
+        return balancer;
+    }
+
+    /** The agent from this test classpath with {@code dir/wavelb.yaml}; logs to {@code dir/agent.log}. */
+    static Process startAgent(Path dir) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "io.wavelb.agent.cli.AgentMain",
+                "run", "--config", dir.resolve("wavelb.yaml").toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+    }
+
+    /** SIGTERM, then SIGKILL after 10 s. */
+    static void stop(Process p) throws InterruptedException {
+        p.toHandle().destroy();
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
         }
     }
 

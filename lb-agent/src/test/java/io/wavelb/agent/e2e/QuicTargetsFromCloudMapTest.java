@@ -50,19 +50,6 @@ class QuicTargetsFromCloudMapTest {
         return new byte[] {0x41, 0x08, 0, (byte) serverId, 1, 2, 3, 4, 5, (byte) nonce, 9, 9, 9, 9};
     }
 
-    private static String askBytes(InetSocketAddress to, byte[] payload) throws IOException {
-        try (DatagramSocket c = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            c.send(new DatagramPacket(payload, payload.length, to));
-            c.setSoTimeout(500);
-            DatagramPacket in = new DatagramPacket(new byte[2048], 2048);
-            c.receive(in);
-            String s = new String(in.getData(), 0, in.getLength(), StandardCharsets.ISO_8859_1);
-            return s.substring(0, s.indexOf('|'));
-        } catch (SocketTimeoutException e) {
-            return null;
-        }
-    }
-
     @Test
     void discoveredTargetsAreRoutedByTheServerIdsInTheirAttributes() throws Exception {
         try (MotoServer moto = MotoServer.start(); DatagramSocket one = AgentEndToEndTest.udpEcho("one");
@@ -128,22 +115,17 @@ class QuicTargetsFromCloudMapTest {
                       metrics_listen: 127.0.0.1:%d
                     """.formatted(admin, vipPort, admin, AgentEndToEndTest.WLZ, moto.endpoint(),
                     zoneId.replace("/hostedzone/", ""), AgentEndToEndTest.freePort()));
-            Process balancer = new ProcessBuilder("../bin/wavelb", "run", "--config", dir.resolve("wavelb.yaml").toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("wavelb.log").toFile()).start();
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process balancer = AgentEndToEndTest.startBalancer(dir);
             Process agent = null;
             try {
-                await().atMost(Duration.ofSeconds(90)).until(() -> Files.readString(dir.resolve("wavelb.log")).contains("on udp"));
-                agent = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "io.wavelb.agent.cli.AgentMain",
-                        "run", "--config", dir.resolve("wavelb.yaml").toString())
-                        .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+                agent = AgentEndToEndTest.startAgent(dir);
                 InetSocketAddress vip = new InetSocketAddress("127.0.0.1", vipPort);
                 await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
-                        .until(() -> "two".equals(askBytes(vip, shortHeader(2, 0))));
+                        .until(() -> "two".equals(AgentEndToEndTest.ask(vip, shortHeader(2, 0))));
                 for (int client = 1; client <= 10; client++) {
                     // each ask is a new socket: a new client address every time
-                    assertThat(askBytes(vip, shortHeader(1, client))).as("server ID 1, client %d", client).isEqualTo("one");
-                    assertThat(askBytes(vip, shortHeader(2, client))).as("server ID 2, client %d", client).isEqualTo("two");
+                    assertThat(AgentEndToEndTest.ask(vip, shortHeader(1, client))).as("server ID 1, client %d", client).isEqualTo("one");
+                    assertThat(AgentEndToEndTest.ask(vip, shortHeader(2, client))).as("server ID 2, client %d", client).isEqualTo("two");
                 }
                 String targets = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + admin + "/v1/targets")).build(), HttpResponse.BodyHandlers.ofString()).body();
@@ -152,10 +134,7 @@ class QuicTargetsFromCloudMapTest {
                 if (agent != null) {
                     agent.destroyForcibly();
                 }
-                balancer.toHandle().destroy();
-                if (!balancer.waitFor(10, TimeUnit.SECONDS)) {
-                    balancer.destroyForcibly();
-                }
+                AgentEndToEndTest.stop(balancer);
                 r53.close();
                 sd.close();
             }
