@@ -22,12 +22,15 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 # Backends (CPU 0)
 IPERF_PORT, SOCKPERF_PORT, ECHO_PORT = 25201, 25311, 25411
 # Proxy ports: base + 1 iperf3 (tcp+udp), +2 sockperf (tcp+udp), +3 new UDP flows, +4 idle UDP sessions
-BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-nobatch": 24000}
-CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-nobatch"]
+BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-nobatch": 24000,
+        "wavelb-zgc": 26000, "wavelb-parallel": 27000, "wavelb-serial": 28000}
+CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-nobatch", "wavelb-zgc", "wavelb-parallel", "wavelb-serial"]
 DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
 # Variants: the same wavelb with other JVM flags, beside the default one (--only ...,wavelb-nobatch).
 # wavelb-nobatch: one datagram per receive call, as before recvmmsg became the default.
-VARIANT_JAVA_OPTS = {"wavelb-nobatch": "-Dwavelb.udp.receiveBatch=1"}
+# wavelb-zgc/-parallel/-serial: another collector instead of bin/wavelb's default G1.
+VARIANT_JAVA_OPTS = {"wavelb-nobatch": "-Dwavelb.udp.receiveBatch=1", "wavelb-zgc": "-XX:+UseZGC",
+                     "wavelb-parallel": "-XX:+UseParallelGC", "wavelb-serial": "-XX:+UseSerialGC"}
 TCP_ONLY = {"haproxy"}
 
 def log(*a):
@@ -462,10 +465,10 @@ def ratio(a, b):
 
 def table(results, cands):
     cols = [c for c in CANDIDATES if c in cands]
-    variant = "wavelb-nobatch" in cols
+    variants = [c for c in cols if c in VARIANT_JAVA_OPTS]
     hdr = "| metric | unit | " + " | ".join(cols) + " | wavelb/nginx | wavelb/haproxy | wavelb/none |" + \
-        (" wavelb/wavelb-nobatch |" if variant else "")
-    out = [hdr, "|" + "---|" * 2 + "---:|" * (len(cols) + 3 + (1 if variant else 0))]
+        "".join(f" {v}/wavelb |" for v in variants)
+    out = [hdr, "|" + "---|" * 2 + "---:|" * (len(cols) + 3 + len(variants))]
     for key, label, unit, _, nd in METRICS:
         vals = {c: get(results, c, key) for c in cols}
         if all(v is None for v in vals.values()):
@@ -473,7 +476,7 @@ def table(results, cands):
         w = vals.get("wavelb")
         out.append(f"| {label} | {unit} | " + " | ".join(fmt(vals[c], nd) for c in cols) +
                    f" | {ratio(w, vals.get('nginx'))} | {ratio(w, vals.get('haproxy'))} | {ratio(w, vals.get('none'))} |" +
-                   (f" {ratio(w, vals.get('wavelb-nobatch'))} |" if variant else ""))
+                   "".join(f" {ratio(vals.get(v), w)} |" for v in variants))
     return "\n".join(out)
 
 def machine():
