@@ -42,6 +42,12 @@ public final class HealthHooks implements LoadBalancer.LifecycleHooks {
         volatile HealthChecker checker;
         volatile OutlierDetector outliers;
         volatile OutlierDetectionConfig outlierConfig;
+        /**
+         * Past the ejection cap every further failed flow would say the same: once per 10 s, with a
+         * count (a target that refuses a flood of flows must not flood the log too).
+         */
+        final io.wavelb.core.listener.RateLimitedLog capReached =
+                new io.wavelb.core.listener.RateLimitedLog(LOG, java.util.concurrent.TimeUnit.SECONDS.toNanos(10));
 
         GroupHealth(LoadBalancer lb, TargetGroup group) {
             this.lb = lb;
@@ -129,7 +135,7 @@ public final class HealthHooks implements LoadBalancer.LifecycleHooks {
                                 + outlierConfig.consecutiveFailures() + " consecutive failed flows");
                         group.eject(target, e.untilNanos());
                     }
-                    case OutlierDetector.CapReached c -> LOG.log(System.Logger.Level.WARNING, "target group '"
+                    case OutlierDetector.CapReached c -> capReached.warn("target group '"
                             + group.name() + "': " + c.target() + " keeps failing but " + c.ejected() + " of " + c.targets()
                             + " targets are ejected already (max_ejection_percent)");
                 }

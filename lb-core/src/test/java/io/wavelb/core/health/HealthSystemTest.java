@@ -129,4 +129,46 @@ class HealthSystemTest {
             // nothing to close: the dead port was never opened
         }
     }
+
+    @Test
+    void aTargetThatKeepsFailingPastTheEjectionCapIsLoggedOncePerIntervalNotPerFlow() throws Exception {
+        int dead;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            dead = s.getLocalPort();
+        }
+        List<String> warnings = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage() != null && r.getMessage().contains("keeps failing")) {
+                    warnings.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger hooks = java.util.logging.Logger.getLogger(HealthHooks.class.getName());
+        hooks.addHandler(capture);
+        // One target, max_ejection_percent 0: it can never be ejected, so every failed flow after
+        // the first reaches the cap.
+        try (Wavelb w = Wavelb.start(config(Optional.empty(), new OutlierDetectionConfig(1, Duration.ofSeconds(30), 0),
+                "127.0.0.1:" + dead), Optional.empty())) {
+            for (int i = 0; i < 30; i++) {
+                try (Socket s = new Socket()) {
+                    s.connect(w.balancer().address("l"), 2000);
+                    s.setSoTimeout(2000);
+                    assertThat(s.getInputStream().read()).as("closed: no target answers").isEqualTo(-1);
+                }
+            }
+            assertThat(warnings).as("30 failed flows, one warning per 10 s").hasSize(1);
+        } finally {
+            hooks.removeHandler(capture);
+        }
+    }
 }
