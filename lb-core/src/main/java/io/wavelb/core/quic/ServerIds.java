@@ -27,10 +27,6 @@ public final class ServerIds<T> {
         this.owners = owners.toArray();
     }
 
-    public boolean isEmpty() {
-        return ids.length == 0;
-    }
-
     /** The owner of the server ID in {@code id[0..length)}, or null. */
     @SuppressWarnings("unchecked")
     public T find(byte[] id, int length) {

@@ -37,8 +37,17 @@ public enum ListenerCounter {
     /** Datagrams that arrived while the session's upstream socket was still connecting, over the queue bound. */
     DROPPED_PENDING_OVERFLOW,
     TCP_ACCEPTED, TCP_CONNECT_FAILURES, TCP_NO_TARGET, TCP_CLOSED_IDLE,
-    /** {@code affinity: quic}: datagrams by route (see {@code QuicRoute}). */
-    QUIC_CID, QUIC_FALLBACK, QUIC_UNROUTABLE, QUIC_UNKNOWN_SERVER_ID,
+    /** {@code affinity: quic}: the destination connection ID named a known target's server ID. */
+    QUIC_CID,
+    /**
+     * No routable ID (a client-chosen ID in an Initial or 0-RTT, another config's ID, a datagram
+     * too short or not QUIC): the 5-tuple decides, and the session remembers it.
+     */
+    QUIC_FALLBACK,
+    /** The ID's config-rotation bits are 0b111: the server asked for 4-tuple routing. */
+    QUIC_UNROUTABLE,
+    /** A server-chosen ID whose server ID no target has (stale or forged): the 5-tuple decides. */
+    QUIC_UNKNOWN_SERVER_ID,
     /** {@code affinity: stun}: Binding Requests routed by a target's server ID as ufrag prefix. */
     STUN_SERVER_ID,
     /** Binding Requests routed by the hash of their receiving ufrag (no server ID matched). */

@@ -6,8 +6,8 @@ import io.wavelb.config.TargetConfig;
 import io.wavelb.config.TargetGroupConfig;
 import io.wavelb.core.balance.Backend;
 import io.wavelb.core.balance.Balancer;
-import io.wavelb.core.quic.ServerIds;
 import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.quic.ServerIds;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -237,11 +237,6 @@ public final class TargetGroup {
         Snapshot s = snapshot;
         int index = s.balancer().pick(flowHash, Balancer.NO_EXCLUSIONS, 0);
         return index < 0 ? null : s.rotation()[index];
-    }
-
-    /** True when some member has a server ID (routing by ufrag prefix is possible). */
-    public boolean hasServerIds() {
-        return !snapshot.serverIds().isEmpty();
     }
 
     /**

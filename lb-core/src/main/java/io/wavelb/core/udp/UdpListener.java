@@ -102,11 +102,7 @@ public final class UdpListener extends AbstractListener {
      */
     static final int RECEIVE_BATCH = Math.max(1, Math.min(64, Integer.getInteger("wavelb.udp.receiveBatch", 16)));
 
-    boolean batchedReceiveOn() {
-        return batchedReceive();
-    }
-
-    private boolean batchedReceive() {
+    boolean batchedReceive() {
         return RECEIVE_BATCH > 1 && transport().name().equals("epoll");
     }
 

@@ -89,7 +89,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             scheduleSweep();
         }
         listenerChannel.config().setRecvByteBufAllocator(listener.receiveAllocator(maxDatagramSize()));
-        if (listener.batchedReceiveOn()) {
+        if (listener.batchedReceive()) {
             listenerChannel.config().setOption(io.netty.channel.epoll.EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE,
                     maxDatagramSize() + 1);
         }
