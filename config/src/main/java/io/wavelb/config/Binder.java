@@ -294,9 +294,8 @@ final class Binder {
         if (text == null) {
             return null;
         }
-        String digits = text.startsWith("0x") || text.startsWith("0X") ? text.substring(2) : text;
         try {
-            return new HexBytes(digits);
+            return HexBytes.parse(text);
         } catch (IllegalArgumentException e) {
             problems.at(node, path, "'" + text + "' is not " + expected + " (an even number of 0-9a-f digits)");
             return null;

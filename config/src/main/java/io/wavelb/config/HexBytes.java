@@ -19,6 +19,16 @@ public record HexBytes(String hex) {
         HexFormat.of().parseHex(hex);
     }
 
+    /** Hex as people write it: {@code "0x0001"} or {@code "0001"}, either case. */
+    public static HexBytes parse(String text) {
+        return new HexBytes(withoutPrefix(text));
+    }
+
+    /** The digits of {@code text}, without a leading {@code 0x} or {@code 0X}. */
+    public static String withoutPrefix(String text) {
+        return text.startsWith("0x") || text.startsWith("0X") ? text.substring(2) : text;
+    }
+
     public static HexBytes of(byte[] bytes) {
         return new HexBytes(HexFormat.of().formatHex(bytes));
     }

@@ -26,7 +26,14 @@ public final class TargetFilter {
         }
     }
 
-    private static final Pattern SERVER_ID = Pattern.compile("(0[xX])?([0-9a-fA-F]{2}){1,15}");
+    /** A server ID as the balancer takes it (config and admin API alike): 1..15 bytes of hex, {@code 0x} allowed. */
+    private static boolean validServerId(String text) {
+        try {
+            return io.wavelb.config.HexBytes.parse(text).length() <= io.wavelb.config.QuicLbConfig.MAX_SERVER_ID_LENGTH;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
 
     public record Result(List<Target> targets, List<String> skipped) {
         public Result {
@@ -61,7 +68,7 @@ public final class TargetFilter {
                 continue;
             }
             String serverId = i.attributes().get(DiscoveredInstance.SERVER_ID);
-            if (serverId != null && !SERVER_ID.matcher(serverId).matches()) {
+            if (serverId != null && !validServerId(serverId)) {
                 skipped.add(i.id() + ": " + DiscoveredInstance.SERVER_ID + " '" + serverId
                         + "' is not 1..15 bytes in hex");
                 continue;

@@ -29,9 +29,8 @@ final class TargetListBody {
     /** A QUIC-LB server ID as the config writes it: hex, {@code 0x} allowed, 1..15 bytes. */
     private static io.wavelb.config.HexBytes serverId(Object value, String at) throws BadBody {
         if (value instanceof String text) {
-            String digits = text.startsWith("0x") || text.startsWith("0X") ? text.substring(2) : text;
             try {
-                io.wavelb.config.HexBytes id = new io.wavelb.config.HexBytes(digits);
+                io.wavelb.config.HexBytes id = io.wavelb.config.HexBytes.parse(text);
                 if (id.length() <= io.wavelb.config.QuicLbConfig.MAX_SERVER_ID_LENGTH) {
                     return id;
                 }

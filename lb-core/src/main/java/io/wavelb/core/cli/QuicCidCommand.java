@@ -103,8 +103,7 @@ final class QuicCidCommand {
     }
 
     private static byte[] hex(String text) {
-        String digits = text.startsWith("0x") || text.startsWith("0X") ? text.substring(2) : text;
-        return HexFormat.of().parseHex(digits);
+        return HexFormat.of().parseHex(HexBytes.withoutPrefix(text));
     }
 
     private static int decode(QuicLbCodec codec, QuicLbConfig quic, TargetGroupConfig group, String value,
