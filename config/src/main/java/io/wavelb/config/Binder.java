@@ -234,16 +234,17 @@ final class Binder {
             problems.at(affinityNode, path + ".affinity", "affinity quic needs a 'quic_lb' section (config_id, "
                     + "server_id_length, nonce_length, key) describing the targets' connection IDs");
         }
-        UdpSettings base = new UdpSettings(
+        // Only a consistent pair is kept; a problem above already explains any other.
+        boolean consistent = affinity != null && (affinity == UdpAffinity.QUIC) == quicLb.isPresent();
+        return new UdpSettings(
                 durationOr(f, "idle_timeout", path, MIN_TIMEOUT, UdpSettings.DEFAULT_IDLE_TIMEOUT),
                 integerOr(f, "max_sessions", path, 1, MAX_SESSIONS, UdpSettings.DEFAULT_MAX_SESSIONS),
                 integerOr(f, "max_datagram_size", path, 1, MAX_DATAGRAM_SIZE, UdpSettings.DEFAULT_MAX_DATAGRAM_SIZE),
                 integerOr(f, "max_requests", path, 0, MAX_SESSION_HINT, 0),
-                integerOr(f, "max_responses", path, 0, MAX_SESSION_HINT, 0));
-        // Only a consistent pair is kept; a problem above already explains any other.
-        boolean consistent = affinity != null && (affinity == UdpAffinity.QUIC) == quicLb.isPresent();
-        int receiveBuffer = integerOr(f, "receive_buffer", path, 0, MAX_RECEIVE_BUFFER, 0);
-        return (consistent ? base.withAffinity(affinity, quicLb) : base).withReceiveBuffer(receiveBuffer);
+                integerOr(f, "max_responses", path, 0, MAX_SESSION_HINT, 0),
+                consistent ? affinity : UdpAffinity.FIVE_TUPLE,
+                consistent ? quicLb : Optional.empty(),
+                integerOr(f, "receive_buffer", path, 0, MAX_RECEIVE_BUFFER, 0));
     }
 
     /** {@code null} when a value is wrong (a problem says which). */

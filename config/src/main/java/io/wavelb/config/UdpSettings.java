@@ -44,12 +44,6 @@ public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagram
         this(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, UdpAffinity.FIVE_TUPLE, Optional.empty(), 0);
     }
 
-    /** The same settings with another affinity. */
-    public UdpSettings withAffinity(UdpAffinity newAffinity, Optional<QuicLbConfig> newQuicLb) {
-        return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, newAffinity, newQuicLb,
-                receiveBuffer);
-    }
-
     /** The same settings with another listener receive buffer. */
     public UdpSettings withReceiveBuffer(int bytes) {
         return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, affinity, quicLb, bytes);
