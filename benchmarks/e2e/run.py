@@ -23,15 +23,19 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 IPERF_PORT, SOCKPERF_PORT, ECHO_PORT = 25201, 25311, 25411
 # Proxy ports: base + 1 iperf3 (tcp+udp), +2 sockperf (tcp+udp), +3 new UDP flows, +4 idle UDP sessions
 BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-nobatch": 24000,
-        "wavelb-zgc": 26000, "wavelb-parallel": 27000, "wavelb-serial": 28000, "wavelb-iouring": 30000}
+        "wavelb-zgc": 26000, "wavelb-parallel": 27000, "wavelb-serial": 28000, "wavelb-iouring": 30000,
+        "wavelb-channels": 31000, "wavelb-nogso": 32000}
 CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-nobatch", "wavelb-zgc", "wavelb-parallel", "wavelb-serial",
-              "wavelb-iouring"]
+              "wavelb-iouring", "wavelb-channels", "wavelb-nogso"]
 DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
 # Variants: the same wavelb with other JVM flags, beside the default one (--only ...,wavelb-nobatch).
 # wavelb-nobatch: one datagram per receive call, as before recvmmsg became the default.
 # wavelb-zgc/-parallel/-serial: another collector instead of bin/wavelb's default G1.
+# wavelb-channels: a Netty datagram channel per UDP session, as before native upstream sockets.
+# wavelb-nogso: native upstream sockets, one send per datagram (no UDP GSO bursts).
 VARIANT_JAVA_OPTS = {"wavelb-nobatch": "-Dwavelb.udp.receiveBatch=1", "wavelb-zgc": "-XX:+UseZGC",
-                     "wavelb-parallel": "-XX:+UseParallelGC", "wavelb-serial": "-XX:+UseSerialGC", "wavelb-iouring": ""}
+                     "wavelb-parallel": "-XX:+UseParallelGC", "wavelb-serial": "-XX:+UseSerialGC", "wavelb-iouring": "",
+                     "wavelb-channels": "-Dwavelb.udp.nativeUpstream=false", "wavelb-nogso": "-Dwavelb.udp.gso=false"}
 # wavelb-iouring: runtime.transport io_uring instead of auto (epoll).
 VARIANT_TRANSPORT = {"wavelb-iouring": "io_uring"}
 TCP_ONLY = {"haproxy"}

@@ -113,6 +113,10 @@ public final class WavelbMetrics implements AutoCloseable {
                 "listener", l, "direction", "rx"));
         meters.add(counter("wavelb.datagrams", stats, ListenerCounter.DATAGRAMS_TX, "UDP datagrams; rx = client to target",
                 "listener", l, "direction", "tx"));
+        if (udp) {
+            meters.add(counter("wavelb.udp.gso.datagrams", stats, ListenerCounter.UDP_GSO_DATAGRAMS,
+                    "Client datagrams sent to targets in UDP GSO bursts, several per send system call", "listener", l));
+        }
         for (ListenerCounter c : ListenerCounter.values()) {
             if (c.name().startsWith("CLOSED_")) {
                 meters.add(counter("wavelb.udp.sessions.closed", stats, c, "UDP sessions closed by reason",

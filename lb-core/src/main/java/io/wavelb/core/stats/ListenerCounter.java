@@ -7,6 +7,8 @@ package io.wavelb.core.stats;
  */
 public enum ListenerCounter {
     DATAGRAMS_RX, DATAGRAMS_TX, BYTES_RX, BYTES_TX,
+    /** Client datagrams that left for their target in a UDP GSO burst (several per send system call). */
+    UDP_GSO_DATAGRAMS,
     SESSIONS_CREATED,
     CLOSED_IDLE, CLOSED_TARGET_UNREACHABLE, CLOSED_SHUTDOWN,
     /** The target left the group (reload, dynamic list, admin drain) and its deregistration delay ran out. */

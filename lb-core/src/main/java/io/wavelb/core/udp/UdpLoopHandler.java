@@ -2,12 +2,9 @@ package io.wavelb.core.udp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
-import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.wavelb.config.UdpSettings;
@@ -160,16 +157,15 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        Channel upstream = session.upstream;
-        if (!upstream.isWritable()) {
-            counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
-            data.release();
-            return;
-        }
-        upstream.write(withProxyHeader(session, data), upstream.voidPromise());
-        if (!session.needsFlush) {
-            session.needsFlush = true;
-            toFlush.add(session);
+        switch (session.upstream.send(withProxyHeader(data, session))) {
+            case Upstream.QUEUED -> {
+                if (!session.needsFlush) {
+                    session.needsFlush = true;
+                    toFlush.add(session);
+                }
+            }
+            case Upstream.BUSY -> counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
+            default -> { }
         }
     }
 
@@ -177,12 +173,12 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
      * The datagram as the target receives it: behind a PROXY v2 header when the listener has
      * {@code proxy_protocol: v2}. One pooled buffer, one copy; the original is released.
      */
-    private ByteBuf withProxyHeader(UdpSession session, ByteBuf data) {
+    private ByteBuf withProxyHeader(ByteBuf data, UdpSession session) {
         byte[] header = session.proxyHeader;
         if (header == null) {
             return data;
         }
-        ByteBuf framed = session.upstream.alloc().directBuffer(header.length + data.readableBytes());
+        ByteBuf framed = listenerChannel.alloc().directBuffer(header.length + data.readableBytes());
         framed.writeBytes(header).writeBytes(data);
         data.release();
         return framed;
@@ -190,6 +186,10 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushUpstreams();
+    }
+
+    private void flushUpstreams() {
         for (int i = 0, n = toFlush.size(); i < n; i++) {
             UdpSession s = toFlush.get(i);
             s.needsFlush = false;
@@ -292,18 +292,17 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             counters.increment(ListenerCounter.DROPPED_NO_TARGET);
             return null;
         }
-        DatagramChannel upstream;
+        UdpSession session = new UdpSession(client, group, target, System.nanoTime());
         try {
-            upstream = transport.newDatagramChannel();
-        } catch (RuntimeException e) {
+            session.upstream = openUpstream(session);
+        } catch (Exception e) {
             // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
             budget.release();
             group.release(target);
             counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
-            listener.warnRateLimited("cannot open an upstream socket for a new UDP session: " + e.getMessage());
+            listener.warnRateLimited("cannot open an upstream socket for a new UDP session to " + target + ": " + e);
             return null;
         }
-        UdpSession session = new UdpSession(client, group, target, upstream, System.nanoTime());
         if (listener.config().proxyProtocol() == io.wavelb.config.ProxyProtocol.V2) {
             // The address the client sent to: the datagram's own destination when the transport
             // reports it, else the listener's bound address.
@@ -312,43 +311,46 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             session.proxyHeader = ProxyHeaders.v2(client, to, true);
         }
         target.udpSessionOpened();
-        upstream.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(maxDatagramSize() + 1));
-        upstream.pipeline().addLast(new UdpUpstreamHandler(this, session));
         sessions.put(client, session);
         counters.increment(ListenerCounter.SESSIONS_CREATED);
-        loop.register(upstream).addListener((ChannelFuture registered) -> {
-            if (!registered.isSuccess()) {
-                failSession(session, registered.cause());
-                return;
-            }
-            upstream.connect(target.socketAddress()).addListener((ChannelFuture connected) -> {
-                if (!connected.isSuccess()) {
-                    failSession(session, connected.cause());
-                    return;
-                }
-                onConnected(session);
-            });
-        });
         return session;
     }
 
-    private void onConnected(UdpSession session) {
+    /**
+     * The session's socket to its target: native on epoll (connected before this returns), else a
+     * channel that connects later ({@link #onConnected}). {@code -Dwavelb.udp.nativeUpstream=false}
+     * forces channels, to compare the two side by side.
+     */
+    private Upstream openUpstream(UdpSession session) throws java.io.IOException {
+        int receiveCapacity = maxDatagramSize() + 1;
+        InetSocketAddress to = session.target.socketAddress();
+        if (NATIVE_UPSTREAM && NativeUpstream.supportedOn(loop)) {
+            NativeUpstream upstream = NativeUpstream.open((io.netty.channel.IoEventLoop) loop, to, this, session,
+                    listenerChannel.alloc(), counters, receiveCapacity);
+            session.connected = true;
+            return upstream;
+        }
+        return ChannelUpstream.open(transport, loop, to, this, session, receiveCapacity);
+    }
+
+    static final boolean NATIVE_UPSTREAM = Boolean.parseBoolean(System.getProperty("wavelb.udp.nativeUpstream", "true"));
+
+    void onConnected(UdpSession session) {
         if (session.closed) {
             return;
         }
         session.connected = true;
         ByteBuf held;
-        boolean wrote = false;
         while ((held = session.nextHeld()) != null) {
-            session.upstream.write(withProxyHeader(session, held), session.upstream.voidPromise());
-            wrote = true;
+            forward(session, held);
         }
-        if (wrote) {
-            session.upstream.flush();
-        }
+        flushUpstreams();
     }
 
-    private void failSession(UdpSession session, Throwable cause) {
+    void failSession(UdpSession session, Throwable cause) {
+        if (session.closed) {
+            return;
+        }
         counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
         listener.warnRateLimited("UDP session to " + session.target + " failed to open: " + cause);
         closeSession(session, ListenerCounter.CLOSED_TARGET_UNREACHABLE);
@@ -370,7 +372,12 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         counters.increment(ListenerCounter.DATAGRAMS_TX);
         counters.add(ListenerCounter.BYTES_TX, size);
         listenerChannel.write(new DatagramPacket(content, session.client), listenerChannel.voidPromise());
-        repliesNeedFlush = true;
+        if (!repliesNeedFlush) {
+            // One flush after this loop turn's I/O, for the replies of every session on the loop:
+            // Netty sends them with one sendmmsg.
+            repliesNeedFlush = true;
+            loop.execute(flushReplies);
+        }
         session.responses++;
         // As NGINX: with max_requests the session is complete once it has taken all its client
         // datagrams and their replies; without, once the replies to what it took are back.
@@ -382,11 +389,21 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    void flushReplies() {
-        if (repliesNeedFlush) {
-            repliesNeedFlush = false;
-            listenerChannel.flush();
+    private final Runnable flushReplies = () -> {
+        repliesNeedFlush = false;
+        listenerChannel.flush();
+    };
+
+    /**
+     * The target refused the session's datagrams: a connected UDP socket learns of ICMP port
+     * unreachable as ECONNREFUSED. The target is not listening, so the session is useless and the
+     * client's next datagram re-picks.
+     */
+    void targetRefused(UdpSession session) {
+        if (!session.closed) {
+            session.group.flowFailed(session.target);
         }
+        closeSession(session, ListenerCounter.CLOSED_TARGET_UNREACHABLE);
     }
 
     void closeSession(UdpSession session, ListenerCounter reason) {
@@ -412,11 +429,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         session.group.release(session.target);
         session.target.udpSessionClosed();
         counters.increment(reason);
-        session.upstream.close().addListener((ChannelFuture f) -> {
-            if (!f.isSuccess()) {
-                LOG.log(System.Logger.Level.DEBUG, "closing upstream socket failed", f.cause());
-            }
-        });
+        session.upstream.close();
     }
 
     private void expireIdle() {

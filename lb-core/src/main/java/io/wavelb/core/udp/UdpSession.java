@@ -1,7 +1,6 @@
 package io.wavelb.core.udp;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
 import io.wavelb.core.session.SessionTable;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
@@ -22,7 +21,8 @@ final class UdpSession implements SessionTable.Session {
     /** The group the target was picked from (a reload may point the listener at another one). */
     final TargetGroup group;
     final Target target;
-    final Channel upstream;
+    /** Set right after the session is made, before any datagram reaches it. */
+    Upstream upstream;
     long lastSeenNanos;
     boolean connected;
     boolean closed;
@@ -40,11 +40,10 @@ final class UdpSession implements SessionTable.Session {
     byte[] proxyHeader;
     private ArrayDeque<ByteBuf> pending;
 
-    UdpSession(InetSocketAddress client, TargetGroup group, Target target, Channel upstream, long nowNanos) {
+    UdpSession(InetSocketAddress client, TargetGroup group, Target target, long nowNanos) {
         this.client = client;
         this.group = group;
         this.target = target;
-        this.upstream = upstream;
         this.lastSeenNanos = nowNanos;
     }
 

@@ -4,9 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
-import io.wavelb.core.stats.ListenerCounter;
 
-/** Replies from a session's target, sent back to the client from the listener's socket. */
+/** Replies from a session's target on a {@link ChannelUpstream}, sent back to the client from the listener's socket. */
 final class UdpUpstreamHandler extends ChannelInboundHandlerAdapter {
 
     private final UdpLoopHandler loop;
@@ -28,17 +27,9 @@ final class UdpUpstreamHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        loop.flushReplies();
-    }
-
-    @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // A connected UDP socket learns of ICMP port-unreachable as ECONNREFUSED on its next read:
         // the target is not listening, so the session is useless and the next datagram re-picks.
-        if (!session.closed) {
-            session.group.flowFailed(session.target);
-        }
-        loop.closeSession(session, ListenerCounter.CLOSED_TARGET_UNREACHABLE);
+        loop.targetRefused(session);
     }
 }

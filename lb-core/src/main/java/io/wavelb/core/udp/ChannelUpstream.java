@@ -1,0 +1,76 @@
+package io.wavelb.core.udp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.socket.DatagramChannel;
+import io.wavelb.core.transport.Transport;
+import java.net.InetSocketAddress;
+
+/**
+ * A session's upstream socket as a Netty datagram channel, for the transports without a native
+ * path (NIO, io_uring). Registering and connecting complete later: the session holds its first
+ * datagrams until {@link UdpLoopHandler#onConnected}.
+ */
+final class ChannelUpstream implements Upstream {
+
+    private final DatagramChannel channel;
+
+    private ChannelUpstream(DatagramChannel channel) {
+        this.channel = channel;
+    }
+
+    /**
+     * Creates the channel and starts registering and connecting it on {@code loop}.
+     *
+     * @throws RuntimeException when the socket cannot be created (EMFILE: out of descriptors)
+     */
+    static ChannelUpstream open(Transport transport, EventLoop loop, InetSocketAddress target, UdpLoopHandler handler,
+                                UdpSession session, int receiveCapacity) {
+        DatagramChannel channel = transport.newDatagramChannel();
+        channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(receiveCapacity));
+        channel.pipeline().addLast(new UdpUpstreamHandler(handler, session));
+        // Started after this returns: registering and connecting may complete (or fail) at once on
+        // the loop's own thread, and their callbacks need the session already in its table.
+        loop.execute(() -> loop.register(channel).addListener((ChannelFuture registered) -> {
+            if (!registered.isSuccess()) {
+                handler.failSession(session, registered.cause());
+                return;
+            }
+            channel.connect(target).addListener((ChannelFuture connected) -> {
+                if (!connected.isSuccess()) {
+                    handler.failSession(session, connected.cause());
+                    return;
+                }
+                handler.onConnected(session);
+            });
+        }));
+        return new ChannelUpstream(channel);
+    }
+
+    @Override
+    public int send(ByteBuf datagram) {
+        if (!channel.isWritable()) {
+            datagram.release();
+            return BUSY;
+        }
+        channel.write(datagram, channel.voidPromise());
+        return QUEUED;
+    }
+
+    @Override
+    public void flush() {
+        channel.flush();
+    }
+
+    @Override
+    public void close() {
+        channel.close().addListener((ChannelFuture f) -> {
+            if (!f.isSuccess()) {
+                System.getLogger(ChannelUpstream.class.getName())
+                        .log(System.Logger.Level.DEBUG, "closing upstream socket failed", f.cause());
+            }
+        });
+    }
+}

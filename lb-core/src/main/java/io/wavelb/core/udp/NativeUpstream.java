@@ -1,0 +1,356 @@
+package io.wavelb.core.udp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.Errors;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.Socket;
+import io.netty.util.concurrent.Future;
+import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.stats.LoopCounters;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * A session's upstream socket registered straight with the epoll event loop, without a Netty
+ * channel. A one-shot UDP flow pays socket, epoll add, connect, epoll modify, send, recv and close
+ * (plus the getsockname Netty's socket wrapper does), where a Netty datagram channel adds two
+ * setsockopts, two getsocknames, a getpeername and two more epoll calls, and a pipeline, a channel ID
+ * and futures in the heap: measured in benchmarks/README.md ("new UDP flows/s").
+ *
+ * <p>Level-triggered: a read event takes up to {@link #READS_PER_EVENT} replies and leaves the rest
+ * for the next loop turn, so one busy target cannot starve the others on the loop, and a one-shot
+ * flow's single reply costs one recv (no second recv to see EAGAIN, as edge-triggered needs).
+ * Every method runs on the owning event loop.
+ */
+final class NativeUpstream implements Upstream, EpollIoHandle {
+
+    static final int READS_PER_EVENT = 16;
+
+    /** From linux/udp.h; segments per GSO send, as UDP_MAX_SEGMENTS of Linux 4.18. */
+    private static final int SOL_UDP = 17;
+    private static final int UDP_SEGMENT = 103;
+    private static final int MAX_SEGMENTS = 64;
+    /** Below the largest UDP payload (65,507 bytes over IPv4). */
+    private static final int MAX_GSO_BYTES = 65_000;
+    private static final int EINVAL = 22;
+    private static final int EIO = 5;
+    /** sendNow: the kernel refused a GSO send (not the target): send the datagrams one by one. */
+    private static final int GSO_REFUSED = -1;
+    /**
+     * Off with {@code -Dwavelb.udp.gso=false}, and for good once the kernel has no UDP_SEGMENT.
+     * Written only by event loops; a loop that misses another's write just finds out itself.
+     */
+    private static volatile boolean gsoWorks = Boolean.parseBoolean(System.getProperty("wavelb.udp.gso", "true"));
+
+    private final UdpSocket socket;
+    private final UdpLoopHandler handler;
+    private final UdpSession session;
+    private final ByteBufAllocator alloc;
+    private final LoopCounters counters;
+    private final int receiveCapacity;
+    private IoRegistration registration;
+    private boolean closed;
+    /** Queued datagrams: the first one alone, or from the second on copied back to back in {@link #train}. */
+    private ByteBuf first;
+    private ByteBuf train;
+    private int trainCount;
+    private int trainSegment;
+    /** UDP_SEGMENT as set on the socket (0: none); false once a GSO send failed on this socket. */
+    private int socketSegment;
+    private boolean socketGso = true;
+
+    private NativeUpstream(UdpSocket socket, UdpLoopHandler handler, UdpSession session, ByteBufAllocator alloc,
+                           LoopCounters counters, int receiveCapacity) {
+        this.socket = socket;
+        this.handler = handler;
+        this.session = session;
+        this.alloc = alloc;
+        this.counters = counters;
+        this.receiveCapacity = receiveCapacity;
+    }
+
+    /** Whether sessions on {@code loop} can use a native upstream socket (epoll loops only). */
+    static boolean supportedOn(io.netty.channel.EventLoop loop) {
+        return loop instanceof IoEventLoop io && io.isCompatible(NativeUpstream.class);
+    }
+
+    /**
+     * Opens a socket connected to {@code target} and registers it with {@code loop}, which must be
+     * the calling thread's. UDP's connect completes at once, so the session can send right away.
+     *
+     * @param receiveCapacity the largest reply taken, plus one byte that reveals an oversize one
+     * @throws RuntimeException when the socket cannot be created (EMFILE: out of descriptors)
+     * @throws IOException when it cannot be connected or registered
+     */
+    static NativeUpstream open(IoEventLoop loop, InetSocketAddress target, UdpLoopHandler handler, UdpSession session,
+                               ByteBufAllocator alloc, LoopCounters counters, int receiveCapacity) throws IOException {
+        UdpSocket socket = UdpSocket.forAddress(target);
+        NativeUpstream upstream = new NativeUpstream(socket, handler, session, alloc, counters, receiveCapacity);
+        try {
+            socket.connect(target);
+            Future<IoRegistration> registered = loop.register(upstream);
+            // Registering from the loop's own thread completes before register returns.
+            if (!registered.isSuccess()) {
+                throw new IOException("cannot register the upstream socket: " + registered.cause(), registered.cause());
+            }
+            upstream.registration = registered.getNow();
+            upstream.registration.submit(EpollIoOps.EPOLLIN);
+            return upstream;
+        } catch (IOException | RuntimeException e) {
+            upstream.close();
+            throw e;
+        } catch (Exception e) {
+            upstream.close();
+            throw new IOException(e);
+        }
+    }
+
+    @Override
+    public FileDescriptor fd() {
+        return socket;
+    }
+
+    @Override
+    public void handle(IoRegistration registration, IoEvent event) {
+        EpollIoOps ops = ((EpollIoEvent) event).ops();
+        if (ops.contains(EpollIoOps.EPOLLIN)) {
+            readReplies();
+        }
+        if (ops.contains(EpollIoOps.EPOLLERR) && !closed) {
+            // An ICMP error with no datagram to read it from: take it off the socket (level-triggered
+            // epoll would report it forever) and act on it as a failed read.
+            int error;
+            try {
+                error = socket.getSoError();
+            } catch (IOException e) {
+                error = -1;
+            }
+            if (error != 0) {
+                handler.targetRefused(session);
+            }
+        }
+    }
+
+    private void readReplies() {
+        for (int i = 0; i < READS_PER_EVENT && !closed; i++) {
+            ByteBuf buffer = alloc.directBuffer(receiveCapacity, receiveCapacity);
+            int n;
+            try {
+                n = receive(buffer);
+            } catch (IOException e) {
+                // ECONNREFUSED: an earlier datagram met a closed port (ICMP port unreachable).
+                buffer.release();
+                handler.targetRefused(session);
+                return;
+            }
+            if (n == 0) {
+                buffer.release();
+                return;
+            }
+            // Netty's recv says -1 for a zero-length datagram (UDP has no end of stream): pass it on.
+            buffer.writerIndex(Math.max(n, 0));
+            handler.replyToClient(session, buffer);
+        }
+    }
+
+    private int receive(ByteBuf buffer) throws IOException {
+        if (buffer.hasMemoryAddress()) {
+            return socket.recvAddress(buffer.memoryAddress(), 0, receiveCapacity);
+        }
+        ByteBuffer nio = buffer.internalNioBuffer(0, receiveCapacity);
+        return socket.recv(nio, nio.position(), nio.limit());
+    }
+
+    /**
+     * Queues the datagram: consecutive ones of one size leave together at {@link #flush} as one
+     * UDP GSO send (UDP_SEGMENT, Linux 4.18+), which the kernel cuts back into the same datagrams
+     * after the IP layer, so a burst of one flow costs one system call and one trip down the stack.
+     */
+    @Override
+    public int send(ByteBuf datagram) {
+        if (closed) {
+            datagram.release();
+            return FAILED;
+        }
+        int length = datagram.readableBytes();
+        if (trainCount > 0 && (length != trainSegment || trainCount == MAX_SEGMENTS
+                || (trainCount + 1L) * length > MAX_GSO_BYTES || !gsoWorks || !socketGso)) {
+            flushTrain();
+            if (closed) {
+                datagram.release();
+                return FAILED;
+            }
+        }
+        if (trainCount == 0) {
+            first = datagram;
+            trainSegment = length;
+        } else {
+            if (train == null) {
+                train = alloc.directBuffer(length * 8);
+                train.writeBytes(first);
+                first.release();
+                first = null;
+            }
+            train.writeBytes(datagram);
+            datagram.release();
+        }
+        trainCount++;
+        return QUEUED;
+    }
+
+    @Override
+    public void flush() {
+        flushTrain();
+    }
+
+    /** Sends the queued datagrams, counting those dropped for a full send queue. */
+    private void flushTrain() {
+        int count = trainCount;
+        if (count == 0) {
+            return;
+        }
+        trainCount = 0;
+        if (count == 1) {
+            ByteBuf one = first;
+            first = null;
+            try {
+                // A lone datagram longer than the socket's segment size would be cut up: unset it.
+                if (socketSegment != 0 && one.readableBytes() > socketSegment && !setSegment(0)) {
+                    counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
+                    return;
+                }
+                if (sendNow(one) == BUSY) {
+                    counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
+                }
+            } finally {
+                one.release();
+            }
+            return;
+        }
+        ByteBuf burst = train;
+        train = null;
+        try {
+            if (socketSegment != trainSegment && !setSegment(trainSegment)) {
+                sendEach(burst, count);
+                return;
+            }
+            switch (sendNow(burst)) {
+                case SENT -> counters.add(ListenerCounter.UDP_GSO_DATAGRAMS, count);
+                case BUSY -> counters.add(ListenerCounter.DROPPED_UPSTREAM_BUSY, count);
+                case GSO_REFUSED -> {
+                    // EINVAL or EIO: a segment too big for the route's MTU, or no checksum offload
+                    // on the way out. Send these one by one, and this socket's next ones too.
+                    setSegment(0);
+                    socketGso = false;
+                    sendEach(burst, count);
+                }
+                default -> { }
+            }
+        } finally {
+            burst.release();
+        }
+    }
+
+    private void sendEach(ByteBuf burst, int count) {
+        for (int i = 0; i < count && !closed; i++) {
+            if (sendNow(burst.slice(i * trainSegment, trainSegment)) == BUSY) {
+                counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
+            }
+        }
+    }
+
+    /** Sets UDP_SEGMENT on the socket; false (and GSO off for good) when the kernel has none. */
+    private boolean setSegment(int segment) {
+        try {
+            socket.setIntOpt(SOL_UDP, UDP_SEGMENT, segment);
+            socketSegment = segment;
+            return true;
+        } catch (IOException e) {
+            gsoWorks = false;
+            socketGso = false;
+            return false;
+        }
+    }
+
+    /** One send system call; the datagram stays the caller's. */
+    private int sendNow(ByteBuf datagram) {
+        int length = datagram.readableBytes();
+        try {
+            int sent;
+            if (datagram.hasMemoryAddress()) {
+                sent = socket.sendAddress(datagram.memoryAddress(), datagram.readerIndex(), datagram.writerIndex());
+            } else if (datagram.isDirect() && datagram.nioBufferCount() == 1) {
+                ByteBuffer nio = datagram.internalNioBuffer(datagram.readerIndex(), length);
+                sent = socket.send(nio, nio.position(), nio.limit());
+            } else {
+                // The native send reads memory by address: a heap or composite buffer is copied first.
+                ByteBuf copy = alloc.directBuffer(length).writeBytes(datagram, datagram.readerIndex(), length);
+                try {
+                    return sendNow(copy);
+                } finally {
+                    copy.release();
+                }
+            }
+            // Netty reports EAGAIN as 0 bytes: the send queue is full and UDP drops rather than waits.
+            return sent == 0 && length > 0 ? BUSY : SENT;
+        } catch (Errors.NativeIoException e) {
+            if (socketSegment != 0 && length > socketSegment
+                    && (e.expectedErr() == -EINVAL || e.expectedErr() == -EIO)) {
+                return GSO_REFUSED;
+            }
+            handler.targetRefused(session);
+            return FAILED;
+        } catch (IOException e) {
+            handler.targetRefused(session);
+            return FAILED;
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (first != null) {
+            first.release();
+            first = null;
+        }
+        if (train != null) {
+            train.release();
+            train = null;
+        }
+        trainCount = 0;
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // Nothing left to do with a socket that would not close.
+        }
+        // After the close, so the registration skips its EPOLL_CTL_DEL: closing the only reference to
+        // the socket already took it out of the epoll set (epoll(7), "Q6").
+        if (registration != null) {
+            registration.cancel();
+        }
+    }
+
+    /** Netty's socket wrapper, made for one family so an IPv4 target gets an AF_INET socket. */
+    private static final class UdpSocket extends Socket {
+
+        private UdpSocket(int fd) {
+            super(fd);
+        }
+
+        static UdpSocket forAddress(InetSocketAddress target) {
+            return new UdpSocket(newSocketDgram0(target.getAddress() instanceof Inet6Address));
+        }
+    }
+}
