@@ -43,6 +43,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     private static final int MAX_GSO_BYTES = 65_000;
     private static final int EINVAL = 22;
     private static final int EIO = 5;
+    private static final int EMSGSIZE = 90;
     /** sendNow: the kernel refused a GSO send (not the target): send the datagrams one by one. */
     private static final int GSO_REFUSED = -1;
     /**
@@ -228,7 +229,12 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
                     counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
                     return;
                 }
-                if (sendNow(one) == BUSY) {
+                int result = sendNow(one);
+                if (result == GSO_REFUSED) {
+                    stopGso();
+                    result = sendNow(one);
+                }
+                if (result == BUSY) {
                     counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
                 }
             } finally {
@@ -247,10 +253,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
                 case SENT -> counters.add(ListenerCounter.UDP_GSO_DATAGRAMS, count);
                 case BUSY -> counters.add(ListenerCounter.DROPPED_UPSTREAM_BUSY, count);
                 case GSO_REFUSED -> {
-                    // EINVAL or EIO: a segment too big for the route's MTU, or no checksum offload
-                    // on the way out. Send these one by one, and this socket's next ones too.
-                    setSegment(0);
-                    socketGso = false;
+                    stopGso();
                     sendEach(burst, count);
                 }
                 default -> { }
@@ -258,6 +261,17 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
         } finally {
             burst.release();
         }
+    }
+
+    /**
+     * The kernel refused a send while UDP_SEGMENT was set: EMSGSIZE (EINVAL before Linux 5.x) for a
+     * segment too big for the route's MTU, which udp_send_skb checks on every send, GSO or not; EIO
+     * for no checksum offload on the way out. This socket sends one datagram per call from now on,
+     * and the kernel fragments what is too big, as for any other datagram.
+     */
+    private void stopGso() {
+        socketGso = false;
+        setSegment(0);
     }
 
     private void sendEach(ByteBuf burst, int count) {
@@ -303,8 +317,8 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
             // Netty reports EAGAIN as 0 bytes: the send queue is full and UDP drops rather than waits.
             return sent == 0 && length > 0 ? BUSY : SENT;
         } catch (Errors.NativeIoException e) {
-            if (socketSegment != 0 && length > socketSegment
-                    && (e.expectedErr() == -EINVAL || e.expectedErr() == -EIO)) {
+            int errno = -e.expectedErr();
+            if (socketSegment != 0 && (errno == EMSGSIZE || errno == EINVAL || errno == EIO)) {
                 return GSO_REFUSED;
             }
             handler.targetRefused(session);
