@@ -38,7 +38,37 @@ public final class UdpListener extends AbstractListener {
 
     public UdpListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats) {
         super(config, group, transport, stats, LOG);
-        this.budget = new SessionBudget(config.udp().maxSessions());
+        this.budget = new SessionBudget(sessionLimit(config, transport, Runtime.getRuntime().maxMemory(), true));
+    }
+
+    /**
+     * Heap one UDP session holds on io_uring, measured (2000 idle sessions, Netty 4.2.18): each
+     * io_uring datagram channel preallocates 512 message headers, about 170 KiB of heap and 330 KiB
+     * in all; on epoll a session holds under 1 KiB (benchmarks/README.md, "io_uring").
+     */
+    static final long IO_URING_SESSION_HEAP_BYTES = 170 * 1024;
+
+    /**
+     * {@code udp.max_sessions}, except on io_uring, where it is capped so the sessions fit in half
+     * the heap: past that the JVM would die of OutOfMemoryError, where a counted drop
+     * ({@code session_cap}) is the promise.
+     */
+    static int sessionLimit(ListenerConfig config, Transport transport, long maxHeapBytes, boolean warn) {
+        int configured = config.udp().maxSessions();
+        if (!transport.name().equals("io_uring")) {
+            return configured;
+        }
+        int fits = (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxHeapBytes / 2 / IO_URING_SESSION_HEAP_BYTES));
+        if (configured <= fits) {
+            return configured;
+        }
+        if (warn) {
+            LOG.log(System.Logger.Level.WARNING, "listener '" + config.name() + "': on io_uring each UDP session holds about "
+                    + IO_URING_SESSION_HEAP_BYTES / 1024 + " KiB of heap (Netty preallocates 512 message headers per datagram"
+                    + " socket), so udp.max_sessions " + configured + " is capped at " + fits + " for this "
+                    + maxHeapBytes / (1024 * 1024) + " MiB heap; use runtime.transport epoll for UDP at scale");
+        }
+        return fits;
     }
 
     /**
@@ -151,14 +181,15 @@ public final class UdpListener extends AbstractListener {
 
     @Override
     public void update(ListenerConfig newConfig, TargetGroup newGroup) {
-        int before = config().udp().receiveBuffer();
+        io.wavelb.config.UdpSettings before = config().udp();
         super.update(newConfig, newGroup);
-        if (newConfig.udp().receiveBuffer() != before) {
+        if (newConfig.udp().receiveBuffer() != before.receiveBuffer()) {
             for (int i = 0; i < channels.size(); i++) {
                 applyReceiveBuffer((DatagramChannel) channels.get(i), newConfig.udp().receiveBuffer(), i == 0);
             }
         }
-        budget.limit(newConfig.udp().maxSessions());
+        budget.limit(sessionLimit(newConfig, transport(), Runtime.getRuntime().maxMemory(),
+                newConfig.udp().maxSessions() != before.maxSessions()));
         for (UdpLoopHandler h : handlers) {
             h.loop().execute(h::settingsChanged);
         }
