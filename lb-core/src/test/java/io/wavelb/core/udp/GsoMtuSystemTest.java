@@ -2,18 +2,15 @@ package io.wavelb.core.udp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import io.wavelb.core.testing.Commands;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A GSO send whose segments do not fit the route's MTU is refused by the kernel (EINVAL); the
+ * A GSO send whose segments do not fit the route's MTU is refused by the kernel (EMSGSIZE; EINVAL on older kernels); the
  * balancer must then send those datagrams one by one (the kernel fragments each, as for any
  * oversize datagram) and lose none. Loopback's MTU is 64 KiB, so this runs {@link GsoBursts} in a
  * network namespace the test creates, with loopback's MTU set to 1280, as a child JVM started with
@@ -26,14 +23,14 @@ class GsoMtuSystemTest {
 
     @AfterEach
     void deleteNamespace() throws Exception {
-        run(List.of("ip", "netns", "delete", namespace), new StringBuilder(), 20);
+        Commands.run(List.of("ip", "netns", "delete", namespace), new StringBuilder(), 20);
     }
 
     @Test
     void segmentsLargerThanTheMtuAreSentOneByOneAndAllArrive() throws Exception {
-        ip("netns", "add", namespace);
-        ip("-n", namespace, "link", "set", "lo", "mtu", "1280");
-        ip("-n", namespace, "link", "set", "lo", "up");
+        Commands.ip("netns", "add", namespace);
+        Commands.ip("-n", namespace, "link", "set", "lo", "mtu", "1280");
+        Commands.ip("-n", namespace, "link", "set", "lo", "up");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // 1400-byte runs cannot go as GSO under a 1280 MTU; the 200-byte run before them can.
         String sizes = "200,200,200,1400,1400,1400,1400,1400,900,1400,1400";
@@ -43,43 +40,12 @@ class GsoMtuSystemTest {
                 "-Dio.netty.leakDetection.level=paranoid", "--enable-native-access=ALL-UNNAMED",
                 GsoBursts.class.getName(), sizes, String.valueOf(rounds));
         StringBuilder out = new StringBuilder();
-        int exit = run(command, out, 90);
+        int exit = Commands.run(command, out, 90);
         String result = out.toString().lines().filter(l -> l.startsWith("GSO-RESULT")).findFirst().orElse("(none)");
-        assertThat(exit).as("exit of the bursts in the namespace; output:%n%s", tail(out.toString())).isZero();
+        assertThat(exit).as("exit of the bursts in the namespace; output:%n%s", Commands.tail(out.toString())).isZero();
         assertThat(out.toString()).doesNotContain("LEAK:");
         // Round 1 sends its first 200-byte run as GSO, finds the 1400s refused, and from then on the
         // session sends one by one: 3 datagrams, and every datagram arrived (checked by GsoBursts).
         assertThat(result).contains("gsoDatagrams=3,").contains("upstreamBusy=0,").contains("unreachable=0]");
-    }
-
-    private void ip(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("ip"));
-        command.addAll(List.of(args));
-        StringBuilder out = new StringBuilder();
-        assertThat(run(command, out, 20)).as("%s: %s (needs root and iproute2)", command, out).isZero();
-    }
-
-    private static int run(List<String> command, StringBuilder output, long seconds) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        Thread reader = Thread.ofVirtual().start(() -> {
-            try {
-                output.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-            } catch (IOException ignored) {
-                // the process ended
-            }
-        });
-        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            p.waitFor(5, TimeUnit.SECONDS);
-            reader.join(5000);
-            return -1;
-        }
-        reader.join(5000);
-        return p.exitValue();
-    }
-
-    private static String tail(String s) {
-        List<String> lines = s.lines().toList();
-        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
     }
 }
