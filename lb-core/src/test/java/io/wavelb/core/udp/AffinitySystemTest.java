@@ -41,6 +41,17 @@ class AffinitySystemTest extends WithThreeEchoTargets {
     }
 
     private WavelbConfig config(String udp) throws Exception {
+        return config(udp, 3);
+    }
+
+    /** One udp listener with {@code udp} as its settings, over the first {@code targets} of a, b, c (server IDs 1, 2, 3). */
+    private WavelbConfig config(String udp, int targets) throws Exception {
+        List<String> addresses = List.of(a.address(), b.address(), c.address());
+        StringBuilder list = new StringBuilder();
+        for (int i = 0; i < targets; i++) {
+            list.append("      - address: ").append(addresses.get(i)).append('\n')
+                    .append("        server_id: \"0x000").append(i + 1).append("\"\n");
+        }
         return ConfigLoader.parse("""
                 runtime:
                   event_loops: 2
@@ -56,14 +67,8 @@ class AffinitySystemTest extends WithThreeEchoTargets {
                 target_groups:
                   - name: g
                     targets:
-                      - address: %s
-                        server_id: "0x0001"
-                      - address: %s
-                        server_id: "0x0002"
-                      - address: %s
-                        server_id: "0x0003"
-                """.formatted(Ports.freeTcpAndUdp(), Ports.freeTcpAndUdp(), udp.stripIndent().indent(6).stripTrailing(),
-                a.address(), b.address(), c.address()), "affinity.yaml");
+                %s""".formatted(Ports.freeTcpAndUdp(), Ports.freeTcpAndUdp(), udp.stripIndent().indent(6).stripTrailing(),
+                list.toString().stripTrailing()), "affinity.yaml");
     }
 
     private DatagramSocket socket() throws IOException {
@@ -225,25 +230,12 @@ class AffinitySystemTest extends WithThreeEchoTargets {
 
     @Test
     void targetsFedThroughTheAdminApiCarryServerIdsToo() throws Exception {
-        lb = LoadBalancer.start(ConfigLoader.parse("""
-                admin:
-                  listen: 127.0.0.1:%d
-                listeners:
-                  - name: l
-                    protocol: udp
-                    listen: 127.0.0.1:%d
-                    target_group: g
-                    udp:
-                      affinity: quic
-                      quic_lb:
-                        server_id_length: 2
-                        nonce_length: 6
-                target_groups:
-                  - name: g
-                    targets:
-                      - address: %s
-                        server_id: "0x0001"
-                """.formatted(Ports.freeTcpAndUdp(), Ports.freeTcpAndUdp(), a.address()), "dynamic.yaml"));
+        lb = LoadBalancer.start(config("""
+                affinity: quic
+                quic_lb:
+                  server_id_length: 2
+                  nonce_length: 6
+                """, 1));
         lb.replaceTargets("g", List.of(
                 new io.wavelb.core.admin.AdminOperations.TargetSpec(io.wavelb.config.HostPort.parse(b.address()), 100,
                         Optional.of(new HexBytes("0002"))),
