@@ -98,6 +98,46 @@ class AgentEndToEndTest {
         }
     }
 
+    /**
+     * The {@code agent:} section of a balancer-plus-agent config, as the e2e tests run it: feeds group
+     * {@code group} of the balancer whose admin API is on {@code adminPort} (token file
+     * {@code admin.token}), publishes {@code recordName} in {@code zoneId}, registers in and discovers
+     * targets from edge.local (media-servers) in moto at {@code awsEndpoint}, polling and
+     * heartbeating every second. Indented for a top-level YAML document; ends with a newline.
+     */
+    static String agentSection(String clusterId, String group, int adminPort, java.net.URI awsEndpoint, String zoneId,
+                               String recordName, int metricsPort) {
+        return """
+                agent:
+                  cluster_id: %s
+                  balancer:
+                    admin_url: http://127.0.0.1:%d
+                    token_file: admin.token
+                    target_group: %s
+                  identity:
+                    instance_id: i-self
+                    zone: %s
+                    private_ip: 10.0.1.5
+                    public_ip: 155.146.10.20
+                  aws:
+                    region: us-east-1
+                    endpoint: %s
+                  dns:
+                    hosted_zone_id: %s
+                    record_name: %s
+                    ttl: 1s
+                  cloud_map:
+                    namespace: edge.local
+                    service: wavelb
+                    targets_service: media-servers
+                    poll_interval: 1s
+                    heartbeat_interval: 1s
+                    stale_after: 3s
+                  metrics_listen: 127.0.0.1:%d
+                """.formatted(clusterId, adminPort, group, WLZ, awsEndpoint, zoneId.replace("/hostedzone/", ""), recordName,
+                metricsPort);
+    }
+
     /** {@code bin/wavelb run} with {@code dir/wavelb.yaml}, once its UDP listener is up; logs to {@code dir/wavelb.log}. */
     static Process startBalancer(Path dir) throws IOException {
         Process balancer = new ProcessBuilder("../bin/wavelb", "run", "--config", dir.resolve("wavelb.yaml").toString())
@@ -159,46 +199,15 @@ class AgentEndToEndTest {
                       - name: media
                         deregistration_delay: 1s
                         targets: []
-                    agent:
-                      cluster_id: edge-media
-                      balancer:
-                        admin_url: http://127.0.0.1:%d
-                        token_file: admin.token
-                        target_group: media
-                      identity:
-                        instance_id: i-self
-                        zone: %s
-                        private_ip: 10.0.1.5
-                        public_ip: 155.146.10.20
-                      aws:
-                        region: us-east-1
-                        endpoint: %s
-                      dns:
-                        hosted_zone_id: %s
-                        record_name: media.example.com
-                        ttl: 1s
-                      cloud_map:
-                        namespace: edge.local
-                        service: wavelb
-                        targets_service: media-servers
-                        poll_interval: 1s
-                        heartbeat_interval: 1s
-                        stale_after: 3s
-                      metrics_listen: 127.0.0.1:%d
-                      drain:
+                    %s  drain:
                         dns_wait: 1s
                         timeout: 5s
-                    """.formatted(admin, vipPort, admin, WLZ, moto.endpoint(), zoneId.replace("/hostedzone/", ""),
-                    metricsPort));
-            Process balancer = new ProcessBuilder("../bin/wavelb", "run", "--config", dir.resolve("wavelb.yaml").toString())
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("wavelb.log").toFile()).start();
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+                    """.formatted(admin, vipPort, agentSection("edge-media", "media", admin, moto.endpoint(), zoneId,
+                    "media.example.com", metricsPort)));
+            Process balancer = startBalancer(dir);
             Process agent = null;
             try {
-                await().atMost(Duration.ofSeconds(90)).until(() -> Files.readString(dir.resolve("wavelb.log")).contains("on udp"));
-                agent = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "io.wavelb.agent.cli.AgentMain",
-                        "run", "--config", dir.resolve("wavelb.yaml").toString())
-                        .redirectErrorStream(true).redirectOutput(dir.resolve("agent.log").toFile()).start();
+                agent = startAgent(dir);
                 InetSocketAddress vip = new InetSocketAddress("127.0.0.1", vipPort);
                 long start = System.nanoTime();
                 await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
@@ -250,10 +259,7 @@ class AgentEndToEndTest {
                 if (agent != null) {
                     agent.destroyForcibly();
                 }
-                balancer.toHandle().destroy();
-                if (!balancer.waitFor(10, TimeUnit.SECONDS)) {
-                    balancer.destroyForcibly();
-                }
+                stop(balancer);
                 r53.close();
                 sd.close();
             }

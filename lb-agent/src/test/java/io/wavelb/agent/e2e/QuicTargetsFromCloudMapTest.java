@@ -87,34 +87,8 @@ class QuicTargetsFromCloudMapTest {
                     target_groups:
                       - name: quic
                         targets: []
-                    agent:
-                      cluster_id: edge-quic
-                      balancer:
-                        admin_url: http://127.0.0.1:%d
-                        token_file: admin.token
-                        target_group: quic
-                      identity:
-                        instance_id: i-self
-                        zone: %s
-                        private_ip: 10.0.1.5
-                        public_ip: 155.146.10.20
-                      aws:
-                        region: us-east-1
-                        endpoint: %s
-                      dns:
-                        hosted_zone_id: %s
-                        record_name: quic.example.com
-                        ttl: 1s
-                      cloud_map:
-                        namespace: edge.local
-                        service: wavelb
-                        targets_service: media-servers
-                        poll_interval: 1s
-                        heartbeat_interval: 1s
-                        stale_after: 3s
-                      metrics_listen: 127.0.0.1:%d
-                    """.formatted(admin, vipPort, admin, AgentEndToEndTest.WLZ, moto.endpoint(),
-                    zoneId.replace("/hostedzone/", ""), AgentEndToEndTest.freePort()));
+                    %s""".formatted(admin, vipPort, AgentEndToEndTest.agentSection("edge-quic", "quic", admin, moto.endpoint(),
+                    zoneId, "quic.example.com", AgentEndToEndTest.freePort())));
             Process balancer = AgentEndToEndTest.startBalancer(dir);
             Process agent = null;
             try {
