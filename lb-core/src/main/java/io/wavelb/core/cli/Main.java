@@ -50,7 +50,7 @@ public final class Main {
 
             Commands:
               run --config FILE         start the balancer with FILE; SIGTERM/SIGINT stop it gracefully
-              check-config FILE...      validate config files; print every problem as
+              check-config FILE...      validate config files (and that they fit this JVM's heap); print every problem as
                                         file:line:column: path: message (exit 0 valid, 2 invalid)
               demo [--listen HOST:PORT] start three named echo targets and a balancer in front of them
                                         (default 127.0.0.1:7000, TCP and UDP) and show flows per target
@@ -120,7 +120,9 @@ public final class Main {
             err.println("wavelb check-config: name at least one config file");
             return USAGE;
         }
-        return ConfigCheck.run(files, ConfigLoader::load, out, err) == 0 ? OK : USAGE;
+        // The heap check uses this JVM's -Xmx: bin/wavelb gives check-config and run the same JAVA_OPTS.
+        long heap = Runtime.getRuntime().maxMemory();
+        return ConfigCheck.run(files, f -> ConfigLoader.load(f, heap), out, err) == 0 ? OK : USAGE;
     }
 
     private static int runCommand(List<String> args, PrintStream err) {
@@ -143,7 +145,7 @@ public final class Main {
         }
         WavelbConfig config;
         try {
-            config = ConfigLoader.load(Path.of(file));
+            config = ConfigLoader.load(Path.of(file), Runtime.getRuntime().maxMemory());
         } catch (ConfigException e) {
             e.problems().forEach(p -> err.println(p.format()));
             err.println("wavelb: " + file + " is invalid; nothing started");
