@@ -48,6 +48,8 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     /** Reused by the sweep: each target answered, once, with the group it reports to. */
     private final java.util.IdentityHashMap<Target, TargetGroup> succeeded = new java.util.IdentityHashMap<>();
     private Channel listenerChannel;
+    /** The listener's socket for zero-length replies, on epoll (see {@link EmptyDatagrams}); else null. */
+    private io.netty.channel.unix.Socket emptyReplySender;
     /** The first bytes of the datagram being routed by content (QUIC header, STUN attributes). */
     private final byte[] scratch = new byte[Math.max(QuicHeaders.PREFIX, StunMessages.PREFIX)];
     private io.wavelb.config.QuicLbConfig quicConfig;
@@ -75,6 +77,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         listenerChannel = ctx.channel();
+        emptyReplySender = EmptyDatagrams.senderFor(listenerChannel);
         loop = ctx.channel().eventLoop();
         counters = listener.stats().forCurrentLoop();
         scheduleSweep();
@@ -396,14 +399,23 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         session.lastSeenNanos = System.nanoTime();
-        counters.increment(ListenerCounter.DATAGRAMS_TX);
-        counters.add(ListenerCounter.BYTES_TX, size);
-        listenerChannel.write(new DatagramPacket(content, session.client), listenerChannel.voidPromise());
-        if (!repliesNeedFlush) {
-            // One flush after this loop turn's I/O, for the replies of every session on the loop:
-            // Netty sends them with one sendmmsg.
-            repliesNeedFlush = true;
-            loop.execute(flushReplies);
+        if (size == 0 && emptyReplySender != null) {
+            content.release();
+            if (!EmptyDatagrams.send(emptyReplySender, session.client)) {
+                counters.increment(ListenerCounter.DROPPED_CLIENT_BUSY);
+                return;
+            }
+            counters.increment(ListenerCounter.DATAGRAMS_TX);
+        } else {
+            counters.increment(ListenerCounter.DATAGRAMS_TX);
+            counters.add(ListenerCounter.BYTES_TX, size);
+            listenerChannel.write(new DatagramPacket(content, session.client), listenerChannel.voidPromise());
+            if (!repliesNeedFlush) {
+                // One flush after this loop turn's I/O, for the replies of every session on the loop:
+                // Netty sends them with one sendmmsg.
+                repliesNeedFlush = true;
+                loop.execute(flushReplies);
+            }
         }
         session.responses++;
         // As NGINX: with max_requests the session is complete once it has taken all its client
