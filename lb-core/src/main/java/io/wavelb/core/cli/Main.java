@@ -183,8 +183,9 @@ public final class Main {
         String serving = "serving " + lb.config().listeners().size() + " listener(s)";
         systemd.ready(serving);
         systemd.startWatchdog(lb.loops());
-        CountDownLatch stop = new CountDownLatch(1);
-        Signals.onTerminate(stop::countDown);
+        StopRequest stopRequest = new StopRequest();
+        CountDownLatch stop = stopRequest.latch();
+        Signals.onTerminate(stopRequest::signal);
         if (file.isPresent()) {
             Signals.onHangup(() -> {
                 systemd.reloading();
@@ -207,7 +208,8 @@ public final class Main {
         System.getLogger("wavelb").log(System.Logger.Level.INFO, "stopping: no new flows; up to " + grace.toSeconds()
                 + "s for open TCP connections to finish");
         systemd.stopping("draining open connections for up to " + grace.toSeconds() + "s");
-        wavelb.shutdown(grace);
+        // A second SIGTERM/SIGINT ends the grace period early (LoadBalancer.shutdown stops waiting when interrupted).
+        stopRequest.drain(grace, wavelb::shutdown);
         systemd.close();
         if (viewer != null) {
             viewer.interrupt();
