@@ -50,6 +50,7 @@ public final class Main {
 
             Commands:
               run --config FILE         start the balancer with FILE; SIGTERM/SIGINT stop it gracefully
+                                        (a second SIGTERM/SIGINT skips the rest of the grace period)
               check-config FILE...      validate config files (and that they fit this JVM's heap); print every problem as
                                         file:line:column: path: message (exit 0 valid, 2 invalid)
               demo [--listen HOST:PORT] start three named echo targets and a balancer in front of them

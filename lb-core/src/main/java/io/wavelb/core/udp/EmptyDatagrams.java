@@ -1,7 +1,7 @@
 package io.wavelb.core.udp;
 
 import io.netty.channel.Channel;
-import io.netty.channel.epoll.AbstractEpollChannel;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.unix.Socket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -28,7 +28,7 @@ final class EmptyDatagrams {
      * The view does not own the descriptor: it is never closed, the channel closes it.
      */
     static Socket senderFor(Channel listener) {
-        return listener instanceof AbstractEpollChannel epoll ? new Socket(epoll.fd().intValue()) : null;
+        return listener instanceof EpollDatagramChannel epoll ? new Socket(epoll.fd().intValue()) : null;
     }
 
     /** Sends a zero-length datagram to {@code client}; false when the socket's send queue is full or the send failed. */
