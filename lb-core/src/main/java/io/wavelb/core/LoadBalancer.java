@@ -359,6 +359,9 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             LOG.log(System.Logger.Level.WARNING, "reload rejected; the running config stays:\n  "
                     + String.join("\n  ", e.problems().stream().map(io.wavelb.config.Problem::format).toList()));
             return outcome(new Rejected(e.problems()), false);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // Its message is the bare path: say what is wrong with it.
+            return outcome(new Failed("cannot read " + configFile.get() + ": no such file"), false);
         } catch (IOException e) {
             return outcome(new Failed("cannot read " + configFile.get() + ": " + e.getMessage()), false);
         }
