@@ -55,6 +55,9 @@ final class Binder {
     static final int MAX_CONSECUTIVE_FAILURES = 1000;
     static final Duration MIN_EJECTION_TIME = Duration.ofSeconds(1);
     static final Duration MAX_EJECTION_TIME = Duration.ofHours(1);
+    /** Below this a reply timeout would fail sessions on ordinary scheduling jitter; 0 means off. */
+    static final Duration MIN_UDP_REPLY_TIMEOUT = Duration.ofMillis(100);
+    static final Duration MAX_UDP_REPLY_TIMEOUT = Duration.ofHours(1);
     /** {@code 200} or {@code 200-399}; the range of each number is checked after the match. */
     private static final Pattern STATUS = Pattern.compile("([0-9]{3})(?:-([0-9]{3}))?");
     /** Names become metric tags and log fields: lowercase, no spaces, no quoting needed anywhere. */
@@ -80,7 +83,7 @@ final class Binder {
     private static final List<String> HEALTH_CHECK_KEYS = List.of("protocol", "port", "send", "expect", "path",
             "interval", "timeout", "healthy_threshold", "unhealthy_threshold");
     private static final List<String> OUTLIER_KEYS =
-            List.of("consecutive_failures", "ejection_time", "max_ejection_percent");
+            List.of("consecutive_failures", "ejection_time", "max_ejection_percent", "udp_reply_timeout");
     private static final List<String> TARGET_KEYS = List.of("address", "weight", "server_id");
 
     /** Plain YAML only. Other standard tags (!!set, !!binary, !!omap...) and local tags (!foo) are refused. */
@@ -573,7 +576,27 @@ final class Binder {
         return new OutlierDetectionConfig(
                 integerOr(f, "consecutive_failures", path, 0, MAX_CONSECUTIVE_FAILURES, d.consecutiveFailures()),
                 durationOr(f, "ejection_time", path, MIN_EJECTION_TIME, MAX_EJECTION_TIME, d.ejectionTime()),
-                integerOr(f, "max_ejection_percent", path, 0, 100, d.maxEjectionPercent()));
+                integerOr(f, "max_ejection_percent", path, 0, 100, d.maxEjectionPercent()),
+                udpReplyTimeout(f, path, d.udpReplyTimeout()));
+    }
+
+    /** {@code 0} (off) or a duration in 100ms..1h. */
+    private Duration udpReplyTimeout(Map<String, NodeTuple> f, String path, Duration fallback) {
+        Node node = value(f, "udp_reply_timeout");
+        if (node == null) {
+            return fallback;
+        }
+        String key = "udp_reply_timeout";
+        Duration d = duration(node, key, path + "." + key, Duration.ZERO, MAX_UDP_REPLY_TIMEOUT);
+        if (d == null) {
+            return fallback;
+        }
+        if (!d.isZero() && d.compareTo(MIN_UDP_REPLY_TIMEOUT) < 0) {
+            problems.at(node, path + "." + key, key + " " + Durations.format(d) + " (expected 0 to turn it off, or "
+                    + Durations.format(MIN_UDP_REPLY_TIMEOUT) + ".." + Durations.format(MAX_UDP_REPLY_TIMEOUT) + ")");
+            return fallback;
+        }
+        return d;
     }
 
     /**

@@ -10,7 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
+import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
 
 /**
  * Loads a wavelb YAML config into a validated {@link WavelbConfig}, or fails with a
@@ -20,6 +24,9 @@ public final class ConfigLoader {
 
     /** Files above this size are refused before parsing. */
     public static final int MAX_FILE_BYTES = SafeYamlLoader.MAX_CODE_POINTS;
+
+    /** No heap check: what {@link #load(Path)} and {@link #parse(String, String)} do. */
+    public static final long NO_HEAP_LIMIT = Long.MAX_VALUE;
 
     private ConfigLoader() {
     }
@@ -31,6 +38,16 @@ public final class ConfigLoader {
      * @throws IOException when the file cannot be read at all (missing, unreadable)
      */
     public static WavelbConfig load(Path file) throws ConfigException, IOException {
+        return load(file, NO_HEAP_LIMIT);
+    }
+
+    /**
+     * As {@link #load(Path)}, and a valid config that would not fit {@code maxHeapBytes} (its
+     * {@link MemoryEstimate}) is a problem too, at the {@code target_groups} key (or
+     * {@code listeners}, when UDP sessions are the larger part). {@code check-config}, {@code run}
+     * and reloads pass {@code Runtime.maxMemory()}.
+     */
+    public static WavelbConfig load(Path file, long maxHeapBytes) throws ConfigException, IOException {
         Objects.requireNonNull(file, "file");
         String name = file.toString();
         byte[] bytes;
@@ -53,7 +70,7 @@ public final class ConfigLoader {
             problems.atStart("", "file is not valid UTF-8");
             throw problems.exception();
         }
-        return parse(text, name);
+        return parse(text, name, maxHeapBytes);
     }
 
     /**
@@ -61,6 +78,11 @@ public final class ConfigLoader {
      * directory, when it names none) is where relative paths in the config are resolved from.
      */
     public static WavelbConfig parse(String yaml, String fileName) throws ConfigException {
+        return parse(yaml, fileName, NO_HEAP_LIMIT);
+    }
+
+    /** As {@link #parse(String, String)}, with the heap check of {@link #load(Path, long)}. */
+    public static WavelbConfig parse(String yaml, String fileName, long maxHeapBytes) throws ConfigException {
         Objects.requireNonNull(yaml, "yaml");
         Objects.requireNonNull(fileName, "fileName");
         if (yaml.length() > MAX_FILE_BYTES) {
@@ -78,7 +100,32 @@ public final class ConfigLoader {
         if (!problems.isEmpty()) {
             throw problems.exception();
         }
-        return draft.toConfig();
+        WavelbConfig config = draft.toConfig();
+        MemoryEstimate estimate = MemoryEstimate.of(config);
+        Optional<String> refusal = estimate.refusal(maxHeapBytes);
+        if (refusal.isPresent()) {
+            String key = estimate.sessionsDominate() ? "listeners" : "target_groups";
+            Node at = topKey(root, key);
+            if (at == null) {
+                problems.atStart(key, refusal.get());
+            } else {
+                problems.at(at, key, refusal.get());
+            }
+            throw problems.exception();
+        }
+        return config;
+    }
+
+    /** The key node of a top-level entry, or null. */
+    private static Node topKey(Node root, String key) {
+        if (root instanceof MappingNode map) {
+            for (NodeTuple t : map.getValue()) {
+                if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(key)) {
+                    return k;
+                }
+            }
+        }
+        return null;
     }
 
     /** The absolute directory of {@code fileName}: its parent, taken from the current directory. */

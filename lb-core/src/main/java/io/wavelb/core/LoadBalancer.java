@@ -353,11 +353,15 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         }
         WavelbConfig next;
         try {
-            next = ConfigLoader.load(configFile.get());
+            // The heap check too: a reload that would not fit is rejected, not an OutOfMemoryError later.
+            next = ConfigLoader.load(configFile.get(), Runtime.getRuntime().maxMemory());
         } catch (ConfigException e) {
             LOG.log(System.Logger.Level.WARNING, "reload rejected; the running config stays:\n  "
                     + String.join("\n  ", e.problems().stream().map(io.wavelb.config.Problem::format).toList()));
             return outcome(new Rejected(e.problems()), false);
+        } catch (java.nio.file.NoSuchFileException e) {
+            // Its message is the bare path: say what is wrong with it.
+            return outcome(new Failed("cannot read " + configFile.get() + ": no such file"), false);
         } catch (IOException e) {
             return outcome(new Failed("cannot read " + configFile.get() + ": " + e.getMessage()), false);
         }

@@ -50,7 +50,8 @@ public final class Main {
 
             Commands:
               run --config FILE         start the balancer with FILE; SIGTERM/SIGINT stop it gracefully
-              check-config FILE...      validate config files; print every problem as
+                                        (a second SIGTERM/SIGINT skips the rest of the grace period)
+              check-config FILE...      validate config files (and that they fit this JVM's heap); print every problem as
                                         file:line:column: path: message (exit 0 valid, 2 invalid)
               demo [--listen HOST:PORT] start three named echo targets and a balancer in front of them
                                         (default 127.0.0.1:7000, TCP and UDP) and show flows per target
@@ -120,7 +121,9 @@ public final class Main {
             err.println("wavelb check-config: name at least one config file");
             return USAGE;
         }
-        return ConfigCheck.run(files, ConfigLoader::load, out, err) == 0 ? OK : USAGE;
+        // The heap check uses this JVM's -Xmx: bin/wavelb gives check-config and run the same JAVA_OPTS.
+        long heap = Runtime.getRuntime().maxMemory();
+        return ConfigCheck.run(files, f -> ConfigLoader.load(f, heap), out, err) == 0 ? OK : USAGE;
     }
 
     private static int runCommand(List<String> args, PrintStream err) {
@@ -143,7 +146,7 @@ public final class Main {
         }
         WavelbConfig config;
         try {
-            config = ConfigLoader.load(Path.of(file));
+            config = ConfigLoader.load(Path.of(file), Runtime.getRuntime().maxMemory());
         } catch (ConfigException e) {
             e.problems().forEach(p -> err.println(p.format()));
             err.println("wavelb: " + file + " is invalid; nothing started");
@@ -181,8 +184,9 @@ public final class Main {
         String serving = "serving " + lb.config().listeners().size() + " listener(s)";
         systemd.ready(serving);
         systemd.startWatchdog(lb.loops());
-        CountDownLatch stop = new CountDownLatch(1);
-        Signals.onTerminate(stop::countDown);
+        StopRequest stopRequest = new StopRequest();
+        CountDownLatch stop = stopRequest.latch();
+        Signals.onTerminate(stopRequest::signal);
         if (file.isPresent()) {
             Signals.onHangup(() -> {
                 systemd.reloading();
@@ -205,7 +209,8 @@ public final class Main {
         System.getLogger("wavelb").log(System.Logger.Level.INFO, "stopping: no new flows; up to " + grace.toSeconds()
                 + "s for open TCP connections to finish");
         systemd.stopping("draining open connections for up to " + grace.toSeconds() + "s");
-        wavelb.shutdown(grace);
+        // A second SIGTERM/SIGINT ends the grace period early (LoadBalancer.shutdown stops waiting when interrupted).
+        stopRequest.drain(grace, wavelb::shutdown);
         systemd.close();
         if (viewer != null) {
             viewer.interrupt();

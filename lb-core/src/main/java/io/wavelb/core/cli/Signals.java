@@ -17,8 +17,9 @@ final class Signals {
         Signal.handle(new Signal("HUP"), s -> Thread.ofPlatform().name("wavelb-reload").start(action));
     }
 
-    static void onTerminate(Runnable action) {
-        Signal.handle(new Signal("TERM"), s -> action.run());
-        Signal.handle(new Signal("INT"), s -> action.run());
+    /** SIGTERM and SIGINT, every time they arrive, with the signal's name ({@code TERM}, {@code INT}). */
+    static void onTerminate(java.util.function.Consumer<String> action) {
+        Signal.handle(new Signal("TERM"), s -> action.accept(s.getName()));
+        Signal.handle(new Signal("INT"), s -> action.accept(s.getName()));
     }
 }

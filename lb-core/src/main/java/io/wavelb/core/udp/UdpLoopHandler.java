@@ -9,6 +9,7 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.health.state.ReplyWait;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.quic.QuicHeaders;
 import io.wavelb.core.quic.QuicLbCodec;
@@ -40,7 +41,15 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     private final ArrayList<UdpSession> toFlush = new ArrayList<>();
     /** Sessions unbound by max_requests that still wait for replies; swept like the table. */
     private final java.util.Set<UdpSession> unbound = new java.util.HashSet<>();
+    /** Sessions that got a reply since the last sweep: the sweep reports one success per target. */
+    private final ArrayList<UdpSession> answered = new ArrayList<>();
+    /** Sessions waiting for a reply while their group has a udp_reply_timeout; the sweep checks them. */
+    private final ArrayList<UdpSession> awaiting = new ArrayList<>();
+    /** Reused by the sweep: each target answered, once, with the group it reports to. */
+    private final java.util.IdentityHashMap<Target, TargetGroup> succeeded = new java.util.IdentityHashMap<>();
     private Channel listenerChannel;
+    /** The listener's socket for zero-length replies, on epoll (see {@link EmptyDatagrams}); else null. */
+    private io.netty.channel.unix.Socket emptyReplySender;
     /** The first bytes of the datagram being routed by content (QUIC header, STUN attributes). */
     private final byte[] scratch = new byte[Math.max(QuicHeaders.PREFIX, StunMessages.PREFIX)];
     private io.wavelb.config.QuicLbConfig quicConfig;
@@ -68,6 +77,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         listenerChannel = ctx.channel();
+        emptyReplySender = EmptyDatagrams.senderFor(listenerChannel);
         loop = ctx.channel().eventLoop();
         counters = listener.stats().forCurrentLoop();
         scheduleSweep();
@@ -138,7 +148,11 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         }
         counters.increment(ListenerCounter.DATAGRAMS_RX);
         counters.add(ListenerCounter.BYTES_RX, size);
-        session.lastSeenNanos = System.nanoTime();
+        long now = System.nanoTime();
+        session.lastSeenNanos = now;
+        if (session.unansweredSinceNanos == ReplyWait.ANSWERED) {
+            awaitReply(session, now);
+        }
         forward(session, data);
         session.requests++;
         int maxRequests = listener.config().udp().maxRequests();
@@ -146,6 +160,21 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             sessions.remove(client);
             session.unbound = true;
             unbound.add(session);
+        }
+    }
+
+    /**
+     * The first datagram since the session's last reply: with the group's {@code udp_reply_timeout}
+     * on, the sweep starts watching for the reply. Runs once per request/reply round, not per datagram.
+     */
+    private void awaitReply(UdpSession session, long now) {
+        if (!session.group.config().outlierDetection().udpReplyTimeoutEnabled()) {
+            return;
+        }
+        session.unansweredSinceNanos = ReplyWait.sent(session.unansweredSinceNanos, now);
+        if (!session.awaitingWatched) {
+            session.awaitingWatched = true;
+            awaiting.add(session);
         }
     }
 
@@ -357,6 +386,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     }
 
     void replyToClient(UdpSession session, ByteBuf content) {
+        targetAnswered(session);
         int size = content.readableBytes();
         if (size > maxDatagramSize()) {
             counters.increment(ListenerCounter.DROPPED_OVERSIZE);
@@ -369,14 +399,23 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         session.lastSeenNanos = System.nanoTime();
-        counters.increment(ListenerCounter.DATAGRAMS_TX);
-        counters.add(ListenerCounter.BYTES_TX, size);
-        listenerChannel.write(new DatagramPacket(content, session.client), listenerChannel.voidPromise());
-        if (!repliesNeedFlush) {
-            // One flush after this loop turn's I/O, for the replies of every session on the loop:
-            // Netty sends them with one sendmmsg.
-            repliesNeedFlush = true;
-            loop.execute(flushReplies);
+        if (size == 0 && emptyReplySender != null) {
+            content.release();
+            if (!EmptyDatagrams.send(emptyReplySender, session.client)) {
+                counters.increment(ListenerCounter.DROPPED_CLIENT_BUSY);
+                return;
+            }
+            counters.increment(ListenerCounter.DATAGRAMS_TX);
+        } else {
+            counters.increment(ListenerCounter.DATAGRAMS_TX);
+            counters.add(ListenerCounter.BYTES_TX, size);
+            listenerChannel.write(new DatagramPacket(content, session.client), listenerChannel.voidPromise());
+            if (!repliesNeedFlush) {
+                // One flush after this loop turn's I/O, for the replies of every session on the loop:
+                // Netty sends them with one sendmmsg.
+                repliesNeedFlush = true;
+                loop.execute(flushReplies);
+            }
         }
         session.responses++;
         // As NGINX: with max_requests the session is complete once it has taken all its client
@@ -386,6 +425,70 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         if (maxResponses > 0 && (udp.maxRequests() == 0 || session.unbound)
                 && session.responses >= session.requests * maxResponses) {
             closeSession(session, ListenerCounter.CLOSED_COMPLETED);
+        }
+    }
+
+    /**
+     * The target replied, so it is alive whatever the client side does with the reply: the wait
+     * ends, and the target's failure run is reset at once on a session's first reply, else by the
+     * next sweep (one success per target per sweep, so a busy flow costs no call per datagram).
+     */
+    private void targetAnswered(UdpSession session) {
+        session.unansweredSinceNanos = ReplyWait.ANSWERED;
+        if (!session.answeredThisSweep) {
+            session.answeredThisSweep = true;
+            answered.add(session);
+            if (!session.replied) {
+                session.replied = true;
+                session.group.flowSucceeded(session.target);
+            }
+        }
+    }
+
+    /** One success per target that answered any of this loop's sessions since the last sweep. */
+    private void reportAnswered() {
+        for (int i = 0, n = answered.size(); i < n; i++) {
+            UdpSession s = answered.get(i);
+            s.answeredThisSweep = false;
+            if (!s.closed) {
+                succeeded.putIfAbsent(s.target, s.group);
+            }
+        }
+        answered.clear();
+        if (!succeeded.isEmpty()) {
+            succeeded.forEach((target, group) -> group.flowSucceeded(target));
+            succeeded.clear();
+        }
+    }
+
+    /**
+     * Sessions that sent and heard nothing for their group's udp_reply_timeout: one failed flow each
+     * (then the wait starts over with the next datagram). The rest stay watched while they wait.
+     */
+    private void checkReplyTimeouts(long now) {
+        int kept = 0;
+        for (int i = 0, n = awaiting.size(); i < n; i++) {
+            UdpSession s = awaiting.get(i);
+            if (s.closed || s.unansweredSinceNanos == ReplyWait.ANSWERED) {
+                s.awaitingWatched = false;
+                continue;
+            }
+            io.wavelb.config.OutlierDetectionConfig od = s.group.config().outlierDetection();
+            if (!od.udpReplyTimeoutEnabled()) {
+                s.awaitingWatched = false;
+                s.unansweredSinceNanos = ReplyWait.ANSWERED;
+                continue;
+            }
+            if (ReplyWait.timedOut(s.unansweredSinceNanos, now, od.udpReplyTimeout().toNanos())) {
+                s.awaitingWatched = false;
+                s.unansweredSinceNanos = ReplyWait.ANSWERED;
+                s.group.flowFailed(s.target);
+                continue;
+            }
+            awaiting.set(kept++, s);
+        }
+        if (kept < awaiting.size()) {
+            awaiting.subList(kept, awaiting.size()).clear();
         }
     }
 
@@ -434,6 +537,10 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
 
     private void expireIdle() {
         long now = System.nanoTime();
+        // Passive health first, so a session that waited out its reply timeout counts before it
+        // idles out in the same sweep.
+        reportAnswered();
+        checkReplyTimeouts(now);
         long idle = idleNanos();
         sessions.expire(now, idle, s -> finish(s, ListenerCounter.CLOSED_IDLE));
         if (!unbound.isEmpty()) {
@@ -481,6 +588,8 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         }
         sessions.clear(s -> finish(s, ListenerCounter.CLOSED_SHUTDOWN));
         finishUnbound(s -> true, ListenerCounter.CLOSED_SHUTDOWN);
+        answered.clear();
+        awaiting.clear();
         ctx.fireChannelInactive();
     }
 

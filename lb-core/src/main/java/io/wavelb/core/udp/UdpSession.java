@@ -36,6 +36,16 @@ final class UdpSession implements SessionTable.Session {
      * datagram starts a new session), still open for the replies that are due.
      */
     boolean unbound;
+    /**
+     * Passive health by replies (owned by the loop's sweep): the first reply reports a success at
+     * once, later ones mark the session in the loop's answered list, which the sweep turns into one
+     * success per target; {@code unansweredSinceNanos} is a {@link io.wavelb.core.health.state.ReplyWait}
+     * state, watched when the group sets {@code udp_reply_timeout}.
+     */
+    boolean replied;
+    boolean answeredThisSweep;
+    boolean awaitingWatched;
+    long unansweredSinceNanos = io.wavelb.core.health.state.ReplyWait.ANSWERED;
     /** PROXY v2 header put in front of every datagram to the target, or null. */
     byte[] proxyHeader;
     private ArrayDeque<ByteBuf> pending;

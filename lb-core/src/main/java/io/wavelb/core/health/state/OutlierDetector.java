@@ -14,7 +14,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code consecutiveFailures} times in a row is ejected for {@code ejectionTimeNanos}, unless that
  * would eject more than {@code maxEjectionPercent} of the group. Fed from event loops on connect
  * failures and ICMP unreachable, never per packet: counting is one atomic per event, and only an
- * ejection decision takes the lock. Time is passed in, so the detector is tested without clocks.
+ * ejection decision takes the lock. "Consecutive" is real: every success (a TCP connect, a reply on
+ * a UDP flow) ends the run, so failures days apart with traffic getting through in between never
+ * add up to an ejection. Time is passed in, so the detector is tested without clocks.
  */
 public final class OutlierDetector {
 
@@ -55,11 +57,21 @@ public final class OutlierDetector {
         ejectedUntil.keySet().retainAll(now);
     }
 
+    /**
+     * A flow to the target got through (a TCP connect, a UDP reply): its failure run ends. The
+     * write is skipped when there is no run, so healthy traffic leaves the counter's cache line alone.
+     */
     public void onSuccess(String target) {
         AtomicInteger n = failures.get(target);
-        if (n != null) {
+        if (n != null && n.get() != 0) {
             n.set(0);
         }
+    }
+
+    /** Failures in the target's current run (for tests and display). */
+    public int failureRun(String target) {
+        AtomicInteger n = failures.get(target);
+        return n == null ? 0 : n.get();
     }
 
     public Optional<Decision> onFailure(String target, long nowNanos) {

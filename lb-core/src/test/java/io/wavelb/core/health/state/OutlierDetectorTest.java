@@ -33,6 +33,29 @@ class OutlierDetectorTest {
     }
 
     @Test
+    void failuresDaysApartWithFlowsGettingThroughInBetweenNeverEject() {
+        OutlierDetector d = new OutlierDetector(5, 30 * SECOND, 50);
+        d.setTargets(List.of("a", "b"));
+        long day = 86_400 * SECOND;
+        for (int i = 0; i < 20; i++) {
+            assertThat(d.onFailure("a", i * day)).as("failure on day %d", i).isEmpty();
+            d.onSuccess("a");
+        }
+        assertThat(d.failureRun("a")).isZero();
+        assertThat(d.isEjected("a", 20 * day)).isFalse();
+    }
+
+    @Test
+    void aSuccessWithoutARunChangesNothing() {
+        OutlierDetector d = new OutlierDetector(2, SECOND, 100);
+        d.setTargets(List.of("a"));
+        d.onSuccess("a");
+        assertThat(d.failureRun("a")).isZero();
+        d.onFailure("a", 0);
+        assertThat(d.failureRun("a")).isEqualTo(1);
+    }
+
+    @Test
     void neverEjectsMoreThanMaxEjectionPercent() {
         OutlierDetector d = new OutlierDetector(1, 10 * SECOND, 50);
         d.setTargets(List.of("a", "b", "c", "d"));
