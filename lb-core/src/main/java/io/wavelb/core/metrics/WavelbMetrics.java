@@ -19,6 +19,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.wavelb.core.LoadBalancer;
+import io.wavelb.core.overload.OverloadAction;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import java.util.ArrayList;
@@ -240,22 +241,34 @@ public final class WavelbMetrics implements AutoCloseable {
 
     // ---- memory and overload -------------------------------------------------------------
 
+    /** What the overload meters read at scrape time (the balancer's figures). */
+    public record OverloadSource(java.util.function.LongSupplier budget, java.util.function.LongSupplier used,
+                                 java.util.function.Predicate<OverloadAction> active,
+                                 java.util.function.ToLongFunction<OverloadAction> activations,
+                                 java.util.function.LongSupplier shedBytes, BooleanSupplier stuck) {
+
+        public static OverloadSource of(LoadBalancer lb) {
+            return new OverloadSource(lb::memoryBudget, LoadBalancer::memoryUsed, lb::overloadActive,
+                    lb::overloadActivations, lb::overloadShedBytes, () -> lb.overloadState().stuck());
+        }
+    }
+
     /** The memory budget, its use and the overload manager's actions, read at scrape time. */
-    public void addOverload(io.wavelb.core.LoadBalancer lb) {
-        Gauge.builder("wavelb.memory.budget", lb, LoadBalancer::memoryBudget).baseUnit("bytes")
+    public void addOverload(OverloadSource o) {
+        Gauge.builder("wavelb.memory.budget", o, s -> s.budget().getAsLong()).baseUnit("bytes")
                 .description("Direct (buffer) memory the data plane may hold: the allocator's limit and the overload manager's 100 %")
                 .strongReference(true).register(registry);
-        Gauge.builder("wavelb.memory.used", lb, b -> io.wavelb.core.LoadBalancer.memoryUsed()).baseUnit("bytes")
+        Gauge.builder("wavelb.memory.used", o, s -> s.used().getAsLong()).baseUnit("bytes")
                 .description("Direct (buffer) memory the allocator holds").strongReference(true).register(registry);
-        for (io.wavelb.core.overload.OverloadAction a : io.wavelb.core.overload.OverloadAction.values()) {
-            Gauge.builder("wavelb.overload.active", lb, b -> b.overloadActive(a) ? 1 : 0).tag("action", a.tagValue())
+        for (OverloadAction a : OverloadAction.values()) {
+            Gauge.builder("wavelb.overload.active", o, s -> s.active().test(a) ? 1 : 0).tag("action", a.tagValue())
                     .description("1 while the overload action is in force").strongReference(true).register(registry);
-            FunctionCounter.builder("wavelb.overload.actions", lb, b -> b.overloadActivations(a)).tag("action", a.tagValue())
+            FunctionCounter.builder("wavelb.overload.actions", o, s -> s.activations().applyAsLong(a)).tag("action", a.tagValue())
                     .description("Times the overload action turned on").register(registry);
         }
-        FunctionCounter.builder("wavelb.overload.shed", lb, LoadBalancer::overloadShedBytes).baseUnit("bytes")
+        FunctionCounter.builder("wavelb.overload.shed", o, s -> s.shedBytes().getAsLong()).baseUnit("bytes")
                 .description("Buffered bytes released by closing TCP connections under overload").register(registry);
-        Gauge.builder("wavelb.overload.stuck", lb, b -> b.overloadState().stuck() ? 1 : 0)
+        Gauge.builder("wavelb.overload.stuck", o, s -> s.stuck().getAsBoolean() ? 1 : 0)
                 .description("1 while shedding has not brought memory back under the threshold for 30 s")
                 .strongReference(true).register(registry);
     }

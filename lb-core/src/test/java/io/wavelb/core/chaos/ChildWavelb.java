@@ -27,7 +27,7 @@ final class ChildWavelb implements AutoCloseable {
     private final Process process;
     private final Path log;
     private final int adminPort;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private ChildWavelb(Process process, Path log, int adminPort) {
         this.process = process;
@@ -71,10 +71,13 @@ final class ChildWavelb implements AutoCloseable {
 
     /** The scrape, or null when the admin endpoint does not answer within 2 s. */
     String metrics() {
+        // Bounded as a whole: a stalled process may accept the connection and never answer.
+        var response = http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
+                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
         try {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/metrics"))
-                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString()).body();
-        } catch (IOException e) {
+            return response.get(3, TimeUnit.SECONDS).body();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            response.cancel(true);
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
