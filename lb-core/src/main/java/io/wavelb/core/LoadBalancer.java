@@ -70,7 +70,8 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     /** The overload state the data plane reads; written by the control tick only. */
     private final OverloadSignal overload = new OverloadSignal();
     /** Decides the overload state; used by the control tick only (its status under {@link #changes}-free reads). */
-    private final OverloadManager overloadManager = new OverloadManager();
+    private final OverloadManager overloadManager = new OverloadManager(io.wavelb.core.overload.OverloadThresholds.DEFAULTS,
+            OverloadManager.DEFAULT_STUCK_AFTER_NANOS);
     private volatile OverloadStatus overloadStatus = new OverloadManager().status();
     private final long memoryBudget;
     private final java.util.concurrent.atomic.AtomicLongArray overloadActivations =
@@ -327,8 +328,10 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         if (tcp.isEmpty()) {
             return;
         }
-        long target = (long) (memoryBudget * (io.wavelb.core.overload.OverloadThresholds.DEFAULTS.shed()
-                - io.wavelb.core.overload.OverloadThresholds.DEFAULTS.hysteresis()));
+        // Shed down to where stop_accepting turns off again, not just under the shed threshold:
+        // otherwise the holders that caused it keep new flows out until their idle timeouts.
+        io.wavelb.core.overload.OverloadThresholds t = io.wavelb.core.overload.OverloadThresholds.DEFAULTS;
+        long target = (long) (memoryBudget * (t.stopAccepting() - t.hysteresis()));
         long perLoop = Math.max(0, state.used() - target) / ((long) count(loops) * tcp.size());
         for (TcpListener l : tcp) {
             l.applyOverload(state, perLoop, shedBytes::addAndGet);

@@ -6,7 +6,7 @@ public enum OverloadAction {
     REDUCE_TIMEOUTS("reduce_timeouts"),
     /** New TCP connections are closed at accept and new UDP sessions refused, counted as {@code overload}. */
     STOP_ACCEPTING("stop_accepting"),
-    /** The TCP connections holding the most buffered bytes are closed until pressure is back under the threshold. */
+    /** The TCP connections holding the most buffered bytes are closed until new flows can be accepted again. */
     SHED_CONNECTIONS("shed_connections");
 
     private final String tagValue;

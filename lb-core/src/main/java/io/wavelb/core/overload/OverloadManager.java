@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
  * resource (direct memory used over the budget) and turns off only once pressure is
  * {@code hysteresis} below it. {@code reduce_timeouts} is Envoy's scaled trigger: the idle timeout
  * shrinks linearly from its configured value at the {@code reduce_timeouts} threshold to its floor
- * at the {@code shed} threshold.
+ * at the {@code shed} threshold. {@code stop_accepting} stays on for at least
+ * {@link #STOP_ACCEPTING_MIN_NANOS}.
  *
  * <p>Evaluated by the control tick (a few times a second), never per packet; not thread-safe.
  * Each evaluation returns the state to publish and the actions that changed, which the caller logs
@@ -26,7 +27,15 @@ public final class OverloadManager {
 
     private final OverloadThresholds thresholds;
     private final long stuckAfterNanos;
+    /**
+     * Once on, {@code stop_accepting} stays on at least this long: under a storm of new connections
+     * memory refills within one tick of accepting again, and flapping every tick would let a new
+     * wave in each time.
+     */
+    public static final long STOP_ACCEPTING_MIN_NANOS = TimeUnit.SECONDS.toNanos(2);
+
     private final Set<OverloadAction> active = EnumSet.noneOf(OverloadAction.class);
+    private long stopAcceptingSinceNanos;
     private long shedSinceNanos;
     private OverloadState state = OverloadState.NORMAL;
     private long lastNanos;
@@ -78,6 +87,9 @@ public final class OverloadManager {
             double on = thresholds.on(a);
             boolean was = active.contains(a);
             boolean now = was ? pressure >= on - thresholds.hysteresis() : pressure >= on;
+            if (was && !now && a == OverloadAction.STOP_ACCEPTING && nowNanos - stopAcceptingSinceNanos < STOP_ACCEPTING_MIN_NANOS) {
+                now = true;
+            }
             if (now != was) {
                 if (now) {
                     active.add(a);
@@ -87,6 +99,9 @@ public final class OverloadManager {
                 changes.add(new Change(a, now, used, budget));
                 if (a == OverloadAction.SHED_CONNECTIONS && now) {
                     shedSinceNanos = nowNanos;
+                }
+                if (a == OverloadAction.STOP_ACCEPTING && now) {
+                    stopAcceptingSinceNanos = nowNanos;
                 }
             }
         }

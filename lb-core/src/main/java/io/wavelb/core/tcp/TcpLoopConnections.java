@@ -42,7 +42,7 @@ final class TcpLoopConnections {
     /**
      * Applies an overload state on this loop: closes connections idle for longer than the shortened
      * idle timeout, then, when shedding, the connections holding the most buffered bytes until
-     * {@code bytesToFree} are released (at least one that holds any).
+     * {@code bytesToFree} are released.
      *
      * @return bytes released by shedding
      */
@@ -61,7 +61,7 @@ final class TcpLoopConnections {
             // Abortive: under memory pressure the bytes a quiet connection still queues are stuck.
             quiet.forEach(c -> c.abort(ListenerCounter.TCP_CLOSED_IDLE));
         }
-        if (!state.shedConnections()) {
+        if (!state.shedConnections() || bytesToFree <= 0) {
             return 0;
         }
         List<TcpConnection> holders = new ArrayList<>();
@@ -73,7 +73,7 @@ final class TcpLoopConnections {
         holders.sort(Comparator.comparingLong(TcpConnection::bufferedBytes).reversed());
         long freed = 0;
         for (TcpConnection c : holders) {
-            if (freed > 0 && freed >= bytesToFree) {
+            if (freed >= bytesToFree) {
                 break;
             }
             freed += c.bufferedBytes();

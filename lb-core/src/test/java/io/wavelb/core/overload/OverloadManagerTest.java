@@ -47,8 +47,8 @@ class OverloadManagerTest {
     void anActionTurnsOffOnlyBelowItsThresholdMinusTheHysteresis() {
         OverloadManager m = new OverloadManager();
         m.evaluate(used(0.86), BUDGET, 0);
-        assertThat(m.evaluate(used(0.82), BUDGET, 1).state().stopAccepting()).as("within hysteresis").isTrue();
-        OverloadManager.Decision off = m.evaluate(used(0.79), BUDGET, 2);
+        assertThat(m.evaluate(used(0.82), BUDGET, 3 * SECOND).state().stopAccepting()).as("within hysteresis").isTrue();
+        OverloadManager.Decision off = m.evaluate(used(0.79), BUDGET, 4 * SECOND);
         assertThat(off.state().stopAccepting()).isFalse();
         assertThat(off.state().reduceTimeouts()).isTrue();
         assertThat(off.changes()).singleElement().satisfies(c -> {
@@ -56,9 +56,20 @@ class OverloadManagerTest {
             assertThat(c.on()).isFalse();
             assertThat(c.message()).contains("stop_accepting off").contains("new flows are accepted again");
         });
-        assertThat(m.evaluate(used(0.1), BUDGET, 3).changes()).extracting(OverloadManager.Change::action)
+        assertThat(m.evaluate(used(0.1), BUDGET, 5 * SECOND).changes()).extracting(OverloadManager.Change::action)
                 .containsExactly(OverloadAction.REDUCE_TIMEOUTS);
         assertThat(m.state().idleNanos(120 * SECOND)).isEqualTo(120 * SECOND);
+    }
+
+    @Test
+    void stopAcceptingStaysOnForTwoSecondsSoAStormCannotFlapIt() {
+        OverloadManager m = new OverloadManager();
+        m.evaluate(used(0.9), BUDGET, 0);
+        assertThat(m.evaluate(used(0.3), BUDGET, SECOND).state().stopAccepting()).isTrue();
+        assertThat(m.evaluate(used(0.3), BUDGET, SECOND).state().reduceTimeouts()).as("only stop_accepting is held").isFalse();
+        OverloadManager.Decision d = m.evaluate(used(0.3), BUDGET, 2 * SECOND);
+        assertThat(d.state().stopAccepting()).isFalse();
+        assertThat(d.changes()).extracting(OverloadManager.Change::action).containsExactly(OverloadAction.STOP_ACCEPTING);
     }
 
     @Test
