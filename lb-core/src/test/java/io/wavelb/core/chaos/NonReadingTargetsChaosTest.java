@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.wavelb.core.testing.Ports;
+import io.wavelb.core.testing.WavelbProcess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -39,7 +40,7 @@ class NonReadingTargetsChaosTest {
         int port = Ports.freeTcpAndUdp();
         int admin = Ports.freeTcpAndUdp();
         try (StreamingTarget sink = StreamingTarget.sink();
-             ChildWavelb wavelb = ChildWavelb.start(dir, """
+             WavelbProcess wavelb = WavelbProcess.start(dir, WavelbProcess.Spec.of("""
                      admin:
                        listen: 127.0.0.1:%d
                      runtime:
@@ -57,30 +58,36 @@ class NonReadingTargetsChaosTest {
                        - name: sink
                          targets:
                            - address: %s
-                     """.formatted(admin, port, sink.address()), admin, List.of("-XX:MaxDirectMemorySize=512m", "-Xmx256m"))) {
+                     """.formatted(admin, port, sink.address()), admin).jvm("-XX:MaxDirectMemorySize=512m", "-Xmx256m"))) {
             InetSocketAddress vip = new InetSocketAddress("127.0.0.1", port);
             ByteBuffer chunk = ByteBuffer.allocateDirect(64 * 1024);
             List<SocketChannel> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < CLIENTS; i++) {
                     SocketChannel c = SocketChannel.open(vip);
-                    clients.add(c);
                     c.configureBlocking(false);
-                    // Send until nothing more is taken: the target's, wavelb's and our buffers are full.
-                    int idle = 0;
-                    for (int round = 0; round < 2000 && idle < 5; round++) {
-                        chunk.clear();
-                        if (c.write(chunk) == 0) {
-                            idle++;
-                            Thread.sleep(1);
-                        } else {
-                            idle = 0;
+                    clients.add(c);
+                }
+                // Send on every client until none has taken a byte for 20 rounds: the target's,
+                // wavelb's and our buffers are full, so wavelb holds bytes for a target that never reads.
+                int[] stalled = new int[CLIENTS];
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                boolean progress = true;
+                while (progress && System.nanoTime() < deadline) {
+                    progress = false;
+                    for (int i = 0; i < CLIENTS; i++) {
+                        if (stalled[i] >= 20) {
+                            continue;
                         }
+                        progress = true;
+                        chunk.clear();
+                        stalled[i] = clients.get(i).write(chunk) == 0 ? stalled[i] + 1 : 0;
                     }
+                    Thread.sleep(5);
                 }
                 await().atMost(Duration.ofSeconds(20)).until(() -> sink.accepted() == CLIENTS);
-                assertThat(ChildWavelb.value(wavelb.metrics(), "wavelb_tcp_sockets{listener=\"upload\",side=\"target\"}")
-                        .orElse(-1)).as("target sockets are counted").isPositive();
+                assertThat(wavelb.metric("wavelb_tcp_sockets", "listener=\"upload\"", "side=\"target\"").orElse(-1))
+                        .as("target sockets are counted").isPositive();
             } finally {
                 // Half leave with a reset, half with an orderly close (their unsent bytes still queued).
                 for (int i = 0; i < clients.size(); i++) {
@@ -92,13 +99,14 @@ class NonReadingTargetsChaosTest {
                 }
             }
             // Idle timeout (2 s) + close timeout (1 s) + sweep slack; the bound is generous for a busy machine.
-            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> {
-                String m = wavelb.metrics();
-                return ChildWavelb.value(m, "wavelb_tcp_sockets{listener=\"upload\",side=\"target\"}").orElse(-1) == 0
-                        && ChildWavelb.value(m, "wavelb_tcp_sockets{listener=\"upload\",side=\"client\"}").orElse(-1) == 0;
-            });
-            String m = wavelb.metrics();
-            assertThat(ChildWavelb.value(m, "wavelb_tcp_close_timeouts_total{listener=\"upload\"}").orElse(0))
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() ->
+                    wavelb.metric("wavelb_tcp_sockets", "listener=\"upload\"").orElse(-1) == 0);
+            String figures = "close timeouts " + wavelb.metric("wavelb_tcp_close_timeouts_total")
+                    + ", idle closes " + wavelb.metric("wavelb_tcp_closed_idle_total")
+                    + ", overload actions " + wavelb.metric("wavelb_overload_actions_total")
+                    + "; log:\n" + wavelb.logTail();
+            System.out.println(figures);
+            assertThat(wavelb.metric("wavelb_tcp_close_timeouts_total", "listener=\"upload\"").orElse(0)).as(figures)
                     .as("connections whose target never took its bytes were closed by the close timeout").isPositive();
             // And from the target's side: every socket it accepted has been closed by wavelb.
             int closedByWavelb = 0;
