@@ -44,6 +44,10 @@ final class Binder {
     static final int MAGLEV_SLOTS_PER_TARGET = 100;
     static final Duration MIN_TIMEOUT = Duration.ofMillis(1);
     static final Duration MAX_DURATION = Duration.ofHours(24);
+    /** A side that has not taken its last bytes in this long is not going to. */
+    static final Duration MAX_CLOSE_TIMEOUT = Duration.ofMinutes(10);
+    /** 1 TiB: more direct memory than any JVM here is given; a larger value is a typo. */
+    static final long MAX_MEMORY_BUDGET = 1L << 40;
     static final int MAX_NAME_LENGTH = 64;
     /** NLB's range for the deregistration delay. */
     static final Duration MAX_DEREGISTRATION_DELAY = Duration.ofSeconds(3600);
@@ -68,7 +72,8 @@ final class Binder {
     /** {@code agent} is the sidecar's section: allowed beside the balancer's, validated by the agent. */
     static final List<String> TOP_KEYS = List.of("admin", "runtime", "listeners", "target_groups", "agent");
     private static final List<String> ADMIN_KEYS = List.of("listen", "token_file");
-    private static final List<String> RUNTIME_KEYS = List.of("event_loops", "transport", "shutdown_grace_period");
+    private static final List<String> RUNTIME_KEYS = List.of("event_loops", "transport", "shutdown_grace_period",
+            "memory_budget");
     private static final List<String> LISTENER_KEYS = List.of("name", "protocol", "listen", "target_group",
             "proxy_protocol", "udp", "tcp");
     private static final List<String> UDP_KEYS = List.of("idle_timeout", "max_sessions", "max_datagram_size",
@@ -77,7 +82,8 @@ final class Binder {
     static final int MAX_RECEIVE_BUFFER = 256 << 20;
     private static final List<String> QUIC_LB_KEYS = List.of("config_id", "server_id_length", "nonce_length", "key");
     private static final int MAX_SESSION_HINT = 1_000_000;
-    private static final List<String> TCP_KEYS = List.of("idle_timeout", "connect_timeout", "connect_attempts");
+    private static final List<String> TCP_KEYS = List.of("idle_timeout", "connect_timeout", "connect_attempts",
+            "close_timeout");
     private static final List<String> GROUP_KEYS = List.of("name", "algorithm", "maglev_table_size",
             "deregistration_delay", "terminate_on_unhealthy", "health_check", "outlier_detection", "targets");
     private static final List<String> HEALTH_CHECK_KEYS = List.of("protocol", "port", "send", "expect", "path",
@@ -167,7 +173,8 @@ final class Binder {
                 : choice(transportNode, "runtime.transport", List.of(Transport.values()), Transport::yamlName, "a transport");
         Duration grace = durationOr(f, "shutdown_grace_period", "runtime", Duration.ZERO,
                 RuntimeSettings.DEFAULT_SHUTDOWN_GRACE_PERIOD);
-        return new RuntimeSettings(eventLoops, transport == null ? Transport.AUTO : transport, grace);
+        long budget = bytesOr(f, "memory_budget", "runtime", RuntimeSettings.MIN_MEMORY_BUDGET, MAX_MEMORY_BUDGET, 0);
+        return new RuntimeSettings(eventLoops, transport == null ? Transport.AUTO : transport, grace, budget);
     }
 
     private ConfigDraft.Listener listener(Node node, String path) {
@@ -318,7 +325,8 @@ final class Binder {
         return new TcpSettings(
                 durationOr(f, "idle_timeout", path, MIN_TIMEOUT, TcpSettings.DEFAULT_IDLE_TIMEOUT),
                 durationOr(f, "connect_timeout", path, MIN_TIMEOUT, TcpSettings.DEFAULT_CONNECT_TIMEOUT),
-                integerOr(f, "connect_attempts", path, 1, MAX_CONNECT_ATTEMPTS, TcpSettings.DEFAULT_CONNECT_ATTEMPTS));
+                integerOr(f, "connect_attempts", path, 1, MAX_CONNECT_ATTEMPTS, TcpSettings.DEFAULT_CONNECT_ATTEMPTS),
+                durationOr(f, "close_timeout", path, MIN_TIMEOUT, MAX_CLOSE_TIMEOUT, TcpSettings.DEFAULT_CLOSE_TIMEOUT));
     }
 
     private ConfigDraft.Group group(Node node, String path) {
@@ -882,6 +890,30 @@ final class Binder {
             return null;
         }
         return (int) value;
+    }
+
+    long bytesOr(Map<String, NodeTuple> fields, String key, String path, long min, long max, long fallback) {
+        Node node = value(fields, key);
+        if (node == null) {
+            return fallback;
+        }
+        String at = path + "." + key;
+        String text = text(node, at, "a size such as 512MiB");
+        if (text == null) {
+            return fallback;
+        }
+        long bytes;
+        try {
+            bytes = ByteSizes.parse(text);
+        } catch (IllegalArgumentException e) {
+            problems.at(node, at, e.getMessage());
+            return fallback;
+        }
+        if (bytes < min || bytes > max) {
+            problems.at(node, at, key + " " + text + " (expected " + ByteSizes.format(min) + ".." + ByteSizes.format(max) + ")");
+            return fallback;
+        }
+        return bytes;
     }
 
     Duration durationOr(Map<String, NodeTuple> fields, String key, String path, Duration min, Duration fallback) {

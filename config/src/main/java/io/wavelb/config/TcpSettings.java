@@ -9,17 +9,26 @@ import java.util.Objects;
  * @param idleTimeout     a connection with no bytes in either direction for this long is closed (NLB: 350 s)
  * @param connectTimeout  how long one connect attempt to a target may take
  * @param connectAttempts how many distinct targets are tried before the client connection is closed
+ * @param closeTimeout    once a connection ends, how long each side may take to take the bytes still
+ *                        queued for it before its socket is closed anyway
  */
-public record TcpSettings(Duration idleTimeout, Duration connectTimeout, int connectAttempts) {
+public record TcpSettings(Duration idleTimeout, Duration connectTimeout, int connectAttempts, Duration closeTimeout) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(350);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     public static final int DEFAULT_CONNECT_ATTEMPTS = 3;
+    public static final Duration DEFAULT_CLOSE_TIMEOUT = Duration.ofSeconds(5);
     public static final TcpSettings DEFAULTS =
-            new TcpSettings(DEFAULT_IDLE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_CONNECT_ATTEMPTS);
+            new TcpSettings(DEFAULT_IDLE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_CONNECT_ATTEMPTS, DEFAULT_CLOSE_TIMEOUT);
 
     public TcpSettings {
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(closeTimeout, "closeTimeout");
+    }
+
+    /** With the default close timeout. */
+    public TcpSettings(Duration idleTimeout, Duration connectTimeout, int connectAttempts) {
+        this(idleTimeout, connectTimeout, connectAttempts, DEFAULT_CLOSE_TIMEOUT);
     }
 }

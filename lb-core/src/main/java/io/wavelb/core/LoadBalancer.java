@@ -11,6 +11,11 @@ import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.admin.AdminException;
 import io.wavelb.core.admin.AdminOperations;
 import io.wavelb.core.listener.Listener;
+import io.wavelb.core.overload.OverloadAction;
+import io.wavelb.core.overload.OverloadManager;
+import io.wavelb.core.overload.OverloadSignal;
+import io.wavelb.core.overload.OverloadState;
+import io.wavelb.core.overload.OverloadStatus;
 import io.wavelb.core.reload.ReloadPlan;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.Target;
@@ -62,6 +67,16 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     private final List<BoundListener> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean stopping;
     private volatile boolean drainingBalancer;
+    /** The overload state the data plane reads; written by the control tick only. */
+    private final OverloadSignal overload = new OverloadSignal();
+    /** Decides the overload state; used by the control tick only (its status under {@link #changes}-free reads). */
+    private final OverloadManager overloadManager = new OverloadManager(io.wavelb.core.overload.OverloadThresholds.DEFAULTS,
+            OverloadManager.DEFAULT_STUCK_AFTER_NANOS);
+    private volatile OverloadStatus overloadStatus = new OverloadManager().status();
+    private final long memoryBudget;
+    private final java.util.concurrent.atomic.AtomicLongArray overloadActivations =
+            new java.util.concurrent.atomic.AtomicLongArray(OverloadAction.values().length);
+    private final java.util.concurrent.atomic.AtomicLong shedBytes = new java.util.concurrent.atomic.AtomicLong();
 
     /** Extension points for what lives beside the data plane: health checks, metrics, the admin endpoint. */
     public interface LifecycleHooks {
@@ -90,6 +105,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         this.configFile = configFile;
         this.transport = transport;
         this.loops = loops;
+        this.memoryBudget = memoryBudget(config.runtime().memoryBudget());
         this.control = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wavelb-control");
             t.setDaemon(true);
@@ -146,7 +162,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         }
         lb.control.scheduleAtFixedRate(lb::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         LOG.log(System.Logger.Level.INFO, "wavelb started on " + transport.name() + " with "
-                + count(loops) + " event loop(s)");
+                + count(loops) + " event loop(s); memory budget " + (lb.memoryBudget >> 20) + " MiB");
         return lb;
     }
 
@@ -232,6 +248,12 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             }
             throw e;
         }
+        if (tcp != null) {
+            tcp.overload(overload);
+        }
+        if (udp != null) {
+            udp.overload(overload);
+        }
         return new BoundListener(l, stats, tcp, udp);
     }
 
@@ -252,9 +274,108 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         return n;
     }
 
+    /**
+     * The budget in force: the configured one within the allocator's limit. {@code wavelb run} sets
+     * that limit ({@code io.netty.maxDirectMemory}) to the budget before Netty loads; a balancer
+     * started in-process gets the JVM's limit there.
+     */
+    private static long memoryBudget(long configured) {
+        long allocatorLimit = io.netty.util.internal.PlatformDependent.maxDirectMemory();
+        return configured > 0 ? Math.min(configured, allocatorLimit) : allocatorLimit;
+    }
+
+    /** Direct memory the buffer allocator holds now, in bytes (Netty's own counter, else the JVM's). */
+    public static long memoryUsed() {
+        long used = io.netty.util.internal.PlatformDependent.usedDirectMemory();
+        if (used >= 0) {
+            return used;
+        }
+        for (java.lang.management.BufferPoolMXBean pool
+                : java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
+            if (pool.getName().equals("direct")) {
+                return pool.getMemoryUsed();
+            }
+        }
+        return 0;
+    }
+
+    /** Measures memory, decides the overload actions, publishes them, and applies the TCP ones on the loops. */
+    private void overloadTick(long now) {
+        OverloadManager.Decision d = overloadManager.evaluate(memoryUsed(), memoryBudget, now);
+        OverloadState state = d.state();
+        overload.publish(state);
+        for (OverloadManager.Change c : d.changes()) {
+            if (c.on()) {
+                overloadActivations.incrementAndGet(c.action().ordinal());
+            }
+            LOG.log(c.on() ? System.Logger.Level.WARNING : System.Logger.Level.INFO, c.message());
+        }
+        overloadStatus = overloadManager.status();
+        if (!state.reduceTimeouts() && !state.shedConnections()) {
+            return;
+        }
+        List<TcpListener> tcp = new ArrayList<>();
+        for (BoundListener b : bound) {
+            if (b.tcp() != null) {
+                tcp.add(b.tcp());
+            }
+        }
+        for (BoundListener b : retired) {
+            if (b.tcp() != null) {
+                tcp.add(b.tcp());
+            }
+        }
+        if (tcp.isEmpty()) {
+            return;
+        }
+        // Shed down to where stop_accepting turns off again, not just under the shed threshold:
+        // otherwise the holders that caused it keep new flows out until their idle timeouts.
+        io.wavelb.core.overload.OverloadThresholds t = io.wavelb.core.overload.OverloadThresholds.DEFAULTS;
+        long target = (long) (memoryBudget * (t.stopAccepting() - t.hysteresis()));
+        long perLoop = Math.max(0, state.used() - target) / ((long) count(loops) * tcp.size());
+        for (TcpListener l : tcp) {
+            l.applyOverload(state, perLoop, shedBytes::addAndGet);
+        }
+    }
+
+    // ---- overload ------------------------------------------------------------------------
+
+    /**
+     * The overload state for a health check: {@link OverloadStatus#stuck()} when shedding has not
+     * brought memory back for {@link OverloadManager#DEFAULT_STUCK_AFTER_NANOS}.
+     */
+    public OverloadStatus overloadState() {
+        return overloadStatus;
+    }
+
+    /** The memory budget in force, in bytes. */
+    public long memoryBudget() {
+        return memoryBudget;
+    }
+
+    /** Whether an overload action is in force now. */
+    public boolean overloadActive(OverloadAction action) {
+        return overload.state().active(action);
+    }
+
+    /** How many times an overload action has turned on. */
+    public long overloadActivations(OverloadAction action) {
+        return overloadActivations.get(action.ordinal());
+    }
+
+    /** Bytes of buffered data released by closing connections under overload. */
+    public long overloadShedBytes() {
+        return shedBytes.get();
+    }
+
     private void tick() {
         try {
             long now = System.nanoTime();
+            try {
+                overloadTick(now);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "overload tick failed", e);
+            }
             List<TargetGroup> all;
             changes.lock();
             try {

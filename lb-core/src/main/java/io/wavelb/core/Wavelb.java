@@ -44,6 +44,7 @@ public final class Wavelb implements AutoCloseable {
             metrics.close();
             throw e;
         }
+        metrics.addOverload(WavelbMetrics.OverloadSource.of(lb));
         AdminServer admin;
         try {
             admin = AdminServer.start(config.admin(), lb.transport(), lb, metrics);

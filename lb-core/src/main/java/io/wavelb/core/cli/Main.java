@@ -163,6 +163,7 @@ public final class Main {
 
     /** Starts the balancer and blocks until SIGTERM or SIGINT, then shuts down gracefully. */
     private static int serve(WavelbConfig config, Optional<Path> file, PrintStream err, DemoView view) {
+        DirectMemoryLimit.apply(config.runtime().memoryBudget());
         Wavelb wavelb;
         try {
             wavelb = Wavelb.start(config, file);

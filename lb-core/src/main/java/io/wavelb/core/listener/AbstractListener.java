@@ -21,6 +21,7 @@ public abstract class AbstractListener implements Listener {
     private final ListenerStats stats;
     private final RateLimitedLog warnings;
     private volatile InetSocketAddress localAddress;
+    private volatile io.wavelb.core.overload.OverloadSignal overload = new io.wavelb.core.overload.OverloadSignal();
 
     protected AbstractListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats,
                                System.Logger logger) {
@@ -53,6 +54,16 @@ public abstract class AbstractListener implements Listener {
     public void update(ListenerConfig newConfig, TargetGroup newGroup) {
         this.config = newConfig;
         this.group = newGroup;
+    }
+
+    /** Where this listener reads the overload state from (the balancer's; a fresh listener's is always normal). */
+    public final void overload(io.wavelb.core.overload.OverloadSignal signal) {
+        this.overload = java.util.Objects.requireNonNull(signal, "signal");
+    }
+
+    /** The overload state now: one volatile read, for accept, session open and sweeps — not per packet. */
+    public final io.wavelb.core.overload.OverloadState overloadState() {
+        return overload.state();
     }
 
     public final Transport transport() {

@@ -15,8 +15,11 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.buffer.UnpooledByteBufAllocator;
+import io.wavelb.core.LoadBalancer;
+import io.wavelb.core.overload.OverloadAction;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import java.util.ArrayList;
@@ -57,7 +60,11 @@ public final class WavelbMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
-        new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+        // The allocator every channel uses: Netty 4.2's default is the adaptive one, not
+        // PooledByteBufAllocator.DEFAULT (binding that one showed an idle pool: all zeros).
+        if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
+            new NettyAllocatorMetrics(provider).bindTo(registry);
+        }
         new NettyAllocatorMetrics(UnpooledByteBufAllocator.DEFAULT).bindTo(registry);
         reloadSuccess = Counter.builder("wavelb.config.reloads").tag("result", "success")
                 .description("Config reloads by outcome").register(registry);
@@ -94,6 +101,16 @@ public final class WavelbMetrics implements AutoCloseable {
                 .tag("listener", l).description("Open UDP sessions").strongReference(true).register(registry));
         meters.add(Gauge.builder("wavelb.tcp.connections", stats, s -> s.tcpConnections().get())
                 .tag("listener", l).description("Open TCP client connections").strongReference(true).register(registry));
+        meters.add(Gauge.builder("wavelb.tcp.sockets", stats, s -> s.tcpConnections().get())
+                .tags("listener", l, "side", "client").description("Open TCP sockets, closing ones included, by side")
+                .strongReference(true).register(registry));
+        meters.add(Gauge.builder("wavelb.tcp.sockets", stats, s -> s.tcpTargetSockets().get())
+                .tags("listener", l, "side", "target").description("Open TCP sockets, closing ones included, by side")
+                .strongReference(true).register(registry));
+        meters.add(counter("wavelb.tcp.closed.overload", stats, ListenerCounter.TCP_CLOSED_OVERLOAD,
+                "TCP connections closed by the overload manager for holding the most buffered bytes", "listener", l));
+        meters.add(counter("wavelb.tcp.close.timeouts", stats, ListenerCounter.TCP_CLOSE_TIMEOUT,
+                "TCP connections whose sides were closed by tcp.close_timeout with bytes still queued", "listener", l));
         // Not "..._created_total": OpenMetrics reserves the _created suffix for a counter's creation
         // time, and not "wavelb_tcp_connections_total": its family name would collide with the gauge.
         meters.add(counter("wavelb.udp.sessions.opened", stats, ListenerCounter.SESSIONS_CREATED, "UDP sessions opened", "listener", l));
@@ -220,6 +237,40 @@ public final class WavelbMetrics implements AutoCloseable {
         private void unregister() {
             meters.forEach(registry::remove);
         }
+    }
+
+    // ---- memory and overload -------------------------------------------------------------
+
+    /** What the overload meters read at scrape time (the balancer's figures). */
+    public record OverloadSource(java.util.function.LongSupplier budget, java.util.function.LongSupplier used,
+                                 java.util.function.Predicate<OverloadAction> active,
+                                 java.util.function.ToLongFunction<OverloadAction> activations,
+                                 java.util.function.LongSupplier shedBytes, BooleanSupplier stuck) {
+
+        public static OverloadSource of(LoadBalancer lb) {
+            return new OverloadSource(lb::memoryBudget, LoadBalancer::memoryUsed, lb::overloadActive,
+                    lb::overloadActivations, lb::overloadShedBytes, () -> lb.overloadState().stuck());
+        }
+    }
+
+    /** The memory budget, its use and the overload manager's actions, read at scrape time. */
+    public void addOverload(OverloadSource o) {
+        Gauge.builder("wavelb.memory.budget", o, s -> s.budget().getAsLong()).baseUnit("bytes")
+                .description("Direct (buffer) memory the data plane may hold: the allocator's limit and the overload manager's 100 %")
+                .strongReference(true).register(registry);
+        Gauge.builder("wavelb.memory.used", o, s -> s.used().getAsLong()).baseUnit("bytes")
+                .description("Direct (buffer) memory the allocator holds").strongReference(true).register(registry);
+        for (OverloadAction a : OverloadAction.values()) {
+            Gauge.builder("wavelb.overload.active", o, s -> s.active().test(a) ? 1 : 0).tag("action", a.tagValue())
+                    .description("1 while the overload action is in force").strongReference(true).register(registry);
+            FunctionCounter.builder("wavelb.overload.actions", o, s -> s.activations().applyAsLong(a)).tag("action", a.tagValue())
+                    .description("Times the overload action turned on").register(registry);
+        }
+        FunctionCounter.builder("wavelb.overload.shed", o, s -> s.shedBytes().getAsLong()).baseUnit("bytes")
+                .description("Buffered bytes released by closing TCP connections under overload").register(registry);
+        Gauge.builder("wavelb.overload.stuck", o, s -> s.stuck().getAsBoolean() ? 1 : 0)
+                .description("1 while shedding has not brought memory back under the threshold for 30 s")
+                .strongReference(true).register(registry);
     }
 
     public void reloadResult(boolean ok) {

@@ -10,6 +10,8 @@ public final class SessionBudget {
 
     private volatile int limit;
     private final AtomicInteger inUse = new AtomicInteger();
+    /** When a new session was last refused ({@link System#nanoTime()}); 0 = never. */
+    private volatile long refusedAtNanos;
 
     public SessionBudget(int limit) {
         if (limit < 1) {
@@ -29,6 +31,24 @@ public final class SessionBudget {
                 return true;
             }
         }
+    }
+
+    /**
+     * Records that a new client found the cap reached (after eviction could not make room): for
+     * {@link #refusedWithin}. Written at most every 10 ms, so a flood of new clients does not make
+     * every loop write the shared field per datagram.
+     */
+    public void refused(long nowNanos) {
+        long last = refusedAtNanos;
+        if (last == 0 || nowNanos - last > 10_000_000L) {
+            refusedAtNanos = nowNanos == 0 ? 1 : nowNanos;
+        }
+    }
+
+    /** Whether a new client was refused in the last {@code windowNanos}: the listener is under session pressure. */
+    public boolean refusedWithin(long nowNanos, long windowNanos) {
+        long last = refusedAtNanos;
+        return last != 0 && nowNanos - last <= windowNanos;
     }
 
     public void release() {

@@ -3,6 +3,7 @@ package io.wavelb.core.session;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +19,10 @@ import java.util.function.Consumer;
  * arming a timer per session: a sweep over 100k sessions costs far less than 100k timer updates
  * per second under load.
  *
+ * <p>The map is kept in access order (a lookup moves the session to the back), so the sessions at
+ * the front are the ones whose clients have been quiet the longest: {@link #evictIdlest} finds a
+ * session to make room for a new client by looking at a few of them, not the whole table.
+ *
  * @param <K> the flow key (the client address for UDP)
  * @param <S> the session
  */
@@ -32,7 +37,10 @@ public final class SessionTable<K, S extends SessionTable.Session> {
         long lastSeenNanos();
     }
 
-    private final Map<K, S> byKey = new HashMap<>();
+    /** How many sessions from the front {@link #evictIdlest} looks at: a bound on its cost per call. */
+    public static final int EVICTION_SCAN = 16;
+
+    private final Map<K, S> byKey = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<Object, Set<K>> byTarget = new HashMap<>();
 
     /** The session for a key, or null. Allocation-free. */
@@ -84,6 +92,31 @@ public final class SessionTable<K, S extends SessionTable.Session> {
             onExpired.accept(e.getValue());
         }
         return expired.size();
+    }
+
+    /**
+     * Removes the session quiet the longest among the {@link #EVICTION_SCAN} whose clients were
+     * seen least recently, if it has been quiet for at least {@code minIdleNanos}: room for a new
+     * client when the session cap is reached. (A session only the target still talks to can sit at
+     * the front while busy; its last-seen time, which replies update, keeps it.)
+     *
+     * @return the removed session, or null when none of them has been quiet long enough
+     */
+    public S evictIdlest(long nowNanos, long minIdleNanos) {
+        K victim = null;
+        long longest = -1;
+        int looked = 0;
+        for (Map.Entry<K, S> e : byKey.entrySet()) {
+            long idle = nowNanos - e.getValue().lastSeenNanos();
+            if (idle >= minIdleNanos && idle > longest) {
+                victim = e.getKey();
+                longest = idle;
+            }
+            if (++looked == EVICTION_SCAN) {
+                break;
+            }
+        }
+        return victim == null ? null : remove(victim);
     }
 
     /**

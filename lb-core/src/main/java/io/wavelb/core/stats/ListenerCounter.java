@@ -24,6 +24,11 @@ public enum ListenerCounter {
      * on this client address was moved there.
      */
     CLOSED_REROUTED,
+    /**
+     * The listener was at {@code max_sessions} and a new client arrived: the session of this loop
+     * quiet the longest (at least a second) made room for it.
+     */
+    CLOSED_SESSION_CAP,
     /** Datagram larger than {@code max_datagram_size}. */
     DROPPED_OVERSIZE,
     /** New flow while the listener is at {@code max_sessions}. */
@@ -38,7 +43,18 @@ public enum ListenerCounter {
     DROPPED_SOCKET_ERROR,
     /** Datagrams that arrived while the session's upstream socket was still connecting, over the queue bound. */
     DROPPED_PENDING_OVERFLOW,
+    /** New TCP connection or UDP session refused because the balancer is overloaded (memory budget). */
+    DROPPED_OVERLOAD,
+    /**
+     * A buffer could not be allocated within the memory budget: the datagram is dropped, or the TCP
+     * connection it was for is closed.
+     */
+    DROPPED_NO_MEMORY,
     TCP_ACCEPTED, TCP_CONNECT_FAILURES, TCP_NO_TARGET, TCP_CLOSED_IDLE,
+    /** Closed by the overload manager: among the connections holding the most buffered bytes. */
+    TCP_CLOSED_OVERLOAD,
+    /** A side still had bytes queued {@code tcp.close_timeout} after the connection ended: closed anyway. */
+    TCP_CLOSE_TIMEOUT,
     /** {@code affinity: quic}: the destination connection ID named a known target's server ID. */
     QUIC_CID,
     /**

@@ -5,13 +5,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The counters of one listener: one {@link LoopCounters} per event loop (created on first use by
- * that loop), plus the gauge of open TCP connections.
+ * that loop), plus the gauges of open TCP client connections and target sockets.
  */
 public final class ListenerStats {
 
     private final String listener;
     private final ConcurrentHashMap<Thread, LoopCounters> perLoop = new ConcurrentHashMap<>();
     private final AtomicInteger tcpConnections = new AtomicInteger();
+    private final AtomicInteger tcpTargetSockets = new AtomicInteger();
 
     public ListenerStats(String listener) {
         this.listener = listener;
@@ -36,5 +37,10 @@ public final class ListenerStats {
 
     public AtomicInteger tcpConnections() {
         return tcpConnections;
+    }
+
+    /** Open sockets to targets, closing ones included: counted from connect until the socket is closed. */
+    public AtomicInteger tcpTargetSockets() {
+        return tcpTargetSockets;
     }
 }

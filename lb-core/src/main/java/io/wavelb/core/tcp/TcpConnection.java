@@ -6,13 +6,17 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One proxied TCP connection: the client channel, the target channel on the same event loop, and
@@ -20,7 +24,21 @@ import java.net.InetSocketAddress;
  */
 final class TcpConnection {
 
+    /**
+     * Per direction, a side reads only while its peer's outbound buffer is under the high mark
+     * (checked after each read batch), so at most {@code HIGH + READ_BATCH_BYTES} bytes wait for
+     * one slow reader: 384 KiB; 768 KiB per connection when both directions are backed up.
+     */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(64 * 1024, 256 * 1024);
+    static final int READ_BUFFER_MAX = 64 * 1024;
+    static final int READS_PER_BATCH = 2;
+    static final int READ_BATCH_BYTES = READ_BUFFER_MAX * READS_PER_BATCH;
+    /**
+     * One {@code read()} takes at most two buffers of at most 64 KiB: Netty's default for stream
+     * channels is 16 reads per batch, which lets one batch overshoot the peer's high mark by 1 MiB.
+     */
+    static final RecvByteBufAllocator READ_ALLOCATOR =
+            new AdaptiveRecvByteBufAllocator(512, 16 * 1024, READ_BUFFER_MAX).maxMessagesPerRead(READS_PER_BATCH);
 
     private final TcpListener listener;
     /** The group at accept time: a reload may point the listener elsewhere, this flow stays. */
@@ -35,6 +53,9 @@ final class TcpConnection {
     private boolean clientInputDone;
     private boolean backendInputDone;
     private boolean closed;
+    private final TcpLoopConnections loopConnections;
+    /** When the last read batch on either side ended ({@link System#nanoTime()}): for shortened idle timeouts. */
+    long lastActivityNanos = System.nanoTime();
     /** How the target (draining, terminate_on_unhealthy) closes this connection from any thread. */
     private final Runnable closer = () -> clientLoopClose();
     private final ChannelFutureListener closeOnFailure = f -> {
@@ -43,8 +64,9 @@ final class TcpConnection {
         }
     };
 
-    TcpConnection(TcpListener listener, Channel client, LoopCounters counters) {
+    TcpConnection(TcpListener listener, Channel client, LoopCounters counters, TcpLoopConnections loopConnections) {
         this.listener = listener;
+        this.loopConnections = loopConnections;
         this.group = listener.group();
         this.client = client;
         this.counters = counters;
@@ -81,6 +103,7 @@ final class TcpConnection {
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .option(ChannelOption.RECVBUF_ALLOCATOR, READ_ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) Math.min(Integer.MAX_VALUE, listener.config().tcp().connectTimeout().toMillis()))
                 .handler(backendRelay);
@@ -107,6 +130,9 @@ final class TcpConnection {
         }
         target = candidate;
         backend = f.channel();
+        java.util.concurrent.atomic.AtomicInteger sockets = listener.stats().tcpTargetSockets();
+        sockets.incrementAndGet();
+        backend.closeFuture().addListener(c -> sockets.decrementAndGet());
         candidate.tcpConnectionOpened(closer);
         group.flowSucceeded(candidate);
         io.wavelb.config.ProxyProtocol proxy = listener.config().proxyProtocol();
@@ -143,20 +169,74 @@ final class TcpConnection {
         close();
     }
 
-    /** Ends both sides once, after what is already queued has been flushed. */
+    /**
+     * Ends both sides once, after what is already queued has been flushed; a side that has not
+     * taken its bytes within {@code tcp.close_timeout} (a peer that stopped reading) is closed anyway.
+     */
     void close() {
         if (closed) {
             return;
         }
-        closed = true;
-        if (target != null) {
-            group.release(target);
-            target.tcpConnectionClosed(closer);
-        }
+        markClosed();
         closeAfterFlush(client);
         if (backend != null) {
             closeAfterFlush(backend);
         }
+        if (client.isOpen() || (backend != null && backend.isOpen())) {
+            long timeout = listener.config().tcp().closeTimeout().toNanos();
+            client.eventLoop().schedule(this::closeTimedOut, timeout, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Ends both sides now, dropping what is queued: what the overload manager and allocation
+     * failures do, when the queued bytes are the problem.
+     */
+    void abort(ListenerCounter reason) {
+        if (reason != null) {
+            counters.increment(reason);
+        }
+        if (!closed) {
+            markClosed();
+        }
+        client.close();
+        if (backend != null) {
+            backend.close();
+        }
+    }
+
+    private void markClosed() {
+        closed = true;
+        loopConnections.remove(this);
+        if (target != null) {
+            group.release(target);
+            target.tcpConnectionClosed(closer);
+        }
+    }
+
+    private void closeTimedOut() {
+        if (client.isOpen() || (backend != null && backend.isOpen())) {
+            counters.increment(ListenerCounter.TCP_CLOSE_TIMEOUT);
+            abort(null);
+        }
+    }
+
+    void warnNoMemory(Throwable cause) {
+        listener.warnRateLimited("closing a connection: no buffer memory within the budget (" + cause.getMessage() + ")");
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Bytes queued on both sides waiting for their peer to take them. */
+    long bufferedBytes() {
+        return pending(client) + (backend == null ? 0 : pending(backend));
+    }
+
+    private static long pending(Channel ch) {
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
     }
 
     private void clientLoopClose() {

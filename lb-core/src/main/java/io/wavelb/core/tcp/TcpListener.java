@@ -43,6 +43,8 @@ public final class TcpListener extends AbstractListener {
 
     private final List<Channel> acceptors = new ArrayList<>();
     private final ChannelGroup clients = new DefaultChannelGroup("tcp-clients", GlobalEventExecutor.INSTANCE);
+    /** One per event loop with an accept socket (the loop its connections live on). */
+    private final List<TcpLoopConnections> perLoop = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public TcpListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats) {
         super(config, group, transport, stats, LOG);
@@ -56,6 +58,7 @@ public final class TcpListener extends AbstractListener {
         InetSocketAddress bindTo = address;
         for (EventExecutor e : loops) {
             EventLoop loop = (EventLoop) e;
+            TcpLoopConnections loopConnections = new TcpLoopConnections(loop);
             ServerBootstrap b = new ServerBootstrap()
                     .group(loop, loop)
                     .channel(transport.serverSocketChannelClass())
@@ -65,18 +68,19 @@ public final class TcpListener extends AbstractListener {
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpConnection.WATER_MARK)
+                    .childOption(ChannelOption.RECVBUF_ALLOCATOR, TcpConnection.READ_ALLOCATOR)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             LoopCounters counters = stats.forCurrentLoop();
                             // read per connection: a reload may have changed it
                             long idleMillis = config().tcp().idleTimeout().toMillis();
-                            TcpConnection connection = new TcpConnection(TcpListener.this, ch, counters);
+                            TcpConnection connection = new TcpConnection(TcpListener.this, ch, counters, loopConnections);
                             ch.pipeline().addLast(
                                     new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS),
                                     new IdleCloser(connection),
                                     new TcpRelay(connection, true, counters),
-                                    new Accounting(connection, counters));
+                                    new Accounting(connection, counters, loopConnections));
                         }
                     });
             if (transport.supportsReusePort()) {
@@ -91,6 +95,7 @@ public final class TcpListener extends AbstractListener {
                 throw Bind.failure("tcp", config.name(), bindTo, f.cause());
             }
             acceptors.add(f.channel());
+            perLoop.add(loopConnections);
             if (bindTo.getPort() == 0) {
                 bindTo = new InetSocketAddress(bindTo.getAddress(), ((InetSocketAddress) f.channel().localAddress()).getPort());
             }
@@ -119,29 +124,56 @@ public final class TcpListener extends AbstractListener {
         }
     }
 
-    /** Counts the connection open and closed, and starts the connect to a target. */
+    /**
+     * Counts the connection open and closed, and starts the connect to a target; while the
+     * balancer is overloaded, closes it at once instead (counted as dropped, reason overload).
+     */
     private final class Accounting extends ChannelInboundHandlerAdapter {
         private final TcpConnection connection;
         private final LoopCounters counters;
+        private final TcpLoopConnections loopConnections;
+        private boolean counted;
 
-        Accounting(TcpConnection connection, LoopCounters counters) {
+        Accounting(TcpConnection connection, LoopCounters counters, TcpLoopConnections loopConnections) {
             this.connection = connection;
             this.counters = counters;
+            this.loopConnections = loopConnections;
         }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
+            if (overloadState().stopAccepting()) {
+                counters.increment(ListenerCounter.DROPPED_OVERLOAD);
+                ctx.channel().close();
+                return;
+            }
+            counted = true;
             counters.increment(ListenerCounter.TCP_ACCEPTED);
             stats().tcpConnections().incrementAndGet();
             clients.add(ctx.channel());
+            loopConnections.add(connection);
             connection.connectNext();
             ctx.fireChannelActive();
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            stats().tcpConnections().decrementAndGet();
+            if (counted) {
+                stats().tcpConnections().decrementAndGet();
+            }
             ctx.fireChannelInactive();
+        }
+    }
+
+    /**
+     * Applies an overload state to this listener's connections, on each of their loops: shortened
+     * idle timeouts, and shedding {@code bytesToFreePerLoop} from each loop's biggest holders.
+     */
+    public void applyOverload(io.wavelb.core.overload.OverloadState state, long bytesToFreePerLoop,
+                              java.util.function.LongConsumer freed) {
+        long idle = config().tcp().idleTimeout().toNanos();
+        for (TcpLoopConnections c : perLoop) {
+            c.loop().execute(() -> freed.accept(c.apply(state, idle, bytesToFreePerLoop, System.nanoTime())));
         }
     }
 

@@ -91,6 +91,7 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
         if (peer == null) {
             return;
         }
+        connection.lastActivityNanos = System.nanoTime();
         peer.flush();
         if (peer.isWritable()) {
             ctx.channel().read();
@@ -142,6 +143,13 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof OutOfMemoryError) {
+            // A read buffer over the memory budget (Netty's OutOfDirectMemoryError): this connection
+            // ends and its buffers go back; the event loop and every other flow carry on.
+            connection.abort(ListenerCounter.DROPPED_NO_MEMORY);
+            connection.warnNoMemory(cause);
+            return;
+        }
         // Resets and broken pipes are ordinary ends of a TCP flow; the connection just ends.
         connection.close();
     }

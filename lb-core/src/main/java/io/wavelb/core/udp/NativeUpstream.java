@@ -143,7 +143,18 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
 
     private void readReplies() {
         for (int i = 0; i < READS_PER_EVENT && !closed; i++) {
-            ByteBuf buffer = alloc.directBuffer(receiveCapacity, receiveCapacity);
+            ByteBuf buffer;
+            try {
+                buffer = alloc.directBuffer(receiveCapacity, receiveCapacity);
+            } catch (OutOfMemoryError e) {
+                handler.noMemory(e);
+                try {
+                    socket.recv(handler.discard, 0, 1);
+                } catch (IOException ignored) {
+                    // the error is the socket's next read's business
+                }
+                continue;
+            }
             int n;
             try {
                 n = receive(buffer);
@@ -196,7 +207,13 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
             trainSegment = length;
         } else {
             if (train == null) {
-                train = alloc.directBuffer(length * 8);
+                try {
+                    train = alloc.directBuffer(length * 8);
+                } catch (OutOfMemoryError e) {
+                    datagram.release();
+                    handler.noMemory(e);
+                    return QUEUED;
+                }
                 train.writeBytes(first);
                 first.release();
                 first = null;

@@ -70,9 +70,32 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         return listener.config().udp().maxDatagramSize();
     }
 
-    private long idleNanos() {
+    /** The configured idle timeout: what the sweep interval follows. */
+    private long configuredIdleNanos() {
         return listener.config().udp().idleTimeout().toNanos();
     }
+
+    /**
+     * The idle timeout to apply now: the configured one, shortened while the balancer is
+     * overloaded (reduce_timeouts), and cut to {@link #EVICTION_FLOOR_NANOS} while the listener is
+     * at {@code max_sessions} and refusing new clients — so a client locked out on this loop waits
+     * a sweep, not a whole idle timeout, for sessions on other loops to make room.
+     */
+    private long idleNanos(long now) {
+        long configured = configuredIdleNanos();
+        long idle = listener.overloadState().idleNanos(configured);
+        if (budget.refusedWithin(now, 2 * sweepIntervalNanos(configured))) {
+            idle = Math.min(idle, Math.min(configured, EVICTION_FLOOR_NANOS));
+        }
+        return idle;
+    }
+
+    /**
+     * At {@code max_sessions}, a session quiet for this long may give its place to a new client
+     * (or its idle timeout, if shorter). A second is long for a flow that is alive (game and media
+     * flows send many times a second; a DNS-like exchange is over) and short for a locked-out client.
+     */
+    static final long EVICTION_FLOOR_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -85,7 +108,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void scheduleSweep() {
-        long every = sweepIntervalNanos(idleNanos());
+        long every = sweepIntervalNanos(configuredIdleNanos());
         sweep = loop.scheduleAtFixedRate(this::expireIdle, every, every, TimeUnit.NANOSECONDS);
     }
 
@@ -186,7 +209,11 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        switch (session.upstream.send(withProxyHeader(data, session))) {
+        ByteBuf framed = withProxyHeader(data, session);
+        if (framed == null) {
+            return;
+        }
+        switch (session.upstream.send(framed)) {
             case Upstream.QUEUED -> {
                 if (!session.needsFlush) {
                     session.needsFlush = true;
@@ -207,7 +234,14 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         if (header == null) {
             return data;
         }
-        ByteBuf framed = listenerChannel.alloc().directBuffer(header.length + data.readableBytes());
+        ByteBuf framed;
+        try {
+            framed = listenerChannel.alloc().directBuffer(header.length + data.readableBytes());
+        } catch (OutOfMemoryError e) {
+            data.release();
+            noMemory(e);
+            return null;
+        }
         framed.writeBytes(header).writeBytes(data);
         data.release();
         return framed;
@@ -301,7 +335,11 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
      * else on the target the flow hash picks.
      */
     private UdpSession openSession(InetSocketAddress client, InetSocketAddress recipient, Target routed) {
-        if (!budget.tryAcquire()) {
+        if (listener.overloadState().stopAccepting()) {
+            counters.increment(ListenerCounter.DROPPED_OVERLOAD);
+            return null;
+        }
+        if (!budget.tryAcquire() && !makeRoom()) {
             counters.increment(ListenerCounter.DROPPED_SESSION_CAP);
             return null;
         }
@@ -343,6 +381,24 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         sessions.put(client, session);
         counters.increment(ListenerCounter.SESSIONS_CREATED);
         return session;
+    }
+
+    /**
+     * At {@code max_sessions}: ends this loop's session quiet the longest, if quiet for at least
+     * {@link #EVICTION_FLOOR_NANOS} (or its idle timeout, if shorter), and takes its place.
+     * Otherwise records the refusal, which shortens idle timeouts on every loop of the listener.
+     */
+    private boolean makeRoom() {
+        long now = System.nanoTime();
+        UdpSession victim = sessions.evictIdlest(now, Math.min(configuredIdleNanos(), EVICTION_FLOOR_NANOS));
+        if (victim != null) {
+            finish(victim, ListenerCounter.CLOSED_SESSION_CAP);
+            if (budget.tryAcquire()) {
+                return true;
+            }
+        }
+        budget.refused(now);
+        return false;
     }
 
     /**
@@ -541,7 +597,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         // idles out in the same sweep.
         reportAnswered();
         checkReplyTimeouts(now);
-        long idle = idleNanos();
+        long idle = idleNanos(now);
         sessions.expire(now, idle, s -> finish(s, ListenerCounter.CLOSED_IDLE));
         if (!unbound.isEmpty()) {
             for (var it = unbound.iterator(); it.hasNext(); ) {
@@ -595,9 +651,27 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof OutOfMemoryError) {
+            // No receive buffer within the memory budget: the datagrams stay in the kernel queue
+            // (dropped there if it fills); the socket and the loop carry on.
+            noMemory(cause);
+            return;
+        }
         // An unconnected UDP socket has no per-peer errors worth acting on; keep serving.
         listener.warnRateLimited("UDP listener socket error: " + cause);
     }
+
+    /** A buffer could not be allocated within the memory budget: count it and warn (rate-limited). */
+    void noMemory(Throwable cause) {
+        counters.increment(ListenerCounter.DROPPED_NO_MEMORY);
+        listener.warnRateLimited("datagram dropped: no buffer memory within the budget (" + cause.getMessage() + ")");
+    }
+
+    /**
+     * Where a reply that could not get a buffer is read into and dropped: a one-byte read takes the
+     * datagram off a UDP socket (the kernel truncates), so a level-triggered socket does not spin.
+     */
+    final java.nio.ByteBuffer discard = java.nio.ByteBuffer.allocateDirect(1);
 
     /** Sessions this loop holds right now (read from other threads only for display). */
     int sessionCount() {

@@ -56,6 +56,8 @@ class AlertRulesTest {
             metrics.addGroup("g", () -> false);
             metrics.addTarget("g", "10.0.0.1:7000", () -> 1, () -> 0);
             metrics.reloadResult(true);
+            metrics.addOverload(new WavelbMetrics.OverloadSource(() -> 1 << 20, () -> 0, a -> false, a -> 0, () -> 0,
+                    () -> false));
             String scrape = metrics.scrape(null).body();
             for (String name : used) {
                 assertThat(scrape).as("%s metric %s", where, name).containsPattern("(?m)^" + name + "[{ ]");

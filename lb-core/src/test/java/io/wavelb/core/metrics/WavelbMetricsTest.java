@@ -42,6 +42,54 @@ class WavelbMetricsTest {
     }
 
     @Test
+    void overloadMetersReadTheBalancersFiguresAtScrapeTime() {
+        try (WavelbMetrics metrics = new WavelbMetrics()) {
+            AtomicInteger activations = new AtomicInteger();
+            metrics.addOverload(new WavelbMetrics.OverloadSource(() -> 32L << 20, () -> 1000,
+                    a -> a == io.wavelb.core.overload.OverloadAction.STOP_ACCEPTING, a -> activations.get(), () -> 4096,
+                    () -> true));
+            activations.set(3);
+            String s = metrics.scrape(null).body();
+            assertThat(s).contains("wavelb_memory_budget_bytes 3.3554432E7")
+                    .contains("wavelb_memory_used_bytes 1000.0")
+                    .contains("wavelb_overload_active{action=\"stop_accepting\"} 1.0")
+                    .contains("wavelb_overload_active{action=\"shed_connections\"} 0.0")
+                    .contains("wavelb_overload_actions_total{action=\"reduce_timeouts\"} 3.0")
+                    .contains("wavelb_overload_shed_bytes_total 4096.0")
+                    .contains("wavelb_overload_stuck 1.0");
+        }
+    }
+
+    @Test
+    void tcpSocketsAreCountedOnBothSides() {
+        try (WavelbMetrics metrics = new WavelbMetrics()) {
+            ListenerStats stats = new ListenerStats("web");
+            metrics.addListener(stats, "tcp", () -> 0);
+            stats.tcpConnections().set(2);
+            stats.tcpTargetSockets().set(5);
+            assertThat(metrics.scrape(null).body())
+                    .contains("wavelb_tcp_sockets{listener=\"web\",side=\"client\"} 2.0")
+                    .contains("wavelb_tcp_sockets{listener=\"web\",side=\"target\"} 5.0")
+                    .contains("wavelb_dropped_total{listener=\"web\",reason=\"overload\"} 0.0")
+                    .contains("wavelb_dropped_total{listener=\"web\",reason=\"no_memory\"} 0.0");
+        }
+    }
+
+    @Test
+    void nettyAllocatorMetricsFollowTheAllocatorChannelsUse() {
+        io.netty.buffer.ByteBuf held = io.netty.buffer.ByteBufAllocator.DEFAULT.directBuffer(1 << 20);
+        try (WavelbMetrics metrics = new WavelbMetrics()) {
+            java.util.regex.Matcher m = java.util.regex.Pattern
+                    .compile("(?m)^netty_allocator_memory_used\\{allocator_type=\"AdaptiveByteBufAllocator\"[^}]*memory_type=\"direct\"} ([0-9.E]+)$")
+                    .matcher(metrics.scrape(null).body());
+            assertThat(m.find()).as("a direct-memory series of the default allocator").isTrue();
+            assertThat(Double.parseDouble(m.group(1))).isGreaterThanOrEqualTo(1 << 20);
+        } finally {
+            held.release();
+        }
+    }
+
+    @Test
     void removingAListenerRemovesEveryOneOfItsSeries() {
         try (WavelbMetrics metrics = new WavelbMetrics()) {
             metrics.addListener(new ListenerStats("gone"), "udp", () -> 0);

@@ -45,6 +45,33 @@ class SessionTableTest {
     }
 
     @Test
+    void evictionTakesTheSessionQuietTheLongestOnlyPastTheFloorAndKeepsTheIndex() {
+        SessionTable<String, S> table = new SessionTable<>();
+        table.put("a", new S("t1", 100));
+        table.put("b", new S("t2", 50));
+        table.put("c", new S("t1", 900));
+        assertThat(table.evictIdlest(1000, 2000)).as("none quiet for the floor").isNull();
+        S evicted = table.evictIdlest(1000, 500);
+        assertThat(evicted.lastSeen).isEqualTo(50);
+        assertThat(table.get("b")).isNull();
+        assertThat(table.sizeOf("t2")).isZero();
+        assertThat(table.size()).isEqualTo(2);
+    }
+
+    @Test
+    void evictionLooksOnlyAtTheLeastRecentlyLookedUpSessions() {
+        SessionTable<String, S> table = new SessionTable<>();
+        for (int i = 0; i < SessionTable.EVICTION_SCAN + 1; i++) {
+            table.put("k" + i, new S("t", 500));
+        }
+        // Quiet the longest, but looked up last: beyond the bounded scan from the front.
+        table.put("quietest", new S("t", 0));
+        table.get("quietest");
+        assertThat(table.evictIdlest(1000, 100).lastSeen).isEqualTo(500);
+        assertThat(table.get("quietest")).isNotNull();
+    }
+
+    @Test
     void touchedSessionSurvivesTheSweep() {
         SessionTable<String, S> table = new SessionTable<>();
         S s = new S("t", 0);

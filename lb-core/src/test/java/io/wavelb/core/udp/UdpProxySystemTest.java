@@ -136,6 +136,13 @@ class UdpProxySystemTest extends WithThreeEchoTargets {
         List<DatagramSocket> clients = new java.util.ArrayList<>();
         try {
             for (int i = 0; i < 15; i++) {
+                if (i >= 10) {
+                    // Admitted flows that keep talking are never made room from (eviction takes
+                    // only a session quiet for a second).
+                    for (DatagramSocket admitted : clients.subList(0, 10)) {
+                        assertThat(exchange(admitted, vip, "keepalive", 2000)).endsWith("|keepalive");
+                    }
+                }
                 DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
                 clients.add(client);
                 if (exchange(client, vip, "hello-" + i, i < 10 ? 2000 : 300) != null) {
@@ -153,6 +160,36 @@ class UdpProxySystemTest extends WithThreeEchoTargets {
         assertThat(unanswered).isEqualTo(5);
         assertThat(lb.stats("test").total(ListenerCounter.DROPPED_SESSION_CAP)).isEqualTo(5);
         assertThat(lb.listeners().getFirst().activeFlows()).isEqualTo(10);
+    }
+
+    @Test
+    void atTheSessionCapANewClientTakesThePlaceOfASessionQuietForASecond() throws Exception {
+        lb = LoadBalancer.start(TestConfigs.single(Protocol.UDP, Algorithm.MAGLEV,
+                TestConfigs.udpSettings(Duration.ofSeconds(60), 2, 9216), TcpSettings.DEFAULTS, targets()));
+        InetSocketAddress vip = lb.address("test");
+        try (DatagramSocket quiet = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             DatagramSocket busy = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             DatagramSocket late = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            assertThat(exchange(quiet, vip, "q", 2000)).endsWith("|q");
+            assertThat(exchange(busy, vip, "b", 2000)).endsWith("|b");
+            long until = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1300);
+            while (System.nanoTime() - until < 0) {
+                assertThat(exchange(busy, vip, "b", 2000)).endsWith("|b");
+                Thread.sleep(100);
+            }
+            // Without eviction the late client would wait the whole 60 s idle timeout. On the
+            // quiet session's loop it takes its place at once; on another loop its refusal cuts
+            // the idle timeout there to a second, so a retry gets in after the next sweep.
+            String reply = null;
+            for (int attempt = 0; attempt < 10 && reply == null; attempt++) {
+                reply = exchange(late, vip, "late", 500);
+            }
+            assertThat(reply).endsWith("|late");
+            assertThat(exchange(busy, vip, "b", 2000)).as("the busy session stays").endsWith("|b");
+        }
+        assertThat(lb.stats("test").total(ListenerCounter.CLOSED_SESSION_CAP)
+                + lb.stats("test").total(ListenerCounter.CLOSED_IDLE)).as("the quiet session made room").isEqualTo(1);
+        assertThat(lb.listeners().getFirst().activeFlows()).isEqualTo(2);
     }
 
     @Test

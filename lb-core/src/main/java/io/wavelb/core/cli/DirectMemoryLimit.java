@@ -1,0 +1,50 @@
+package io.wavelb.core.cli;
+
+import io.wavelb.core.overload.MemoryBudgets;
+import java.lang.management.ManagementFactory;
+
+/**
+ * Gives Netty's allocator the memory budget as its limit before Netty loads. Netty counts its own
+ * direct allocations against {@code io.netty.maxDirectMemory} and throws at once when one would
+ * pass it; at the JVM's own limit, {@code java.nio.Bits.reserveMemory} would instead run
+ * {@code System.gc()} and sleep-retry on the allocating thread — an event loop — before failing.
+ * Netty reads the property once, when {@code PlatformDependent} initialises, so this runs before
+ * anything touches Netty. A value set by the operator ({@code JAVA_OPTS=-Dio.netty.maxDirectMemory=})
+ * is kept.
+ */
+final class DirectMemoryLimit {
+
+    static final String PROPERTY = "io.netty.maxDirectMemory";
+    private static final System.Logger LOG = System.getLogger("wavelb");
+
+    private DirectMemoryLimit() {
+    }
+
+    static void apply(long configuredBudget) {
+        if (System.getProperty(PROPERTY) != null) {
+            return;
+        }
+        long jvmLimit = jvmLimit();
+        long budget = MemoryBudgets.budget(configuredBudget, jvmLimit);
+        if (configuredBudget > budget) {
+            LOG.log(System.Logger.Level.WARNING, "runtime.memory_budget " + (configuredBudget >> 20) + " MiB is over "
+                    + (int) (MemoryBudgets.JVM_SHARE * 100) + " % of the JVM's direct-memory limit (" + (jvmLimit >> 20)
+                    + " MiB): using " + (budget >> 20) + " MiB; raise -XX:MaxDirectMemorySize to allow more");
+        }
+        System.setProperty(PROPERTY, Long.toString(budget));
+    }
+
+    /** {@code -XX:MaxDirectMemorySize}, or when unset (0) the JVM's default: the heap's maximum. */
+    static long jvmLimit() {
+        try {
+            var hotspot = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            long set = Long.parseLong(hotspot.getVMOption("MaxDirectMemorySize").getValue());
+            if (set > 0) {
+                return set;
+            }
+        } catch (RuntimeException e) {
+            // not HotSpot: the default below
+        }
+        return Runtime.getRuntime().maxMemory();
+    }
+}
