@@ -15,6 +15,8 @@ import io.wavelb.agent.dns.RecordSet;
 import io.wavelb.agent.feed.BalancerClient;
 import io.wavelb.agent.identity.Identity;
 import io.wavelb.agent.reconcile.Backoff;
+import io.wavelb.agent.reconcile.LoadFigures;
+import io.wavelb.agent.reconcile.WeightGovernor;
 import io.wavelb.agent.reconcile.ReadinessGate;
 import io.wavelb.agent.reconcile.StalePeers;
 import io.wavelb.agent.reconcile.TokenBucket;
@@ -78,6 +80,12 @@ public final class Agent {
     private final Map<Phase, Counter> drainFailures = new EnumMap<>(Phase.class);
     private long lastRevision = Long.MIN_VALUE;
     private long lastHeartbeat;
+    /** {@code dns.weight: auto}: load into weight, with hysteresis; null for a fixed weight. */
+    private final WeightGovernor governor;
+    /** The weight published while ready: the fixed one, or the governor's last decision. */
+    private volatile int readyWeight;
+    private final AtomicLong loadUtilizationBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
+    private final AtomicInteger computedWeight = new AtomicInteger(-1);
 
     public Agent(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers, CloudMapInstances targets,
                  BalancerClient balancer) {
@@ -115,6 +123,44 @@ public final class Agent {
                     .description("Drain phases that failed; the drain goes on with the next phase").register(metrics));
         }
         apiCounters = Map.of("route53", apiCounters("route53"), "cloudmap", apiCounters("cloudmap"));
+        this.governor = config.dns().auto().map(a -> new WeightGovernor(a.maxWeight(), a.targetUtilization(), a.minChange(),
+                a.minInterval().toNanos())).orElse(null);
+        this.readyWeight = config.dns().weight();
+        Gauge.builder("wavelb.agent.load.utilization", loadUtilizationBits, b -> Double.longBitsToDouble(b.get()))
+                .description("The balancer's busiest resource, 0..1, as GET /v1/load last reported it (NaN before)")
+                .register(metrics);
+        Gauge.builder("wavelb.agent.computed.weight", computedWeight, AtomicInteger::get)
+                .description("The weight the load formula gives now (the published weight moves to it with hysteresis)")
+                .register(metrics);
+    }
+
+    /** The load utilization last read, NaN before the first reading or with a fixed weight. */
+    public double loadUtilization() {
+        return Double.longBitsToDouble(loadUtilizationBits.get());
+    }
+
+    /**
+     * {@code dns.weight: auto}: reads the balancer's load and lets the governor decide the weight
+     * published while ready. An unreadable load keeps the weight (a load-signal outage is not a
+     * reason to move traffic).
+     */
+    private void updateWeight() throws InterruptedException {
+        if (governor == null) {
+            return;
+        }
+        WeightGovernor.Decision d;
+        try {
+            LoadFigures.Utilization u = balancer.load().utilization();
+            loadUtilizationBits.set(Double.doubleToLongBits(u.value()));
+            d = governor.decide(u, System.nanoTime());
+        } catch (IOException e) {
+            d = governor.unknown(e.getMessage());
+        }
+        computedWeight.set(d.computed());
+        if (d.changed()) {
+            LOG.log(System.Logger.Level.INFO, "weight " + readyWeight + " -> " + d.weight() + ": " + d.why());
+        }
+        readyWeight = d.weight();
     }
 
     public PrometheusMeterRegistry metrics() {
@@ -207,9 +253,14 @@ public final class Agent {
 
     /** The Cloud Map attributes this instance registers with (also shown by {@code plan}). */
     public static Map<String, String> registration(AgentConfig config, Identity me, long nowMillis) {
+        return registration(config, me, config.dns().weight(), nowMillis);
+    }
+
+    /** The same, with the weight currently published while ready. */
+    public static Map<String, String> registration(AgentConfig config, Identity me, int weight, long nowMillis) {
         return Map.of(DiscoveredInstance.IPV4, me.privateIp(), DiscoveredInstance.CARRIER_IP,
                 me.publicIp(), DiscoveredInstance.ZONE, me.zone(), DiscoveredInstance.NETWORK_BORDER_GROUP,
-                me.networkBorderGroup(), DiscoveredInstance.WEIGHT, Integer.toString(config.dns().weight()),
+                me.networkBorderGroup(), DiscoveredInstance.WEIGHT, Integer.toString(weight),
                 DiscoveredInstance.VERSION, version(), DiscoveredInstance.HEARTBEAT, Long.toString(nowMillis));
     }
 
@@ -218,7 +269,7 @@ public final class Agent {
      * existing id updates it) and sets the custom health: peers read both.
      */
     private void heartbeat(boolean healthy) throws Exception {
-        Map<String, String> attrs = registration(config, me, System.currentTimeMillis());
+        Map<String, String> attrs = registration(config, me, readyWeight, System.currentTimeMillis());
         aws("cloudmap", () -> {
             peers.register(me.instanceId(), attrs);
             peers.heartbeat(me.instanceId(), healthy);
@@ -237,7 +288,7 @@ public final class Agent {
         boolean changed = gate.onPoll(balancer.ready());
         if (changed) {
             LOG.log(gate.healthy() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, gate.healthy()
-                    ? "balancer ready: weight " + config.dns().weight() + " and HEALTHY in Cloud Map"
+                    ? "balancer ready: weight " + readyWeight + " and HEALTHY in Cloud Map"
                     : "balancer not ready " + config.reconcile().unreadyAfter() + " times in a row: weight 0 and UNHEALTHY in Cloud Map");
         }
         return changed;
@@ -255,8 +306,9 @@ public final class Agent {
             cloudMapUnreachable.set(1);
             LOG.log(System.Logger.Level.WARNING, "Cloud Map: " + e.getMessage() + "; keeping the last known targets");
         }
+        updateWeight();
         try {
-            reconcileDns(Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), gate.weight(config.dns().weight()),
+            reconcileDns(Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), gate.weight(readyWeight),
                     config.dns().ttl().toSeconds())));
         } catch (InterruptedException e) {
             throw e;

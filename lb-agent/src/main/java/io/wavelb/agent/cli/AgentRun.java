@@ -9,6 +9,8 @@ import io.wavelb.agent.dns.DnsPlanner;
 import io.wavelb.agent.dns.RecordSet;
 import io.wavelb.agent.feed.BalancerClient;
 import io.wavelb.agent.identity.Identity;
+import io.wavelb.agent.reconcile.LoadFigures;
+import io.wavelb.agent.reconcile.WeightGovernor;
 import io.wavelb.config.AgentConfig;
 import io.wavelb.config.AgentConfigLoader;
 import io.wavelb.config.ConfigException;
@@ -76,7 +78,8 @@ final class AgentRun {
             CloudMapInstances peers = new CloudMapInstances(sd, config.cloudMap().namespace(), config.cloudMap().service());
             CloudMapInstances targets = new CloudMapInstances(sd, config.cloudMap().namespace(), config.cloudMap().targetsService());
             BalancerClient balancer = new BalancerClient(config.balancer().adminUrl(), config.balancer().tokenFile());
-            return name.equals("plan") ? plan(config, me, dns, peers, targets, out) : run(config, me, dns, peers, targets, balancer);
+            return name.equals("plan") ? plan(config, me, dns, peers, targets, balancer, out)
+                    : run(config, me, dns, peers, targets, balancer);
         } catch (Exception e) {
             err.println("wavelb-agent: " + e);
             return AgentMain.FAILED;
@@ -87,10 +90,16 @@ final class AgentRun {
     }
 
     private static int plan(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers,
-                            CloudMapInstances targets, PrintStream out) {
+                            CloudMapInstances targets, BalancerClient balancer, PrintStream out) throws InterruptedException {
         out.println("identity: " + me);
+        boolean ready = balancer.ready();
+        int weight = weight(config, balancer, out);
+        if (!ready) {
+            out.println("balancer " + config.balancer().adminUrl() + " /readyz: not ready; run publishes weight 0 until it is"
+                    + " (the plan below shows the weight once ready)");
+        }
         DnsPlanner.Plan plan = DnsPlanner.plan(config.clusterId(), config.dns().recordName(), dns.read(config.dns().recordName()),
-                Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), config.dns().weight(),
+                Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), weight,
                         config.dns().ttl().toSeconds())), me.instanceId(), java.util.Set.of());
         out.println("Route 53, zone " + dns.zoneId() + ", " + config.dns().recordName() + ": "
                 + (plan.isEmpty() ? "no changes" : plan.changes().size() + " change(s), in order, one batch"));
@@ -107,6 +116,28 @@ final class AgentRun {
         t.targets().forEach(x -> out.println("  " + x.address()));
         t.skipped().forEach(x -> out.println("  skipped: " + x));
         return AgentMain.OK;
+    }
+
+    /** The weight run would publish while ready, printed with why. */
+    private static int weight(AgentConfig config, BalancerClient balancer, PrintStream out) throws InterruptedException {
+        if (config.dns().auto().isEmpty()) {
+            out.println("weight: " + config.dns().weight() + " (fixed: dns.weight)");
+            return config.dns().weight();
+        }
+        AgentConfig.AutoWeight a = config.dns().auto().get();
+        WeightGovernor g = new WeightGovernor(a.maxWeight(), a.targetUtilization(), a.minChange(), a.minInterval().toNanos());
+        WeightGovernor.Decision d;
+        try {
+            LoadFigures f = balancer.load();
+            d = g.decide(f.utilization(), System.nanoTime());
+            out.println(String.format(java.util.Locale.ROOT, "load: %.1f new flows/s, %.1f datagrams/s, %.0f bytes/s",
+                    f.newFlowsPerSecond(), f.datagramsPerSecond(), f.bytesPerSecond()));
+        } catch (IOException e) {
+            d = g.unknown(e.getMessage());
+        }
+        out.println("weight: " + d.weight() + " (auto: " + d.why() + "; changes at least " + seconds(a.minInterval())
+                + " apart and by at least " + a.minChange() + ")");
+        return d.weight();
     }
 
     private static String seconds(java.time.Duration d) {
