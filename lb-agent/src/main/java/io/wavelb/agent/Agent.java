@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wavelb.agent.aws.CloudMapInstances;
+import io.wavelb.agent.aws.CloudWatchLoad;
 import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.discovery.DiscoveredInstance;
 import io.wavelb.agent.discovery.LivePeers;
@@ -86,9 +87,18 @@ public final class Agent {
     private volatile int readyWeight;
     private final AtomicLong loadUtilizationBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
     private final AtomicInteger computedWeight = new AtomicInteger(-1);
+    private final Optional<CloudWatchLoad> cloudWatch;
+    private long lastCloudWatch = Long.MIN_VALUE;
 
     public Agent(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers, CloudMapInstances targets,
                  BalancerClient balancer) {
+        this(config, me, dns, peers, targets, balancer, Optional.empty());
+    }
+
+    /** With {@code cloudWatch}: the load figure is also published as a CloudWatch metric every {@code aws.cloudwatch.interval}. */
+    public Agent(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers, CloudMapInstances targets,
+                 BalancerClient balancer, Optional<CloudWatchLoad> cloudWatch) {
+        this.cloudWatch = cloudWatch;
         this.config = config;
         this.me = me;
         this.dns = dns.withBudget(this::spendRoute53Budget);
@@ -122,7 +132,8 @@ public final class Agent {
             drainFailures.put(p, Counter.builder("wavelb.agent.drain.failures").tag("phase", p.name().toLowerCase())
                     .description("Drain phases that failed; the drain goes on with the next phase").register(metrics));
         }
-        apiCounters = Map.of("route53", apiCounters("route53"), "cloudmap", apiCounters("cloudmap"));
+        apiCounters = Map.of("route53", apiCounters("route53"), "cloudmap", apiCounters("cloudmap"),
+                "cloudwatch", apiCounters("cloudwatch"), "autoscaling", apiCounters("autoscaling"), "ec2", apiCounters("ec2"));
         this.governor = config.dns().auto().map(a -> new WeightGovernor(a.maxWeight(), a.targetUtilization(), a.minChange(),
                 a.minInterval().toNanos())).orElse(null);
         this.readyWeight = config.dns().weight();
@@ -132,6 +143,26 @@ public final class Agent {
         Gauge.builder("wavelb.agent.computed.weight", computedWeight, AtomicInteger::get)
                 .description("The weight the load formula gives now (the published weight moves to it with hysteresis)")
                 .register(metrics);
+    }
+
+    /** {@code aws.cloudwatch}: one PutMetricData per interval; a failure is logged and retried next interval. */
+    private void publishLoad(double utilization) {
+        if (cloudWatch.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        long interval = config.aws().cloudWatch().map(c -> c.interval().toNanos()).orElse(0L);
+        if (lastCloudWatch != Long.MIN_VALUE && now - lastCloudWatch < interval) {
+            return;
+        }
+        lastCloudWatch = now;
+        try {
+            cloudWatch.get().publish(utilization, gate.weight(readyWeight), java.time.Instant.now());
+            count("cloudwatch", false);
+        } catch (RuntimeException e) {
+            count("cloudwatch", true);
+            LOG.log(System.Logger.Level.WARNING, "CloudWatch PutMetricData: " + e.getMessage() + "; next interval retries");
+        }
     }
 
     /** The load utilization last read, NaN before the first reading or with a fixed weight. */
@@ -145,17 +176,24 @@ public final class Agent {
      * reason to move traffic).
      */
     private void updateWeight() throws InterruptedException {
+        if (governor == null && cloudWatch.isEmpty()) {
+            return;
+        }
+        LoadFigures.Utilization u = null;
+        String failure = null;
+        try {
+            u = balancer.load().utilization();
+            loadUtilizationBits.set(Double.doubleToLongBits(u.value()));
+        } catch (IOException e) {
+            failure = e.getMessage();
+        }
+        if (u != null) {
+            publishLoad(u.value());
+        }
         if (governor == null) {
             return;
         }
-        WeightGovernor.Decision d;
-        try {
-            LoadFigures.Utilization u = balancer.load().utilization();
-            loadUtilizationBits.set(Double.doubleToLongBits(u.value()));
-            d = governor.decide(u, System.nanoTime());
-        } catch (IOException e) {
-            d = governor.unknown(e.getMessage());
-        }
+        WeightGovernor.Decision d = u != null ? governor.decide(u, System.nanoTime()) : governor.unknown(failure);
         computedWeight.set(d.computed());
         if (d.changed()) {
             LOG.log(System.Logger.Level.INFO, "weight " + readyWeight + " -> " + d.weight() + ": " + d.why());

@@ -157,7 +157,17 @@ final class AgentRun {
 
     private static int run(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers,
                            CloudMapInstances targets, BalancerClient balancer) throws Exception {
-        Agent agent = new Agent(config, me, dns, peers, targets, balancer);
+        Optional<io.wavelb.agent.aws.CloudWatchLoad> cw = config.aws().cloudWatch().map(c -> new io.wavelb.agent.aws.CloudWatchLoad(
+                io.wavelb.agent.aws.CloudWatchLoad.client(config.aws().region(), config.aws().endpoint()), c.namespace(),
+                config.clusterId(), me.zone()));
+        try {
+            return run(config, new Agent(config, me, dns, peers, targets, balancer, cw));
+        } finally {
+            cw.ifPresent(io.wavelb.agent.aws.CloudWatchLoad::close);
+        }
+    }
+
+    private static int run(AgentConfig config, Agent agent) throws Exception {
         HttpServer metrics = HttpServer.create(new InetSocketAddress(config.metricsListen().host(), config.metricsListen().port()), 16);
         metrics.createContext("/metrics", ex -> {
             byte[] body = agent.metrics().scrape().getBytes(StandardCharsets.UTF_8);

@@ -69,7 +69,12 @@ class LoadAwareWeightTest {
                           target_utilization: 0.5
                           min_change: %d
                           min_interval: %ds
-                    """.formatted(MIN_CHANGE, MIN_INTERVAL.toSeconds()));
+                    """.formatted(MIN_CHANGE, MIN_INTERVAL.toSeconds())).replace("    region: us-east-1\n", """
+                        region: us-east-1
+                        cloudwatch:
+                          namespace: WaveLB
+                          interval: 1s
+                    """);
             Files.writeString(dir.resolve("wavelb.yaml"), """
                     admin:
                       listen: 127.0.0.1:%d
@@ -161,6 +166,16 @@ class LoadAwareWeightTest {
             assertThat(batches).as("Route 53 changes: the first publish, readiness, weight changes, the drain")
                     .isLessThanOrEqualTo(changes.size() + 4);
             assertThat(log).contains("listener 'media' sessions 18/20");
+            // aws.cloudwatch: the same load figure reached CloudWatch, dimensioned by cluster and zone.
+            try (var cw = io.wavelb.agent.aws.CloudWatchLoad.client("us-east-1", Optional.of(moto.endpoint()))) {
+                var metrics = cw.listMetrics(r -> r.namespace("WaveLB")).metrics();
+                assertThat(metrics).anySatisfy(mt -> {
+                    assertThat(mt.metricName()).isEqualTo("LoadUtilization");
+                    assertThat(mt.dimensions()).extracting(d -> d.name() + "=" + d.value())
+                            .containsExactlyInAnyOrder("ClusterId=edge-media", "Zone=" + WLZ);
+                });
+            }
+            assertThat(proxy.actions()).contains("PutMetricData");
         }
     }
 
