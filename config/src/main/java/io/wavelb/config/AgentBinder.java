@@ -177,7 +177,7 @@ final class AgentBinder {
             String hook = requiredText(lf, lc, "agent.lifecycle", "hook_name");
             Node sp = Binder.value(lf, "spot_interruption");
             Boolean spot = sp == null ? Boolean.TRUE : b.bool(sp, "agent.lifecycle.spot_interruption");
-            Duration hb = b.durationOr(lf, "heartbeat_interval", "agent.lifecycle", Duration.ofSeconds(30),
+            Duration hb = b.durationOr(lf, "heartbeat_interval", "agent.lifecycle", ONE_SECOND,
                     Duration.ofHours(2), AgentConfig.Lifecycle.DEFAULT_HEARTBEAT);
             if (hook != null) {
                 lifecycle = Optional.of(new AgentConfig.Lifecycle(hook, optionalText(lf, "agent.lifecycle", "auto_scaling_group"),

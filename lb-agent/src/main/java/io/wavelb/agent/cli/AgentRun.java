@@ -2,6 +2,8 @@ package io.wavelb.agent.cli;
 
 import com.sun.net.httpserver.HttpServer;
 import io.wavelb.agent.Agent;
+import io.wavelb.agent.LifecycleWatch;
+import io.wavelb.agent.reconcile.LifecycleSignal;
 import io.wavelb.agent.aws.CloudMapInstances;
 import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.discovery.TargetFilter;
@@ -160,14 +162,21 @@ final class AgentRun {
         Optional<io.wavelb.agent.aws.CloudWatchLoad> cw = config.aws().cloudWatch().map(c -> new io.wavelb.agent.aws.CloudWatchLoad(
                 io.wavelb.agent.aws.CloudWatchLoad.client(config.aws().region(), config.aws().endpoint()), c.namespace(),
                 config.clusterId(), me.zone()));
+        Optional<io.wavelb.agent.aws.AutoScalingLifecycle> hook = config.lifecycle().map(l ->
+                new io.wavelb.agent.aws.AutoScalingLifecycle(io.wavelb.agent.aws.AutoScalingLifecycle.client(config.aws().region(),
+                        config.aws().endpoint()), l.hookName(), l.autoScalingGroup(), me.instanceId()));
         try {
-            return run(config, new Agent(config, me, dns, peers, targets, balancer, cw));
+            Agent agent = new Agent(config, me, dns, peers, targets, balancer, cw);
+            Optional<LifecycleWatch> watch = config.lifecycle().map(l -> new LifecycleWatch(l,
+                    new Identity.Imds(config.aws().imdsEndpoint()), hook.get()).bind(agent));
+            return run(config, agent, watch);
         } finally {
             cw.ifPresent(io.wavelb.agent.aws.CloudWatchLoad::close);
+            hook.ifPresent(io.wavelb.agent.aws.AutoScalingLifecycle::close);
         }
     }
 
-    private static int run(AgentConfig config, Agent agent) throws Exception {
+    private static int run(AgentConfig config, Agent agent, Optional<LifecycleWatch> watch) throws Exception {
         HttpServer metrics = HttpServer.create(new InetSocketAddress(config.metricsListen().host(), config.metricsListen().port()), 16);
         metrics.createContext("/metrics", ex -> {
             byte[] body = agent.metrics().scrape().getBytes(StandardCharsets.UTF_8);
@@ -186,7 +195,7 @@ final class AgentRun {
         AtomicReference<Exception> failure = new AtomicReference<>();
         Thread loop = Thread.ofVirtual().name("wavelb-agent-loop").start(() -> {
             try {
-                if (!loop(config, agent, stop)) {
+                if (!loop(config, agent, watch, stop)) {
                     failure.set(new IllegalStateException("the drain left something behind (see the warnings above)"));
                 }
             } catch (Exception e) {
@@ -204,10 +213,17 @@ final class AgentRun {
     }
 
     /** Runs rounds until SIGTERM/SIGINT, then drains; false when a drain phase failed. */
-    private static boolean loop(AgentConfig config, Agent agent, CountDownLatch stop) throws Exception {
+    private static boolean loop(AgentConfig config, Agent agent, Optional<LifecycleWatch> watch, CountDownLatch stop)
+            throws Exception {
         long poll = config.cloudMap().pollInterval().toMillis();
         boolean started = false;
         while (stop.getCount() > 0) {
+            Optional<LifecycleSignal.Leaving> leaving = watch.isPresent() ? watch.get().check() : Optional.empty();
+            if (leaving.isPresent()) {
+                // Terminating: drain now, by ourselves, then let Auto Scaling go on; the process exits
+                // 0 (systemd's Restart=on-failure leaves it down while the instance terminates).
+                return watch.get().drainThenComplete(agent, started, leaving.get());
+            }
             try {
                 if (!started) {
                     agent.start();

@@ -45,16 +45,44 @@ public record Identity(String instanceId, String zone, String networkBorderGroup
     }
 
     /** A minimal IMDSv2 client: PUT for a token, then GETs carrying it. */
-    static final class Imds {
+    public static final class Imds {
         private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         private final URI base;
         private String token;
+
+        public Imds(Optional<URI> base) {
+            this(base.orElse(DEFAULT_IMDS));
+        }
 
         Imds(URI base) {
             this.base = base;
         }
 
-        String get(String path) throws IOException, InterruptedException {
+        /**
+         * A metadata path that may be absent: empty on 404 (IMDS answers 404 for
+         * {@code spot/instance-action} until there is one, and for {@code autoscaling/...} outside a group).
+         * An expired token (401) is renewed once.
+         */
+        public Optional<String> find(String path) throws IOException, InterruptedException {
+            for (int attempt = 0; ; attempt++) {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/latest/meta-data/" + path))
+                        .timeout(Duration.ofSeconds(2)).header("X-aws-ec2-metadata-token", token()).GET().build(),
+                        HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 401 && attempt == 0) {
+                    token = null;
+                    continue;
+                }
+                if (r.statusCode() == 404) {
+                    return Optional.empty();
+                }
+                if (r.statusCode() != 200) {
+                    throw new IOException("IMDS " + path + " answered " + r.statusCode());
+                }
+                return Optional.of(r.body().strip());
+            }
+        }
+
+        private String token() throws IOException, InterruptedException {
             if (token == null) {
                 HttpResponse<String> t = http.send(HttpRequest.newBuilder(base.resolve("/latest/api/token"))
                         .timeout(Duration.ofSeconds(2)).header("X-aws-ec2-metadata-token-ttl-seconds", "21600")
@@ -64,8 +92,12 @@ public record Identity(String instanceId, String zone, String networkBorderGroup
                 }
                 token = t.body().strip();
             }
+            return token;
+        }
+
+        String get(String path) throws IOException, InterruptedException {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/latest/meta-data/" + path))
-                    .timeout(Duration.ofSeconds(2)).header("X-aws-ec2-metadata-token", token).GET().build(),
+                    .timeout(Duration.ofSeconds(2)).header("X-aws-ec2-metadata-token", token()).GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200 || r.body().isBlank()) {
                 throw new IOException("IMDS " + path + " answered " + r.statusCode() + " (set agent.identity."
