@@ -53,7 +53,13 @@ public final class Agent {
     public enum Phase { SERVING, WEIGHT_ZERO, DNS_WAIT, BALANCER_DRAIN, DELETE_RECORD, DEREGISTER, DONE }
 
     private final AgentConfig config;
-    private final Identity me;
+    /** Who this instance is; its public address is re-read every identity refresh (the loop owns writes). */
+    private volatile Identity me;
+    /** Re-reads the identity (empty: nothing to re-read, every part is configured). */
+    private IdentitySource identitySource;
+    private long identityRefreshNanos;
+    private long lastIdentityRead = System.nanoTime();
+    private boolean identityStale;
     private final Route53Records dns;
     private final CloudMapInstances peers;
     private final CloudMapInstances targets;
@@ -143,6 +149,53 @@ public final class Agent {
         Gauge.builder("wavelb.agent.computed.weight", computedWeight, AtomicInteger::get)
                 .description("The weight the load formula gives now (the published weight moves to it with hysteresis)")
                 .register(metrics);
+    }
+
+    /** Reads this instance's identity again. */
+    @FunctionalInterface
+    public interface IdentitySource {
+        Identity reread(Identity current) throws Exception;
+    }
+
+    /**
+     * Re-reads the identity every {@code interval} and after a round whose Route 53 reconcile
+     * failed, so a Carrier IP or Elastic IP that was re-associated reaches the record within one
+     * poll interval (with the default refresh, every poll).
+     */
+    public Agent withIdentitySource(IdentitySource source, Duration interval) {
+        this.identitySource = source;
+        this.identityRefreshNanos = interval.toNanos();
+        return this;
+    }
+
+    public Identity identity() {
+        return me;
+    }
+
+    /** True when the identity changed (the caller re-registers with the new attributes). */
+    private boolean refreshIdentity() throws InterruptedException {
+        if (identitySource == null || (!identityStale && System.nanoTime() - lastIdentityRead < identityRefreshNanos)) {
+            return false;
+        }
+        lastIdentityRead = System.nanoTime();
+        try {
+            Identity next = identitySource.reread(me);
+            count("ec2", false);
+            identityStale = false;
+            if (next.equals(me)) {
+                return false;
+            }
+            LOG.log(System.Logger.Level.INFO, "identity changed: public address " + me.publicIp() + " -> " + next.publicIp());
+            me = next;
+            return true;
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            count("ec2", true);
+            LOG.log(System.Logger.Level.WARNING, "identity: cannot re-read the public address (" + e.getMessage()
+                    + "); keeping " + me.publicIp());
+            return false;
+        }
     }
 
     /** {@code aws.cloudwatch}: one PutMetricData per interval; a failure is logged and retried next interval. */
@@ -333,6 +386,7 @@ public final class Agent {
     }
 
     private void round(boolean changed) throws InterruptedException {
+        changed |= refreshIdentity();
         try {
             if (changed || System.nanoTime() - lastHeartbeat >= config.cloudMap().heartbeatInterval().toNanos()) {
                 heartbeat(gate.healthy());
@@ -351,6 +405,7 @@ public final class Agent {
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
+            identityStale = true;
             LOG.log(System.Logger.Level.WARNING, "Route 53: " + e.getMessage() + "; retrying next round");
         }
     }

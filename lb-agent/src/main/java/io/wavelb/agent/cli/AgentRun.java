@@ -56,20 +56,34 @@ final class AgentRun {
             return AgentMain.USAGE;
         }
         Identity me;
-        try (var ec2 = io.wavelb.agent.aws.Ec2Addresses.client(config.aws().region(), config.aws().endpoint())) {
-            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint(), id -> {
+        // One EC2 client for the process: the identity is read at start and its public address again
+        // every identity.refresh_interval.
+        var ec2 = io.wavelb.agent.aws.Ec2Addresses.client(config.aws().region(), config.aws().endpoint());
+        java.util.function.Function<String, Optional<String>> publicAddress = id -> {
+            try {
+                return io.wavelb.agent.aws.Ec2Addresses.publicAddress(ec2, id);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "EC2: cannot read the Carrier/public IP of " + id + ": "
+                        + e.getMessage() + "; asking IMDS");
+                return Optional.empty();
+            }
+        };
+        try {
+            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint(), publicAddress, zone -> {
                 try {
-                    return io.wavelb.agent.aws.Ec2Addresses.publicAddress(ec2, id);
+                    return io.wavelb.agent.aws.Ec2Addresses.borderGroup(ec2, zone);
                 } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "EC2: cannot read the Carrier/public IP of " + id + ": "
-                            + e.getMessage() + "; asking IMDS");
+                    LOG.log(System.Logger.Level.WARNING, "EC2: cannot read the network border group of " + zone + ": "
+                            + e.getMessage() + "; taking the zone's name (right for a Wavelength zone)");
                     return Optional.empty();
                 }
             });
         } catch (IOException e) {
+            ec2.close();
             err.println("wavelb-agent: cannot learn this instance's identity: " + e.getMessage());
             return AgentMain.FAILED;
         } catch (InterruptedException e) {
+            ec2.close();
             Thread.currentThread().interrupt();
             return AgentMain.FAILED;
         }
@@ -80,14 +94,20 @@ final class AgentRun {
             CloudMapInstances peers = new CloudMapInstances(sd, config.cloudMap().namespace(), config.cloudMap().service());
             CloudMapInstances targets = new CloudMapInstances(sd, config.cloudMap().namespace(), config.cloudMap().targetsService());
             BalancerClient balancer = new BalancerClient(config.balancer().adminUrl(), config.balancer().tokenFile());
-            return name.equals("plan") ? plan(config, me, dns, peers, targets, balancer, out)
-                    : run(config, me, dns, peers, targets, balancer);
+            if (name.equals("plan")) {
+                return plan(config, me, dns, peers, targets, balancer, out);
+            }
+            Identity.Imds imds = new Identity.Imds(config.aws().imdsEndpoint());
+            return run(config, me, dns, peers, targets, balancer, (agent) -> agent.withIdentitySource(
+                    current -> current.refreshed(config.identity(), imds, publicAddress),
+                    config.identity().refreshInterval().orElse(config.cloudMap().pollInterval())));
         } catch (Exception e) {
             err.println("wavelb-agent: " + e);
             return AgentMain.FAILED;
         } finally {
             r53.close();
             sd.close();
+            ec2.close();
         }
     }
 
@@ -158,7 +178,8 @@ final class AgentRun {
     }
 
     private static int run(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers,
-                           CloudMapInstances targets, BalancerClient balancer) throws Exception {
+                           CloudMapInstances targets, BalancerClient balancer,
+                           java.util.function.UnaryOperator<Agent> wiring) throws Exception {
         Optional<io.wavelb.agent.aws.CloudWatchLoad> cw = config.aws().cloudWatch().map(c -> new io.wavelb.agent.aws.CloudWatchLoad(
                 io.wavelb.agent.aws.CloudWatchLoad.client(config.aws().region(), config.aws().endpoint()), c.namespace(),
                 config.clusterId(), me.zone()));
@@ -166,7 +187,7 @@ final class AgentRun {
                 new io.wavelb.agent.aws.AutoScalingLifecycle(io.wavelb.agent.aws.AutoScalingLifecycle.client(config.aws().region(),
                         config.aws().endpoint()), l.hookName(), l.autoScalingGroup(), me.instanceId()));
         try {
-            Agent agent = new Agent(config, me, dns, peers, targets, balancer, cw);
+            Agent agent = wiring.apply(new Agent(config, me, dns, peers, targets, balancer, cw));
             Optional<LifecycleWatch> watch = config.lifecycle().map(l -> new LifecycleWatch(l,
                     new Identity.Imds(config.aws().imdsEndpoint()), hook.get()).bind(agent));
             return run(config, agent, watch);

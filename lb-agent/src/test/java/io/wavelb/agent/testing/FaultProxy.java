@@ -47,6 +47,8 @@ public final class FaultProxy implements AutoCloseable {
      * being forwarded: for calls the emulator does not support, whose requests a test asserts.
      */
     public final Set<String> answeredHere = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Query-protocol actions answered here with this XML body (fields the emulator leaves out). */
+    public final java.util.Map<String, String> answers = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * One request as the agent sent it. {@code action} is the API action: the {@code X-Amz-Target}
@@ -114,6 +116,10 @@ public final class FaultProxy implements AutoCloseable {
                 service = sm.find() ? sm.group(1) : "?";
             }
             requests.add(new Request(System.nanoTime(), service, action, text));
+            if (answers.containsKey(action)) {
+                reply(ex, 200, "text/xml", answers.get(action));
+                return;
+            }
             if (answeredHere.contains(action)) {
                 reply(ex, 200, "text/xml", "<" + action + "Response><ResponseMetadata><RequestId>proxy</RequestId>"
                         + "</ResponseMetadata></" + action + "Response>");
