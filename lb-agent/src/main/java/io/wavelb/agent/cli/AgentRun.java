@@ -87,6 +87,19 @@ final class AgentRun {
             Thread.currentThread().interrupt();
             return AgentMain.FAILED;
         }
+        if (config.dns().recordName().contains("{")) {
+            try {
+                AgentConfig.Dns d = config.dns();
+                config = new AgentConfig(config.clusterId(), config.balancer(), config.identity(), config.aws(),
+                        new AgentConfig.Dns(d.hostedZoneId(), io.wavelb.agent.dns.RecordNames.expand(d.recordName(), me.zone(),
+                                me.networkBorderGroup()), d.ttl(), d.weight(), d.auto()), config.cloudMap(), config.drain(),
+                        config.metricsListen(), config.reconcile(), config.lifecycle());
+            } catch (IllegalArgumentException e) {
+                ec2.close();
+                err.println("wavelb-agent: " + e.getMessage());
+                return AgentMain.USAGE;
+            }
+        }
         Route53Client r53 = Route53Records.client(config.aws().region(), config.aws().endpoint());
         ServiceDiscoveryClient sd = CloudMapInstances.client(config.aws().region(), config.aws().endpoint());
         try {
@@ -98,9 +111,10 @@ final class AgentRun {
                 return plan(config, me, dns, peers, targets, balancer, out);
             }
             Identity.Imds imds = new Identity.Imds(config.aws().imdsEndpoint());
+            AgentConfig.Identity configured = config.identity();
+            java.time.Duration refresh = configured.refreshInterval().orElse(config.cloudMap().pollInterval());
             return run(config, me, dns, peers, targets, balancer, (agent) -> agent.withIdentitySource(
-                    current -> current.refreshed(config.identity(), imds, publicAddress),
-                    config.identity().refreshInterval().orElse(config.cloudMap().pollInterval())));
+                    current -> current.refreshed(configured, imds, publicAddress), refresh));
         } catch (Exception e) {
             err.println("wavelb-agent: " + e);
             return AgentMain.FAILED;

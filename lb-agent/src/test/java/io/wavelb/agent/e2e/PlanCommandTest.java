@@ -90,6 +90,7 @@ class PlanCommandTest {
                     .replace("http://127.0.0.1:9901", "http://127.0.0.1:" + balancer.getAddress().getPort())
                     .replace("Z0123456789ABC", zoneId.replace("/hostedzone/", ""))
                     .replaceAll("(?m)^    weight: 100.*$", "    weight: auto\n    auto_weight: { target_utilization: 0.5 }")
+                    .replace("record_name: media.example.com", "record_name: \"{zone}.media.example.com\"")
                     .replace("    imds_endpoint: http://127.0.0.1:1338   # optional\n", ""));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             Method run = Class.forName("io.wavelb.agent.cli.AgentMain").getDeclaredMethod("run", String[].class,
@@ -102,7 +103,8 @@ class PlanCommandTest {
             assertThat(printed).contains("load: 12.5 new flows/s, 900.0 datagrams/s, 1200000 bytes/s")
                     .contains("weight: 40 (auto: utilization 0.80 (listener 'media' sessions 80/100) > target 0.50: "
                             + "100 x (1 - 0.80) / (1 - 0.50) = 40; changes at least 30s apart and by at least 10)")
-                    .containsPattern("UPSERT A media.example.com \\[[^]]+] weight=40 ");
+                    .as("a multi-zone layout: the zone's own name").containsPattern(
+                            "UPSERT A us-east-1-wl1-bos-wlz-1.media.example.com \\[[^]]+] weight=40 ");
             r53.close();
             sd.close();
         } finally {
