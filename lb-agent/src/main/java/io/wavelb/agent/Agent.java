@@ -94,6 +94,11 @@ public final class Agent {
     private final AtomicLong loadUtilizationBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
     private final AtomicInteger computedWeight = new AtomicInteger(-1);
     private final Optional<CloudWatchLoad> cloudWatch;
+    private final LifecycleMeters lifecycleMeters;
+
+    /** The lifecycle hook's meters; {@link LifecycleWatch} counts into them. */
+    public record LifecycleMeters(AtomicInteger leaving, Counter heartbeats, Counter completions, Counter failures) {
+    }
     private long lastCloudWatch = Long.MIN_VALUE;
 
     public Agent(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers, CloudMapInstances targets,
@@ -146,6 +151,16 @@ public final class Agent {
         Gauge.builder("wavelb.agent.load.utilization", loadUtilizationBits, b -> Double.longBitsToDouble(b.get()))
                 .description("The balancer's busiest resource, 0..1, as GET /v1/load last reported it (NaN before)")
                 .register(metrics);
+        AtomicInteger leaving = new AtomicInteger();
+        Gauge.builder("wavelb.agent.lifecycle.leaving", leaving, AtomicInteger::get)
+                .description("1 once IMDS said this instance is being terminated (Auto Scaling or Spot)").register(metrics);
+        this.lifecycleMeters = new LifecycleMeters(leaving,
+                Counter.builder("wavelb.agent.lifecycle.heartbeats").description("RecordLifecycleActionHeartbeat calls sent")
+                        .register(metrics),
+                Counter.builder("wavelb.agent.lifecycle.completions")
+                        .description("CompleteLifecycleAction (CONTINUE) calls that succeeded").register(metrics),
+                Counter.builder("wavelb.agent.lifecycle.failures")
+                        .description("Lifecycle hook calls that failed (heartbeat or completion)").register(metrics));
         Gauge.builder("wavelb.agent.computed.weight", computedWeight, AtomicInteger::get)
                 .description("The weight the load formula gives now (the published weight moves to it with hysteresis)")
                 .register(metrics);
@@ -216,6 +231,10 @@ public final class Agent {
             count("cloudwatch", true);
             LOG.log(System.Logger.Level.WARNING, "CloudWatch PutMetricData: " + e.getMessage() + "; next interval retries");
         }
+    }
+
+    public LifecycleMeters lifecycleMeters() {
+        return lifecycleMeters;
     }
 
     /** The load utilization last read, NaN before the first reading or with a fixed weight. */

@@ -1,7 +1,6 @@
 package io.wavelb.agent;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.wavelb.agent.aws.AutoScalingLifecycle;
 import io.wavelb.agent.identity.Identity;
 import io.wavelb.agent.reconcile.LifecycleSignal;
@@ -24,7 +23,7 @@ public final class LifecycleWatch {
     private final AgentConfig.Lifecycle config;
     private final Identity.Imds imds;
     private final AutoScalingLifecycle hook;
-    private final AtomicInteger leaving = new AtomicInteger();
+    private AtomicInteger leaving = new AtomicInteger();
     private Counter heartbeats;
     private Counter completions;
     private Counter failures;
@@ -36,17 +35,13 @@ public final class LifecycleWatch {
         this.hook = hook;
     }
 
-    /** Registers the watch's metrics in the agent's registry. */
+    /** Uses the agent's lifecycle meters (registered by every agent, so dashboards always find them). */
     public LifecycleWatch bind(Agent agent) {
-        var m = agent.metrics();
-        Gauge.builder("wavelb.agent.lifecycle.leaving", leaving, AtomicInteger::get)
-                .description("1 once IMDS said this instance is being terminated (Auto Scaling or Spot)").register(m);
-        heartbeats = Counter.builder("wavelb.agent.lifecycle.heartbeats").description("RecordLifecycleActionHeartbeat calls sent")
-                .register(m);
-        completions = Counter.builder("wavelb.agent.lifecycle.completions")
-                .description("CompleteLifecycleAction (CONTINUE) calls that succeeded").register(m);
-        failures = Counter.builder("wavelb.agent.lifecycle.failures")
-                .description("Lifecycle hook calls that failed (heartbeat or completion)").register(m);
+        Agent.LifecycleMeters m = agent.lifecycleMeters();
+        this.leaving = m.leaving();
+        this.heartbeats = m.heartbeats();
+        this.completions = m.completions();
+        this.failures = m.failures();
         return this;
     }
 
