@@ -20,12 +20,17 @@ final class AgentBinder {
 
     private static final List<String> AGENT_KEYS =
             List.of("cluster_id", "balancer", "identity", "aws", "dns", "cloud_map", "drain", "metrics_listen",
-                    "reconcile");
+                    "reconcile", "lifecycle");
     private static final List<String> BALANCER_KEYS = List.of("admin_url", "token_file", "target_group");
     private static final List<String> IDENTITY_KEYS =
-            List.of("instance_id", "zone", "network_border_group", "private_ip", "public_ip");
-    private static final List<String> AWS_KEYS = List.of("region", "endpoint", "imds_endpoint");
-    private static final List<String> DNS_KEYS = List.of("hosted_zone_id", "record_name", "ttl", "weight");
+            List.of("instance_id", "zone", "network_border_group", "private_ip", "public_ip", "refresh_interval");
+    private static final List<String> AWS_KEYS = List.of("region", "endpoint", "imds_endpoint", "cloudwatch");
+    private static final List<String> CLOUDWATCH_KEYS = List.of("namespace", "interval");
+    private static final List<String> DNS_KEYS = List.of("hosted_zone_id", "record_name", "ttl", "weight", "auto_weight");
+    private static final List<String> AUTO_WEIGHT_KEYS = List.of("max_weight", "target_utilization", "min_change",
+            "min_interval");
+    private static final List<String> LIFECYCLE_KEYS = List.of("hook_name", "auto_scaling_group", "heartbeat_interval",
+            "spot_interruption");
     private static final List<String> CLOUD_MAP_KEYS = List.of("namespace", "service", "targets_service", "cross_zone",
             "poll_interval", "heartbeat_interval", "stale_after");
     private static final List<String> DRAIN_KEYS = List.of("dns_wait", "timeout");
@@ -80,7 +85,9 @@ final class AgentBinder {
             Map<String, NodeTuple> idf = b.fields(id, "agent.identity", IDENTITY_KEYS);
             identity = new AgentConfig.Identity(optionalText(idf, "agent.identity", "instance_id"),
                     optionalText(idf, "agent.identity", "zone"), optionalText(idf, "agent.identity", "network_border_group"),
-                    optionalIp(idf, "agent.identity", "private_ip"), optionalIp(idf, "agent.identity", "public_ip"));
+                    optionalIp(idf, "agent.identity", "private_ip"), optionalIp(idf, "agent.identity", "public_ip"),
+                    Optional.ofNullable(Binder.value(idf, "refresh_interval") == null ? null
+                            : b.durationOr(idf, "refresh_interval", "agent.identity", ONE_SECOND, ONE_DAY, ONE_SECOND)));
         }
 
         MappingNode awsMap = requiredSection(f, agent, "agent", "aws");
@@ -90,8 +97,18 @@ final class AgentBinder {
             String region = requiredText(af, awsMap, "agent.aws", "region");
             Node ep = Binder.value(af, "endpoint");
             Node imds = Binder.value(af, "imds_endpoint");
+            Optional<AgentConfig.CloudWatch> cw = Optional.empty();
+            MappingNode cwMap = b.section(af, "cloudwatch", "agent.aws.cloudwatch");
+            if (cwMap != null) {
+                Map<String, NodeTuple> cf = b.fields(cwMap, "agent.aws.cloudwatch", CLOUDWATCH_KEYS);
+                String ns = Binder.value(cf, "namespace") == null ? AgentConfig.CloudWatch.DEFAULT_NAMESPACE
+                        : requiredText(cf, cwMap, "agent.aws.cloudwatch", "namespace");
+                cw = Optional.of(new AgentConfig.CloudWatch(ns == null ? AgentConfig.CloudWatch.DEFAULT_NAMESPACE : ns,
+                        b.durationOr(cf, "interval", "agent.aws.cloudwatch", ONE_SECOND, ONE_DAY,
+                                AgentConfig.CloudWatch.DEFAULT_INTERVAL)));
+            }
             aws = new AgentConfig.Aws(region, Optional.ofNullable(ep == null ? null : url(ep, "agent.aws.endpoint")),
-                    Optional.ofNullable(imds == null ? null : url(imds, "agent.aws.imds_endpoint")));
+                    Optional.ofNullable(imds == null ? null : url(imds, "agent.aws.imds_endpoint")), cw);
         }
 
         MappingNode dnsMap = requiredSection(f, agent, "agent", "dns");
@@ -101,8 +118,22 @@ final class AgentBinder {
             String zone = requiredText(df, dnsMap, "agent.dns", "hosted_zone_id");
             String name = requiredText(df, dnsMap, "agent.dns", "record_name");
             Duration ttl = b.durationOr(df, "ttl", "agent.dns", ONE_SECOND, ONE_DAY, AgentConfig.Dns.DEFAULT_TTL);
-            int weight = b.integerOr(df, "weight", "agent.dns", 0, 255, AgentConfig.Dns.DEFAULT_WEIGHT);
-            dns = new AgentConfig.Dns(zone, name, ttl, weight);
+            Node weightNode = Binder.value(df, "weight");
+            boolean auto = weightNode instanceof org.yaml.snakeyaml.nodes.ScalarNode sc && "auto".equals(sc.getValue());
+            Optional<AgentConfig.AutoWeight> autoWeight = Optional.empty();
+            MappingNode aw = b.section(df, "auto_weight", "agent.dns.auto_weight");
+            int weight;
+            if (auto) {
+                autoWeight = Optional.of(autoWeight(aw));
+                weight = autoWeight.get().maxWeight();
+            } else {
+                weight = b.integerOr(df, "weight", "agent.dns", 0, 255, AgentConfig.Dns.DEFAULT_WEIGHT);
+                if (aw != null) {
+                    problems.at(aw, "agent.dns.auto_weight", "applies only with 'weight: auto' (the weight is fixed at "
+                            + weight + ")");
+                }
+            }
+            dns = new AgentConfig.Dns(zone, name, ttl, weight, autoWeight);
         }
 
         MappingNode cm = requiredSection(f, agent, "agent", "cloud_map");
@@ -139,6 +170,20 @@ final class AgentBinder {
         HostPort metrics = ml == null ? AgentConfig.DEFAULT_METRICS_LISTEN : b.hostPort(ml, "agent.metrics_listen");
 
         AgentConfig.Reconcile reconcile = reconcile(b.section(f, "reconcile", "agent.reconcile"));
+        Optional<AgentConfig.Lifecycle> lifecycle = Optional.empty();
+        MappingNode lc = b.section(f, "lifecycle", "agent.lifecycle");
+        if (lc != null) {
+            Map<String, NodeTuple> lf = b.fields(lc, "agent.lifecycle", LIFECYCLE_KEYS);
+            String hook = requiredText(lf, lc, "agent.lifecycle", "hook_name");
+            Node sp = Binder.value(lf, "spot_interruption");
+            Boolean spot = sp == null ? Boolean.TRUE : b.bool(sp, "agent.lifecycle.spot_interruption");
+            Duration hb = b.durationOr(lf, "heartbeat_interval", "agent.lifecycle", ONE_SECOND,
+                    Duration.ofHours(2), AgentConfig.Lifecycle.DEFAULT_HEARTBEAT);
+            if (hook != null) {
+                lifecycle = Optional.of(new AgentConfig.Lifecycle(hook, optionalText(lf, "agent.lifecycle", "auto_scaling_group"),
+                        hb, spot == null || spot));
+            }
+        }
 
         if (reconcile == null || cluster == null || balancer == null || aws == null || dns == null || cloudMap == null || metrics == null
                 || balancer.adminUrl() == null || balancer.targetGroup() == null || aws.region() == null
@@ -146,7 +191,41 @@ final class AgentBinder {
                 || cloudMap.service() == null || cloudMap.targetsService() == null) {
             return null;
         }
-        return new AgentConfig(cluster, balancer, identity, aws, dns, cloudMap, drain, metrics, reconcile);
+        return new AgentConfig(cluster, balancer, identity, aws, dns, cloudMap, drain, metrics, reconcile, lifecycle);
+    }
+
+    /** {@code dns.auto_weight}, defaults for every key absent (or the whole section absent). */
+    private AgentConfig.AutoWeight autoWeight(MappingNode map) {
+        String path = "agent.dns.auto_weight";
+        if (map == null) {
+            return new AgentConfig.AutoWeight(AgentConfig.Dns.DEFAULT_WEIGHT, AgentConfig.AutoWeight.DEFAULT_TARGET,
+                    AgentConfig.AutoWeight.DEFAULT_MIN_CHANGE, AgentConfig.AutoWeight.DEFAULT_MIN_INTERVAL);
+        }
+        Map<String, NodeTuple> f = b.fields(map, path, AUTO_WEIGHT_KEYS);
+        int max = b.integerOr(f, "max_weight", path, 1, 255, AgentConfig.Dns.DEFAULT_WEIGHT);
+        double target = AgentConfig.AutoWeight.DEFAULT_TARGET;
+        Node t = Binder.value(f, "target_utilization");
+        if (t != null) {
+            String text = b.text(t, path + ".target_utilization", "a fraction such as 0.7 or a percentage such as 70%");
+            if (text != null) {
+                try {
+                    double v = text.endsWith("%") ? Double.parseDouble(text.substring(0, text.length() - 1).strip()) / 100
+                            : Double.parseDouble(text);
+                    if (v < 0.05 || v > 0.99) {
+                        problems.at(t, path + ".target_utilization", text + " (expected 0.05..0.99, or 5%..99%)");
+                    } else {
+                        target = v;
+                    }
+                } catch (NumberFormatException e) {
+                    problems.at(t, path + ".target_utilization", "'" + text
+                            + "' is not a fraction such as 0.7 or a percentage such as 70%");
+                }
+            }
+        }
+        int minChange = b.integerOr(f, "min_change", path, 1, 255, AgentConfig.AutoWeight.DEFAULT_MIN_CHANGE);
+        Duration minInterval = b.durationOr(f, "min_interval", path, ONE_SECOND, ONE_DAY,
+                AgentConfig.AutoWeight.DEFAULT_MIN_INTERVAL);
+        return new AgentConfig.AutoWeight(max, target, minChange, minInterval);
     }
 
     private AgentConfig.Reconcile reconcile(MappingNode map) {

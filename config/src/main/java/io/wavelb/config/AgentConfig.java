@@ -11,7 +11,7 @@ import java.util.Optional;
  * balancer's. Immutable and validated; defaults filled in.
  */
 public record AgentConfig(String clusterId, Balancer balancer, Identity identity, Aws aws, Dns dns, CloudMap cloudMap,
-                          Drain drain, HostPort metricsListen, Reconcile reconcile) {
+                          Drain drain, HostPort metricsListen, Reconcile reconcile, Optional<Lifecycle> lifecycle) {
 
     public static final HostPort DEFAULT_METRICS_LISTEN = new HostPort("127.0.0.1", 9902);
 
@@ -25,27 +25,97 @@ public record AgentConfig(String clusterId, Balancer balancer, Identity identity
         Objects.requireNonNull(drain, "drain");
         Objects.requireNonNull(metricsListen, "metricsListen");
         Objects.requireNonNull(reconcile, "reconcile");
+        Objects.requireNonNull(lifecycle, "lifecycle");
+    }
+
+    /** Without Auto Scaling lifecycle handling. */
+    public AgentConfig(String clusterId, Balancer balancer, Identity identity, Aws aws, Dns dns, CloudMap cloudMap,
+                       Drain drain, HostPort metricsListen, Reconcile reconcile) {
+        this(clusterId, balancer, identity, aws, dns, cloudMap, drain, metricsListen, reconcile, Optional.empty());
     }
 
     /** The balancer the agent feeds, through its admin API. */
     public record Balancer(URI adminUrl, Optional<Path> tokenFile, String targetGroup) {
     }
 
-    /** Static identity; every key absent is learned from IMDSv2 / EC2. {@code publicIp} is the Carrier IP. */
+    /**
+     * Static identity; every key absent is learned from IMDSv2 / EC2. {@code publicIp} is the Carrier IP.
+     * {@code refreshInterval}: how often a learned public address is read again (empty: every
+     * {@code cloud_map.poll_interval}), so a re-associated Carrier IP or Elastic IP reaches the record.
+     */
     public record Identity(Optional<String> instanceId, Optional<String> zone, Optional<String> networkBorderGroup,
-                           Optional<String> privateIp, Optional<String> publicIp) {
+                           Optional<String> privateIp, Optional<String> publicIp, Optional<Duration> refreshInterval) {
         public static final Identity LEARNED = new Identity(Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty());
+
+        public Identity(Optional<String> instanceId, Optional<String> zone, Optional<String> networkBorderGroup,
+                        Optional<String> privateIp, Optional<String> publicIp) {
+            this(instanceId, zone, networkBorderGroup, privateIp, publicIp, Optional.empty());
+        }
     }
 
-    /** Region, and endpoint overrides for emulators or private endpoints. */
-    public record Aws(String region, Optional<URI> endpoint, Optional<URI> imdsEndpoint) {
+    /** Region, endpoint overrides for emulators or private endpoints, and the optional CloudWatch load metric. */
+    public record Aws(String region, Optional<URI> endpoint, Optional<URI> imdsEndpoint, Optional<CloudWatch> cloudWatch) {
+        public Aws(String region, Optional<URI> endpoint, Optional<URI> imdsEndpoint) {
+            this(region, endpoint, imdsEndpoint, Optional.empty());
+        }
     }
 
-    /** The weighted A record: weight 0..255, TTL default 30 s. */
-    public record Dns(String hostedZoneId, String recordName, Duration ttl, int weight) {
+    /**
+     * Publishes the load figure as a CloudWatch custom metric ({@code PutMetricData}, dimensions
+     * {@code ClusterId} and {@code Zone}) every {@code interval}, for a target-tracking scaling policy.
+     */
+    public record CloudWatch(String namespace, Duration interval) {
+        public static final String DEFAULT_NAMESPACE = "WaveLB";
+        public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(60);
+    }
+
+    /**
+     * The weighted A record: weight 0..255, TTL default 30 s. With {@code auto} present the weight
+     * follows the balancer's load and {@code weight} is its ceiling ({@code auto.maxWeight}).
+     */
+    public record Dns(String hostedZoneId, String recordName, Duration ttl, int weight, Optional<AutoWeight> auto) {
         public static final Duration DEFAULT_TTL = Duration.ofSeconds(30);
         public static final int DEFAULT_WEIGHT = 100;
+
+        public Dns(String hostedZoneId, String recordName, Duration ttl, int weight) {
+            this(hostedZoneId, recordName, ttl, weight, Optional.empty());
+        }
+    }
+
+    /**
+     * {@code dns.weight: auto}: the weight falls from {@code maxWeight} as the busiest resource passes
+     * {@code targetUtilization}; a new weight is published only when it moved by {@code minChange}
+     * (or reached the floor 1 or the ceiling) and {@code minInterval} has passed since the last change.
+     */
+    public record AutoWeight(int maxWeight, double targetUtilization, int minChange, Duration minInterval) {
+        public static final double DEFAULT_TARGET = 0.7;
+        public static final int DEFAULT_MIN_CHANGE = 10;
+        public static final Duration DEFAULT_MIN_INTERVAL = Duration.ofSeconds(30);
+
+        public AutoWeight {
+            Objects.requireNonNull(minInterval, "minInterval");
+            if (maxWeight < 1 || maxWeight > 255 || !(targetUtilization > 0 && targetUtilization < 1) || minChange < 1) {
+                throw new IllegalArgumentException("invalid auto weight: " + maxWeight + ", " + targetUtilization + ", " + minChange);
+            }
+        }
+    }
+
+    /**
+     * Auto Scaling lifecycle: when IMDS says the group is terminating this instance, drain and then
+     * complete {@code hookName} with CONTINUE, sending heartbeats every {@code heartbeatInterval}
+     * while the drain lasts. {@code autoScalingGroup} empty: asked of Auto Scaling
+     * (DescribeAutoScalingInstances). {@code spotInterruption}: a spot interruption notice drains too.
+     */
+    public record Lifecycle(String hookName, Optional<String> autoScalingGroup, Duration heartbeatInterval,
+                            boolean spotInterruption) {
+        public static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(300);
+
+        public Lifecycle {
+            Objects.requireNonNull(hookName, "hookName");
+            Objects.requireNonNull(autoScalingGroup, "autoScalingGroup");
+            Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+        }
     }
 
     public record CloudMap(String namespace, String service, String targetsService, boolean crossZone,

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.wavelb.agent.aws.CloudMapInstances;
+import io.wavelb.agent.aws.CloudWatchLoad;
 import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.discovery.DiscoveredInstance;
 import io.wavelb.agent.discovery.LivePeers;
@@ -15,6 +16,8 @@ import io.wavelb.agent.dns.RecordSet;
 import io.wavelb.agent.feed.BalancerClient;
 import io.wavelb.agent.identity.Identity;
 import io.wavelb.agent.reconcile.Backoff;
+import io.wavelb.agent.reconcile.LoadFigures;
+import io.wavelb.agent.reconcile.WeightGovernor;
 import io.wavelb.agent.reconcile.ReadinessGate;
 import io.wavelb.agent.reconcile.StalePeers;
 import io.wavelb.agent.reconcile.TokenBucket;
@@ -50,7 +53,13 @@ public final class Agent {
     public enum Phase { SERVING, WEIGHT_ZERO, DNS_WAIT, BALANCER_DRAIN, DELETE_RECORD, DEREGISTER, DONE }
 
     private final AgentConfig config;
-    private final Identity me;
+    /** Who this instance is; its public address is re-read every identity refresh (the loop owns writes). */
+    private volatile Identity me;
+    /** Re-reads the identity (empty: nothing to re-read, every part is configured). */
+    private IdentitySource identitySource;
+    private long identityRefreshNanos;
+    private long lastIdentityRead = System.nanoTime();
+    private boolean identityStale;
     private final Route53Records dns;
     private final CloudMapInstances peers;
     private final CloudMapInstances targets;
@@ -78,9 +87,29 @@ public final class Agent {
     private final Map<Phase, Counter> drainFailures = new EnumMap<>(Phase.class);
     private long lastRevision = Long.MIN_VALUE;
     private long lastHeartbeat;
+    /** {@code dns.weight: auto}: load into weight, with hysteresis; null for a fixed weight. */
+    private final WeightGovernor governor;
+    /** The weight published while ready: the fixed one, or the governor's last decision. */
+    private volatile int readyWeight;
+    private final AtomicLong loadUtilizationBits = new AtomicLong(Double.doubleToLongBits(Double.NaN));
+    private final AtomicInteger computedWeight = new AtomicInteger(-1);
+    private final Optional<CloudWatchLoad> cloudWatch;
+    private final LifecycleMeters lifecycleMeters;
+
+    /** The lifecycle hook's meters; {@link LifecycleWatch} counts into them. */
+    public record LifecycleMeters(AtomicInteger leaving, Counter heartbeats, Counter completions, Counter failures) {
+    }
+    private long lastCloudWatch = Long.MIN_VALUE;
 
     public Agent(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers, CloudMapInstances targets,
                  BalancerClient balancer) {
+        this(config, me, dns, peers, targets, balancer, Optional.empty());
+    }
+
+    /** With {@code cloudWatch}: the load figure is also published as a CloudWatch metric every {@code aws.cloudwatch.interval}. */
+    public Agent(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers, CloudMapInstances targets,
+                 BalancerClient balancer, Optional<CloudWatchLoad> cloudWatch) {
+        this.cloudWatch = cloudWatch;
         this.config = config;
         this.me = me;
         this.dns = dns.withBudget(this::spendRoute53Budget);
@@ -114,7 +143,134 @@ public final class Agent {
             drainFailures.put(p, Counter.builder("wavelb.agent.drain.failures").tag("phase", p.name().toLowerCase())
                     .description("Drain phases that failed; the drain goes on with the next phase").register(metrics));
         }
-        apiCounters = Map.of("route53", apiCounters("route53"), "cloudmap", apiCounters("cloudmap"));
+        apiCounters = Map.of("route53", apiCounters("route53"), "cloudmap", apiCounters("cloudmap"),
+                "cloudwatch", apiCounters("cloudwatch"), "autoscaling", apiCounters("autoscaling"), "ec2", apiCounters("ec2"));
+        this.governor = config.dns().auto().map(a -> new WeightGovernor(a.maxWeight(), a.targetUtilization(), a.minChange(),
+                a.minInterval().toNanos())).orElse(null);
+        this.readyWeight = config.dns().weight();
+        Gauge.builder("wavelb.agent.load.utilization", loadUtilizationBits, b -> Double.longBitsToDouble(b.get()))
+                .description("The balancer's busiest resource, 0..1, as GET /v1/load last reported it (NaN before)")
+                .register(metrics);
+        AtomicInteger leaving = new AtomicInteger();
+        Gauge.builder("wavelb.agent.lifecycle.leaving", leaving, AtomicInteger::get)
+                .description("1 once IMDS said this instance is being terminated (Auto Scaling or Spot)").register(metrics);
+        this.lifecycleMeters = new LifecycleMeters(leaving,
+                Counter.builder("wavelb.agent.lifecycle.heartbeats").description("RecordLifecycleActionHeartbeat calls sent")
+                        .register(metrics),
+                Counter.builder("wavelb.agent.lifecycle.completions")
+                        .description("CompleteLifecycleAction (CONTINUE) calls that succeeded").register(metrics),
+                Counter.builder("wavelb.agent.lifecycle.failures")
+                        .description("Lifecycle hook calls that failed (heartbeat or completion)").register(metrics));
+        Gauge.builder("wavelb.agent.computed.weight", computedWeight, AtomicInteger::get)
+                .description("The weight the load formula gives now (the published weight moves to it with hysteresis)")
+                .register(metrics);
+    }
+
+    /** Reads this instance's identity again. */
+    @FunctionalInterface
+    public interface IdentitySource {
+        Identity reread(Identity current) throws Exception;
+    }
+
+    /**
+     * Re-reads the identity every {@code interval} and after a round whose Route 53 reconcile
+     * failed, so a Carrier IP or Elastic IP that was re-associated reaches the record within one
+     * poll interval (with the default refresh, every poll).
+     */
+    public Agent withIdentitySource(IdentitySource source, Duration interval) {
+        this.identitySource = source;
+        this.identityRefreshNanos = interval.toNanos();
+        return this;
+    }
+
+    public Identity identity() {
+        return me;
+    }
+
+    /** True when the identity changed (the caller re-registers with the new attributes). */
+    private boolean refreshIdentity() throws InterruptedException {
+        if (identitySource == null || (!identityStale && System.nanoTime() - lastIdentityRead < identityRefreshNanos)) {
+            return false;
+        }
+        lastIdentityRead = System.nanoTime();
+        try {
+            Identity next = identitySource.reread(me);
+            count("ec2", false);
+            identityStale = false;
+            if (next.equals(me)) {
+                return false;
+            }
+            LOG.log(System.Logger.Level.INFO, "identity changed: public address " + me.publicIp() + " -> " + next.publicIp());
+            me = next;
+            return true;
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            count("ec2", true);
+            LOG.log(System.Logger.Level.WARNING, "identity: cannot re-read the public address (" + e.getMessage()
+                    + "); keeping " + me.publicIp());
+            return false;
+        }
+    }
+
+    /** {@code aws.cloudwatch}: one PutMetricData per interval; a failure is logged and retried next interval. */
+    private void publishLoad(double utilization) {
+        if (cloudWatch.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        long interval = config.aws().cloudWatch().map(c -> c.interval().toNanos()).orElse(0L);
+        if (lastCloudWatch != Long.MIN_VALUE && now - lastCloudWatch < interval) {
+            return;
+        }
+        lastCloudWatch = now;
+        try {
+            cloudWatch.get().publish(utilization, gate.weight(readyWeight), java.time.Instant.now());
+            count("cloudwatch", false);
+        } catch (RuntimeException e) {
+            count("cloudwatch", true);
+            LOG.log(System.Logger.Level.WARNING, "CloudWatch PutMetricData: " + e.getMessage() + "; next interval retries");
+        }
+    }
+
+    public LifecycleMeters lifecycleMeters() {
+        return lifecycleMeters;
+    }
+
+    /** The load utilization last read, NaN before the first reading or with a fixed weight. */
+    public double loadUtilization() {
+        return Double.longBitsToDouble(loadUtilizationBits.get());
+    }
+
+    /**
+     * {@code dns.weight: auto}: reads the balancer's load and lets the governor decide the weight
+     * published while ready. An unreadable load keeps the weight (a load-signal outage is not a
+     * reason to move traffic).
+     */
+    private void updateWeight() throws InterruptedException {
+        if (governor == null && cloudWatch.isEmpty()) {
+            return;
+        }
+        LoadFigures.Utilization u = null;
+        String failure = null;
+        try {
+            u = balancer.load().utilization();
+            loadUtilizationBits.set(Double.doubleToLongBits(u.value()));
+        } catch (IOException e) {
+            failure = e.getMessage();
+        }
+        if (u != null) {
+            publishLoad(u.value());
+        }
+        if (governor == null) {
+            return;
+        }
+        WeightGovernor.Decision d = u != null ? governor.decide(u, System.nanoTime()) : governor.unknown(failure);
+        computedWeight.set(d.computed());
+        if (d.changed()) {
+            LOG.log(System.Logger.Level.INFO, "weight " + readyWeight + " -> " + d.weight() + ": " + d.why());
+        }
+        readyWeight = d.weight();
     }
 
     public PrometheusMeterRegistry metrics() {
@@ -207,9 +363,14 @@ public final class Agent {
 
     /** The Cloud Map attributes this instance registers with (also shown by {@code plan}). */
     public static Map<String, String> registration(AgentConfig config, Identity me, long nowMillis) {
+        return registration(config, me, config.dns().weight(), nowMillis);
+    }
+
+    /** The same, with the weight currently published while ready. */
+    public static Map<String, String> registration(AgentConfig config, Identity me, int weight, long nowMillis) {
         return Map.of(DiscoveredInstance.IPV4, me.privateIp(), DiscoveredInstance.CARRIER_IP,
                 me.publicIp(), DiscoveredInstance.ZONE, me.zone(), DiscoveredInstance.NETWORK_BORDER_GROUP,
-                me.networkBorderGroup(), DiscoveredInstance.WEIGHT, Integer.toString(config.dns().weight()),
+                me.networkBorderGroup(), DiscoveredInstance.WEIGHT, Integer.toString(weight),
                 DiscoveredInstance.VERSION, version(), DiscoveredInstance.HEARTBEAT, Long.toString(nowMillis));
     }
 
@@ -218,7 +379,7 @@ public final class Agent {
      * existing id updates it) and sets the custom health: peers read both.
      */
     private void heartbeat(boolean healthy) throws Exception {
-        Map<String, String> attrs = registration(config, me, System.currentTimeMillis());
+        Map<String, String> attrs = registration(config, me, readyWeight, System.currentTimeMillis());
         aws("cloudmap", () -> {
             peers.register(me.instanceId(), attrs);
             peers.heartbeat(me.instanceId(), healthy);
@@ -237,13 +398,14 @@ public final class Agent {
         boolean changed = gate.onPoll(balancer.ready());
         if (changed) {
             LOG.log(gate.healthy() ? System.Logger.Level.INFO : System.Logger.Level.WARNING, gate.healthy()
-                    ? "balancer ready: weight " + config.dns().weight() + " and HEALTHY in Cloud Map"
+                    ? "balancer ready: weight " + readyWeight + " and HEALTHY in Cloud Map"
                     : "balancer not ready " + config.reconcile().unreadyAfter() + " times in a row: weight 0 and UNHEALTHY in Cloud Map");
         }
         return changed;
     }
 
     private void round(boolean changed) throws InterruptedException {
+        changed |= refreshIdentity();
         try {
             if (changed || System.nanoTime() - lastHeartbeat >= config.cloudMap().heartbeatInterval().toNanos()) {
                 heartbeat(gate.healthy());
@@ -255,12 +417,14 @@ public final class Agent {
             cloudMapUnreachable.set(1);
             LOG.log(System.Logger.Level.WARNING, "Cloud Map: " + e.getMessage() + "; keeping the last known targets");
         }
+        updateWeight();
         try {
-            reconcileDns(Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), gate.weight(config.dns().weight()),
+            reconcileDns(Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), gate.weight(readyWeight),
                     config.dns().ttl().toSeconds())));
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
+            identityStale = true;
             LOG.log(System.Logger.Level.WARNING, "Route 53: " + e.getMessage() + "; retrying next round");
         }
     }

@@ -26,7 +26,8 @@ class GrafanaDashboardTest {
             used.add(m.group(1));
         }
         assertThat(used).contains("wavelb_agent_published_weight", "wavelb_agent_cloud_map_unreachable",
-                "wavelb_agent_api_calls_total");
+                "wavelb_agent_api_calls_total", "wavelb_agent_load_utilization", "wavelb_agent_computed_weight",
+                "wavelb_agent_lifecycle_leaving", "wavelb_agent_lifecycle_completions_total");
         // real adapters on an endpoint nobody answers: constructing the agent makes no call
         Optional<URI> nowhere = Optional.of(URI.create("http://127.0.0.1:9"));
         var sd = io.wavelb.agent.aws.CloudMapInstances.client("us-east-1", nowhere);

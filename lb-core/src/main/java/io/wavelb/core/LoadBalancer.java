@@ -785,4 +785,42 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     public void close() {
         shutdown(Duration.ZERO);
     }
+
+    private volatile LoadSampler loadSampler;
+
+    /** {@code GET /v1/load}: every bound listener's flows and cap, rates since the last sample, descriptors, loop busy. */
+    @Override
+    public io.wavelb.core.admin.LoadReport load() {
+        LoadSampler sampler = loadSampler;
+        if (sampler == null) {
+            changes.lock();
+            try {
+                if (loadSampler == null) {
+                    loadSampler = new LoadSampler(loops);
+                }
+                sampler = loadSampler;
+            } finally {
+                changes.unlock();
+            }
+        }
+        List<io.wavelb.core.admin.LoadReport.ListenerLoad> ls = new ArrayList<>();
+        long flows = 0;
+        long datagrams = 0;
+        long bytes = 0;
+        for (BoundListener b : bound) {
+            int open = b.activeFlows();
+            ls.add(new io.wavelb.core.admin.LoadReport.ListenerLoad(b.name(), protocolOf(b), open,
+                    b.udp() == null ? -1 : b.config().udp().maxSessions()));
+            for (io.wavelb.core.stats.ListenerCounter c : LoadSampler.FLOWS) {
+                flows += b.stats().total(c);
+            }
+            for (io.wavelb.core.stats.ListenerCounter c : LoadSampler.DATAGRAMS) {
+                datagrams += b.stats().total(c);
+            }
+            for (io.wavelb.core.stats.ListenerCounter c : LoadSampler.BYTES) {
+                bytes += b.stats().total(c);
+            }
+        }
+        return sampler.sample(new LoadSampler.Counters(ls, flows, datagrams, bytes));
+    }
 }

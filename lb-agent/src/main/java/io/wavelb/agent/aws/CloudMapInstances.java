@@ -101,6 +101,11 @@ public final class CloudMapInstances implements AutoCloseable {
                 .flatMap(p -> p.instances().stream()).filter(x -> x.id().equals(instanceId)).count();
     }
 
+    /** Whether the instance is registered (ListInstances; the reaper's check before it deregisters). */
+    public boolean isRegistered(String instanceId) {
+        return copies(instanceId) > 0;
+    }
+
     /** The heartbeat: custom health status, HEALTHY or UNHEALTHY. */
     public void heartbeat(String instanceId, boolean healthy) {
         client.updateInstanceCustomHealthStatus(r -> r.serviceId(serviceId()).instanceId(instanceId)

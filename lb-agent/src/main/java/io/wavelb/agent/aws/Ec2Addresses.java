@@ -49,4 +49,16 @@ public final class Ec2Addresses {
         }
         return Optional.empty();
     }
+
+    /**
+     * The zone's network border group, from DescribeAvailabilityZones (every zone type, opted in or
+     * not): a Wavelength zone's group carries the zone's name, but a Local Zone's does not (zone
+     * {@code us-west-2-lax-1a}, group {@code us-west-2-lax-1}) and a Region's own zones share the
+     * Region's.
+     */
+    public static Optional<String> borderGroup(Ec2Client ec2, String zone) {
+        return ec2.describeAvailabilityZones(r -> r.zoneNames(zone).allAvailabilityZones(true)).availabilityZones().stream()
+                .filter(z -> zone.equals(z.zoneName())).map(z -> z.networkBorderGroup())
+                .filter(g -> g != null && !g.isEmpty()).findFirst();
+    }
 }

@@ -23,6 +23,10 @@ public final class AgentMain {
                                      balancer's targets; SIGTERM drains (weight 0, DNS wait, balancer
                                      drain, delete the record, deregister) and exits 0
               plan --config FILE     print the Route 53 changes and the targets it would push; change nothing
+              reap --config FILE (--event FILE|- | --instance ID) [--record-name NAME]...
+                                     remove a departed instance's record, marker (this cluster's
+                                     only) and Cloud Map registration, from an EventBridge event
+                                     (EC2 state change, Auto Scaling terminate) or an instance id
               check-config FILE...   validate the agent: section of each file; print every problem as
                                      file:line:column: path: message (exit 0 valid, 2 invalid)
               --help                 this text
@@ -53,6 +57,7 @@ public final class AgentMain {
             }
             case "check-config" -> checkConfig(List.of(args).subList(1, args.length), out, err);
             case "run", "plan" -> AgentRun.command(args[0], List.of(args).subList(1, args.length), out, err);
+            case "reap" -> ReapCommand.run(List.of(args).subList(1, args.length), System.in, out, err);
             default -> {
                 err.println("wavelb-agent: unknown command '" + args[0] + "'");
                 err.print(USAGE_TEXT);

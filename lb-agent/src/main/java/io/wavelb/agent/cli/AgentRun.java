@@ -2,6 +2,8 @@ package io.wavelb.agent.cli;
 
 import com.sun.net.httpserver.HttpServer;
 import io.wavelb.agent.Agent;
+import io.wavelb.agent.LifecycleWatch;
+import io.wavelb.agent.reconcile.LifecycleSignal;
 import io.wavelb.agent.aws.CloudMapInstances;
 import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.discovery.TargetFilter;
@@ -9,6 +11,8 @@ import io.wavelb.agent.dns.DnsPlanner;
 import io.wavelb.agent.dns.RecordSet;
 import io.wavelb.agent.feed.BalancerClient;
 import io.wavelb.agent.identity.Identity;
+import io.wavelb.agent.reconcile.LoadFigures;
+import io.wavelb.agent.reconcile.WeightGovernor;
 import io.wavelb.config.AgentConfig;
 import io.wavelb.config.AgentConfigLoader;
 import io.wavelb.config.ConfigException;
@@ -52,22 +56,49 @@ final class AgentRun {
             return AgentMain.USAGE;
         }
         Identity me;
-        try (var ec2 = io.wavelb.agent.aws.Ec2Addresses.client(config.aws().region(), config.aws().endpoint())) {
-            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint(), id -> {
+        // One EC2 client for the process: the identity is read at start and its public address again
+        // every identity.refresh_interval.
+        var ec2 = io.wavelb.agent.aws.Ec2Addresses.client(config.aws().region(), config.aws().endpoint());
+        java.util.function.Function<String, Optional<String>> publicAddress = id -> {
+            try {
+                return io.wavelb.agent.aws.Ec2Addresses.publicAddress(ec2, id);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "EC2: cannot read the Carrier/public IP of " + id + ": "
+                        + e.getMessage() + "; asking IMDS");
+                return Optional.empty();
+            }
+        };
+        try {
+            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint(), publicAddress, zone -> {
                 try {
-                    return io.wavelb.agent.aws.Ec2Addresses.publicAddress(ec2, id);
+                    return io.wavelb.agent.aws.Ec2Addresses.borderGroup(ec2, zone);
                 } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "EC2: cannot read the Carrier/public IP of " + id + ": "
-                            + e.getMessage() + "; asking IMDS");
+                    LOG.log(System.Logger.Level.WARNING, "EC2: cannot read the network border group of " + zone + ": "
+                            + e.getMessage() + "; taking the zone's name (right for a Wavelength zone)");
                     return Optional.empty();
                 }
             });
         } catch (IOException e) {
+            ec2.close();
             err.println("wavelb-agent: cannot learn this instance's identity: " + e.getMessage());
             return AgentMain.FAILED;
         } catch (InterruptedException e) {
+            ec2.close();
             Thread.currentThread().interrupt();
             return AgentMain.FAILED;
+        }
+        if (config.dns().recordName().contains("{")) {
+            try {
+                AgentConfig.Dns d = config.dns();
+                config = new AgentConfig(config.clusterId(), config.balancer(), config.identity(), config.aws(),
+                        new AgentConfig.Dns(d.hostedZoneId(), io.wavelb.agent.dns.RecordNames.expand(d.recordName(), me.zone(),
+                                me.networkBorderGroup()), d.ttl(), d.weight(), d.auto()), config.cloudMap(), config.drain(),
+                        config.metricsListen(), config.reconcile(), config.lifecycle());
+            } catch (IllegalArgumentException e) {
+                ec2.close();
+                err.println("wavelb-agent: " + e.getMessage());
+                return AgentMain.USAGE;
+            }
         }
         Route53Client r53 = Route53Records.client(config.aws().region(), config.aws().endpoint());
         ServiceDiscoveryClient sd = CloudMapInstances.client(config.aws().region(), config.aws().endpoint());
@@ -76,21 +107,35 @@ final class AgentRun {
             CloudMapInstances peers = new CloudMapInstances(sd, config.cloudMap().namespace(), config.cloudMap().service());
             CloudMapInstances targets = new CloudMapInstances(sd, config.cloudMap().namespace(), config.cloudMap().targetsService());
             BalancerClient balancer = new BalancerClient(config.balancer().adminUrl(), config.balancer().tokenFile());
-            return name.equals("plan") ? plan(config, me, dns, peers, targets, out) : run(config, me, dns, peers, targets, balancer);
+            if (name.equals("plan")) {
+                return plan(config, me, dns, peers, targets, balancer, out);
+            }
+            Identity.Imds imds = new Identity.Imds(config.aws().imdsEndpoint());
+            AgentConfig.Identity configured = config.identity();
+            java.time.Duration refresh = configured.refreshInterval().orElse(config.cloudMap().pollInterval());
+            return run(config, me, dns, peers, targets, balancer, (agent) -> agent.withIdentitySource(
+                    current -> current.refreshed(configured, imds, publicAddress), refresh));
         } catch (Exception e) {
             err.println("wavelb-agent: " + e);
             return AgentMain.FAILED;
         } finally {
             r53.close();
             sd.close();
+            ec2.close();
         }
     }
 
     private static int plan(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers,
-                            CloudMapInstances targets, PrintStream out) {
+                            CloudMapInstances targets, BalancerClient balancer, PrintStream out) throws InterruptedException {
         out.println("identity: " + me);
+        boolean ready = balancer.ready();
+        int weight = weight(config, balancer, out);
+        if (!ready) {
+            out.println("balancer " + config.balancer().adminUrl() + " /readyz: not ready; run publishes weight 0 until it is"
+                    + " (the plan below shows the weight once ready)");
+        }
         DnsPlanner.Plan plan = DnsPlanner.plan(config.clusterId(), config.dns().recordName(), dns.read(config.dns().recordName()),
-                Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), config.dns().weight(),
+                Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), weight,
                         config.dns().ttl().toSeconds())), me.instanceId(), java.util.Set.of());
         out.println("Route 53, zone " + dns.zoneId() + ", " + config.dns().recordName() + ": "
                 + (plan.isEmpty() ? "no changes" : plan.changes().size() + " change(s), in order, one batch"));
@@ -109,6 +154,28 @@ final class AgentRun {
         return AgentMain.OK;
     }
 
+    /** The weight run would publish while ready, printed with why. */
+    private static int weight(AgentConfig config, BalancerClient balancer, PrintStream out) throws InterruptedException {
+        if (config.dns().auto().isEmpty()) {
+            out.println("weight: " + config.dns().weight() + " (fixed: dns.weight)");
+            return config.dns().weight();
+        }
+        AgentConfig.AutoWeight a = config.dns().auto().get();
+        WeightGovernor g = new WeightGovernor(a.maxWeight(), a.targetUtilization(), a.minChange(), a.minInterval().toNanos());
+        WeightGovernor.Decision d;
+        try {
+            LoadFigures f = balancer.load();
+            d = g.decide(f.utilization(), System.nanoTime());
+            out.println(String.format(java.util.Locale.ROOT, "load: %.1f new flows/s, %.1f datagrams/s, %.0f bytes/s",
+                    f.newFlowsPerSecond(), f.datagramsPerSecond(), f.bytesPerSecond()));
+        } catch (IOException e) {
+            d = g.unknown(e.getMessage());
+        }
+        out.println("weight: " + d.weight() + " (auto: " + d.why() + "; changes at least " + seconds(a.minInterval())
+                + " apart and by at least " + a.minChange() + ")");
+        return d.weight();
+    }
+
     private static String seconds(java.time.Duration d) {
         return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
@@ -125,8 +192,26 @@ final class AgentRun {
     }
 
     private static int run(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers,
-                           CloudMapInstances targets, BalancerClient balancer) throws Exception {
-        Agent agent = new Agent(config, me, dns, peers, targets, balancer);
+                           CloudMapInstances targets, BalancerClient balancer,
+                           java.util.function.UnaryOperator<Agent> wiring) throws Exception {
+        Optional<io.wavelb.agent.aws.CloudWatchLoad> cw = config.aws().cloudWatch().map(c -> new io.wavelb.agent.aws.CloudWatchLoad(
+                io.wavelb.agent.aws.CloudWatchLoad.client(config.aws().region(), config.aws().endpoint()), c.namespace(),
+                config.clusterId(), me.zone()));
+        Optional<io.wavelb.agent.aws.AutoScalingLifecycle> hook = config.lifecycle().map(l ->
+                new io.wavelb.agent.aws.AutoScalingLifecycle(io.wavelb.agent.aws.AutoScalingLifecycle.client(config.aws().region(),
+                        config.aws().endpoint()), l.hookName(), l.autoScalingGroup(), me.instanceId()));
+        try {
+            Agent agent = wiring.apply(new Agent(config, me, dns, peers, targets, balancer, cw));
+            Optional<LifecycleWatch> watch = config.lifecycle().map(l -> new LifecycleWatch(l,
+                    new Identity.Imds(config.aws().imdsEndpoint()), hook.get()).bind(agent));
+            return run(config, agent, watch);
+        } finally {
+            cw.ifPresent(io.wavelb.agent.aws.CloudWatchLoad::close);
+            hook.ifPresent(io.wavelb.agent.aws.AutoScalingLifecycle::close);
+        }
+    }
+
+    private static int run(AgentConfig config, Agent agent, Optional<LifecycleWatch> watch) throws Exception {
         HttpServer metrics = HttpServer.create(new InetSocketAddress(config.metricsListen().host(), config.metricsListen().port()), 16);
         metrics.createContext("/metrics", ex -> {
             byte[] body = agent.metrics().scrape().getBytes(StandardCharsets.UTF_8);
@@ -145,7 +230,7 @@ final class AgentRun {
         AtomicReference<Exception> failure = new AtomicReference<>();
         Thread loop = Thread.ofVirtual().name("wavelb-agent-loop").start(() -> {
             try {
-                if (!loop(config, agent, stop)) {
+                if (!loop(config, agent, watch, stop)) {
                     failure.set(new IllegalStateException("the drain left something behind (see the warnings above)"));
                 }
             } catch (Exception e) {
@@ -163,10 +248,17 @@ final class AgentRun {
     }
 
     /** Runs rounds until SIGTERM/SIGINT, then drains; false when a drain phase failed. */
-    private static boolean loop(AgentConfig config, Agent agent, CountDownLatch stop) throws Exception {
+    private static boolean loop(AgentConfig config, Agent agent, Optional<LifecycleWatch> watch, CountDownLatch stop)
+            throws Exception {
         long poll = config.cloudMap().pollInterval().toMillis();
         boolean started = false;
         while (stop.getCount() > 0) {
+            Optional<LifecycleSignal.Leaving> leaving = watch.isPresent() ? watch.get().check() : Optional.empty();
+            if (leaving.isPresent()) {
+                // Terminating: drain now, by ourselves, then let Auto Scaling go on; the process exits
+                // 0 (systemd's Restart=on-failure leaves it down while the instance terminates).
+                return watch.get().drainThenComplete(agent, started, leaving.get());
+            }
             try {
                 if (!started) {
                     agent.start();

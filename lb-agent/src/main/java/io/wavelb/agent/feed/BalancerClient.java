@@ -1,6 +1,7 @@
 package io.wavelb.agent.feed;
 
 import io.wavelb.agent.discovery.TargetFilter;
+import io.wavelb.agent.reconcile.LoadFigures;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -11,10 +12,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import software.amazon.awssdk.protocols.jsoncore.JsonNode;
 
 /**
  * The balancer's admin API as the agent uses it: readiness, the dynamic target list, the
@@ -113,5 +116,33 @@ public final class BalancerClient {
             n += Integer.parseInt(m.group(2));
         }
         return n;
+    }
+
+    /** {@code GET /v1/load}: the balancer's load figures (contract in lb-core/README.md). */
+    public LoadFigures load() throws IOException, InterruptedException {
+        return parseLoad(send(request("/v1/load").GET().build(), 200));
+    }
+
+    static LoadFigures parseLoad(String body) throws BalancerException {
+        try {
+            JsonNode root = JsonNode.parser().parse(body);
+            List<LoadFigures.Listener> ls = new ArrayList<>();
+            JsonNode listeners = root.field("listeners").orElse(null);
+            if (listeners != null && listeners.isArray()) {
+                for (JsonNode l : listeners.asArray()) {
+                    ls.add(new LoadFigures.Listener(l.field("name").map(JsonNode::text).orElse("?"),
+                            (int) number(l, "sessions", 0), (int) number(l, "max_sessions", -1)));
+                }
+            }
+            return new LoadFigures(ls, number(root, "new_flows_per_second", 0), number(root, "datagrams_per_second", 0),
+                    number(root, "bytes_per_second", 0), (long) number(root, "open_descriptors", 0),
+                    (long) number(root, "max_descriptors", -1), number(root, "event_loop_busy", 0));
+        } catch (RuntimeException e) {
+            throw new BalancerException("GET /v1/load: not the expected JSON (" + e.getMessage() + ")");
+        }
+    }
+
+    private static double number(JsonNode node, String key, double absent) {
+        return node.field(key).filter(JsonNode::isNumber).map(n -> Double.parseDouble(n.asNumber())).orElse(absent);
     }
 }

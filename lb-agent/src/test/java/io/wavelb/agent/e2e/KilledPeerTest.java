@@ -10,6 +10,7 @@ import io.wavelb.agent.testing.MotoServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -83,6 +84,40 @@ class KilledPeerTest {
                         .until(() -> aRecords(zone).equals(Set.of("i-bbb")));
                 assertThat(zone.read("media.example.com")).noneMatch(r -> r.setIdentifier().equals("i-aaa"));
                 assertThat(Files.readString(dir.resolve("b.log"))).contains("collected the records of stale peer(s) [i-aaa]");
+            } finally {
+                a.destroyForcibly();
+                b.destroyForcibly();
+                r53.close();
+                sd.close();
+            }
+        }
+    }
+
+    @Test
+    void aWholeFleetKilledAtOnceLeavesNoRecordOnceTheReaperHasHandledTheStateChangeEvents() throws Exception {
+        try (MotoServer moto = MotoServer.start()) {
+            Route53Client r53 = Route53Records.client("us-east-1", Optional.of(moto.endpoint()));
+            ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
+            String zoneId = moto.edgeWorld(r53, sd);
+            Route53Records zone = new Route53Records(r53, zoneId);
+            CloudMapInstances wavelb = new CloudMapInstances(sd, "edge.local", "wavelb");
+            Process a = agent(config("i-aaa", "155.146.10.20", moto.endpoint().toString(), zoneId), "a.log");
+            Process b = agent(config("i-bbb", "155.146.10.21", moto.endpoint().toString(), zoneId), "b.log");
+            try {
+                await().atMost(Duration.ofSeconds(60)).until(() -> aRecords(zone).equals(Set.of("i-aaa", "i-bbb")));
+                a.destroyForcibly(); // SIGKILL both: no drain, and no peer left to collect
+                b.destroyForcibly();
+                assertThat(a.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                assertThat(b.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                assertThat(aRecords(zone)).as("the blackhole: records of a dead fleet").hasSize(2);
+                var reaper = new io.wavelb.agent.reaper.ReaperLambda(io.wavelb.agent.reaper.ReaperTest.env(
+                        moto.endpoint().toString(), zoneId.replace("/hostedzone/", "")));
+                for (String id : List.of("i-aaa", "i-bbb")) {
+                    io.wavelb.agent.reaper.ReaperTest.invoke(reaper,
+                            io.wavelb.agent.reaper.ReaperTest.event("ec2-state-terminated.json", id));
+                }
+                assertThat(zone.read("media.example.com")).as("no A record and no marker left").isEmpty();
+                assertThat(wavelb.discoverAll()).as("no Cloud Map registration left").isEmpty();
             } finally {
                 a.destroyForcibly();
                 b.destroyForcibly();

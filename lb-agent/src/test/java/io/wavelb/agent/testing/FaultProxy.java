@@ -40,6 +40,41 @@ public final class FaultProxy implements AutoCloseable {
     public volatile boolean scheduledFaults = true;
     /** While set, every Cloud Map call is answered 503 (an outage of one service, Route 53 unaffected). */
     public volatile boolean cloudMapDown;
+    /** Every request, in arrival order, faulted or not. */
+    public final List<Request> requests = new CopyOnWriteArrayList<>();
+    /**
+     * Query-protocol actions (Auto Scaling, CloudWatch) answered here with an empty success instead of
+     * being forwarded: for calls the emulator does not support, whose requests a test asserts.
+     */
+    public final Set<String> answeredHere = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Query-protocol actions answered here with this XML body (fields the emulator leaves out). */
+    public final java.util.Map<String, String> answers = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * One request as the agent sent it. {@code action} is the API action: the {@code X-Amz-Target}
+     * suffix (JSON protocols: Cloud Map), the {@code Action=} of a query-protocol body (EC2, Auto
+     * Scaling, CloudWatch), or the Route 53 REST call named from its method and path.
+     */
+    public record Request(long nanos, String service, String action, String body) {
+    }
+
+    static String route53Action(String method, String path) {
+        if (path.matches(".*/hostedzone/[^/]+/rrset/?") ) {
+            return method.equals("POST") ? "ChangeResourceRecordSets" : "ListResourceRecordSets";
+        }
+        if (path.contains("/change/")) {
+            return "GetChange";
+        }
+        if (path.endsWith("/hostedzonesbyname")) {
+            return "ListHostedZonesByName";
+        }
+        return method + " " + path;
+    }
+
+    /** The actions seen so far, in order. */
+    public List<String> actions() {
+        return requests.stream().map(Request::action).toList();
+    }
 
     public FaultProxy(URI upstream) throws IOException {
         this.upstream = upstream;
@@ -63,6 +98,33 @@ public final class FaultProxy implements AutoCloseable {
             }
             // ChangeResourceRecordSets is POST .../rrset/ (trailing slash); ListResourceRecordSets is GET .../rrset.
             boolean rrset = path.endsWith("/rrset") || path.endsWith("/rrset/");
+            String text = new String(body, StandardCharsets.UTF_8);
+            String target = ex.getRequestHeaders().getFirst("X-Amz-Target");
+            String action;
+            String service;
+            if (route53) {
+                service = "route53";
+                action = route53Action(ex.getRequestMethod(), path);
+            } else if (target != null) {
+                service = target.startsWith("Route53AutoNaming") ? "servicediscovery" : target.substring(0, target.indexOf('.'));
+                action = target.substring(target.indexOf('.') + 1);
+            } else {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?:^|&)Action=([A-Za-z]+)").matcher(text);
+                action = m.find() ? m.group(1) : ex.getRequestMethod() + " " + path;
+                String auth = String.valueOf(ex.getRequestHeaders().getFirst("Authorization"));
+                java.util.regex.Matcher sm = java.util.regex.Pattern.compile("Credential=[^/]+/[^/]+/[^/]+/([^/]+)/").matcher(auth);
+                service = sm.find() ? sm.group(1) : "?";
+            }
+            requests.add(new Request(System.nanoTime(), service, action, text));
+            if (answers.containsKey(action)) {
+                reply(ex, 200, "text/xml", answers.get(action));
+                return;
+            }
+            if (answeredHere.contains(action)) {
+                reply(ex, 200, "text/xml", "<" + action + "Response><ResponseMetadata><RequestId>proxy</RequestId>"
+                        + "</ResponseMetadata></" + action + "Response>");
+                return;
+            }
             if (!route53 && cloudMapDown) {
                 faults.incrementAndGet();
                 reply(ex, 503, "application/x-amz-json-1.1", "{\"__type\":\"ServiceUnavailable\"}");

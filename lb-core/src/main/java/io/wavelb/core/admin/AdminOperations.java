@@ -92,4 +92,9 @@ public interface AdminOperations {
     /** The new config is valid but could not be applied (e.g. a new listen address is in use); nothing changed. */
     record Failed(String message) implements ReloadOutcome {
     }
+
+    /** The balancer's load for {@code GET /v1/load} (the sidecar's load-aware DNS weight reads it). */
+    default LoadReport load() throws AdminException {
+        throw new AdminException(501, "load reporting is not supported here");
+    }
 }

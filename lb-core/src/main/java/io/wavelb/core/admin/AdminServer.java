@@ -190,6 +190,7 @@ public final class AdminServer implements AutoCloseable {
             String address = decode(seg.get(4));
             return only(method, HttpMethod.POST, () -> authorized(authorization, () -> drainTarget(group, address)));
         }
+        if (seg.size() == 2 && seg.get(0).equals("v1") && seg.get(1).equals("load")) return only(method, HttpMethod.GET, () -> { try { return Reply.json(HttpResponseStatus.OK, ops.load().body()); } catch (AdminException e) { return Reply.error(HttpResponseStatus.valueOf(e.status()), e.getMessage()); } });
         return Reply.error(HttpResponseStatus.NOT_FOUND, "no such endpoint: " + path);
     }
 

@@ -1,0 +1,67 @@
+package io.wavelb.agent.reaper;
+
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import software.amazon.awssdk.protocols.jsoncore.JsonNode;
+
+/**
+ * What an EventBridge event asks of the reaper: collect one instance, or nothing (with why). The
+ * shapes are the ones AWS documents: "EC2 Instance State-change Notification" ({@code source}
+ * aws.ec2, {@code detail.instance-id}, {@code detail.state}) and Auto Scaling's "EC2
+ * Instance-terminate Lifecycle Action" and "EC2 Instance Terminate Successful" ({@code source}
+ * aws.autoscaling, {@code detail.EC2InstanceId}).
+ */
+public sealed interface ReapEvent permits ReapEvent.Reap, ReapEvent.Ignore {
+
+    /** The EC2 states in which an instance has left, or is leaving, service. */
+    Set<String> LEAVING = Set.of("stopping", "stopped", "shutting-down", "terminated");
+
+    /** Collect {@code instanceId}; {@code why} names the event. */
+    record Reap(String instanceId, String why) implements ReapEvent {
+    }
+
+    record Ignore(String why) implements ReapEvent {
+    }
+
+    /** Reads one event; anything unreadable or of another kind is an {@link Ignore} saying why. */
+    static ReapEvent parse(String json) {
+        JsonNode root;
+        try {
+            root = JsonNode.parser().parse(json);
+        } catch (RuntimeException e) {
+            return new Ignore("not JSON: " + e.getMessage());
+        }
+        if (!root.isObject()) {
+            return new Ignore("not a JSON object");
+        }
+        String type = text(root, "detail-type").orElse("");
+        JsonNode detail = root.field("detail").filter(JsonNode::isObject).orElse(null);
+        if (detail == null) {
+            return new Ignore("no 'detail' object (detail-type '" + type + "')");
+        }
+        switch (type) {
+            case "EC2 Instance State-change Notification" -> {
+                Optional<String> id = text(detail, "instance-id");
+                String state = text(detail, "state").orElse("").toLowerCase(Locale.ROOT);
+                if (id.isEmpty()) {
+                    return new Ignore(type + " without detail.instance-id");
+                }
+                return LEAVING.contains(state) ? new Reap(id.get(), "EC2 state " + state)
+                        : new Ignore(id.get() + " is " + (state.isEmpty() ? "in no state" : state) + ", not leaving");
+            }
+            case "EC2 Instance-terminate Lifecycle Action", "EC2 Instance Terminate Successful" -> {
+                Optional<String> id = text(detail, "EC2InstanceId");
+                return id.isEmpty() ? new Ignore(type + " without detail.EC2InstanceId")
+                        : new Reap(id.get(), "Auto Scaling: " + type);
+            }
+            default -> {
+                return new Ignore("event '" + type + "' is not an instance leaving");
+            }
+        }
+    }
+
+    private static Optional<String> text(JsonNode node, String key) {
+        return node.field(key).filter(JsonNode::isString).map(JsonNode::asString).filter(s -> !s.isBlank());
+    }
+}
