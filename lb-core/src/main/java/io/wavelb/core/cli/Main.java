@@ -180,7 +180,7 @@ public final class Main {
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
         String serving = "serving " + lb.config().listeners().size() + " listener(s)";
         systemd.ready(serving);
-        systemd.startWatchdog(lb.loops());
+        systemd.startWatchdog(() -> lb.liveness().reasons());
         CountDownLatch stop = new CountDownLatch(1);
         Signals.onTerminate(stop::countDown);
         if (file.isPresent()) {

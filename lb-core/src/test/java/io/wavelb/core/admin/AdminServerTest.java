@@ -28,7 +28,7 @@ class AdminServerTest {
 
     /** Records calls; ready, no groups. */
     static final class Recording implements AdminOperations {
-        final List<String> calls = new ArrayList<>();
+        final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
 
         @Override
         public Readiness readiness() {
