@@ -5,6 +5,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.DecoderResultProvider;
 import io.netty.handler.codec.TooLongFrameException;
@@ -50,6 +51,9 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
         CLOSING
     }
 
+    /** How long a connection answered with "close" may still send (dropped) bytes before it is closed. */
+    static final long LINGER_MILLIS = 1000;
+
     private final AdminServer server;
     private State state = State.AWAIT;
     private ScheduledFuture<?> deadline;
@@ -65,6 +69,11 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
 
     AdminConnection(AdminServer server) {
         this.server = server;
+    }
+
+    /** True until a whole request has arrived, or when closing anyway: such a connection may be closed to make room. */
+    boolean waitingForRequest() {
+        return state == State.AWAIT || state == State.BODY || state == State.SKIP || state == State.CLOSING;
     }
 
     @Override
@@ -267,7 +276,7 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
         if (close || !keepAlive) {
             state = State.CLOSING;
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(res).addListener(f -> lingerThenClose(ctx, f.isSuccess()));
             return;
         }
         state = State.BUSY;
@@ -283,6 +292,22 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
                 ctx.channel().config().setAutoRead(true);
             }
         });
+    }
+
+    /**
+     * Closing a socket with unread bytes in its receive buffer sends a reset, and the client may
+     * lose the answer it was sent (a refused body still arriving). So: FIN after the answer, read
+     * and drop whatever still comes for at most {@link #LINGER_MILLIS}, then close.
+     */
+    private void lingerThenClose(ChannelHandlerContext ctx, boolean written) {
+        if (!written || !(ctx.channel() instanceof DuplexChannel duplex)) {
+            ctx.close();
+            return;
+        }
+        duplex.shutdownOutput().addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        ctx.channel().config().setAutoRead(true);
+        // Cancelled by nothing: it only closes, and closing twice is harmless.
+        ctx.executor().schedule(() -> ctx.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     private void armDeadline(ChannelHandlerContext ctx) {

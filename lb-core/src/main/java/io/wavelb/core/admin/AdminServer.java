@@ -64,8 +64,6 @@ public final class AdminServer implements AutoCloseable {
     private final Counter acceptFailures;
     private final RateLimitedLog overLimit = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
     private final RateLimitedLog failures = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
-    /** Open connections; only the admin loop touches it. */
-    private int open;
     private volatile Channel channel;
 
     private AdminServer(Transport transport, AdminOperations ops, WavelbMetrics metrics, byte[] token) {
@@ -145,25 +143,46 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
-     * On the server channel, before Netty's acceptor: enforces {@link AdminLimits#MAX_CONNECTIONS}
-     * (one more is closed at once, before its first read) and counts open connections.
+     * On the server channel, before Netty's acceptor: enforces {@link AdminLimits#MAX_CONNECTIONS}.
+     * At the cap the oldest connection that has not sent a whole request yet (idle, or a slow
+     * sender) is closed to make room, so a few hundred slow clients cannot lock the operator's
+     * scraper out; when every connection is being answered, the new one is closed at once. Both
+     * are counted.
      */
     private final class Gate extends ChannelInboundHandlerAdapter {
+        /** Open connections, oldest first; only the admin loop touches it. */
+        private final java.util.LinkedHashSet<Channel> open = new java.util.LinkedHashSet<>();
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             Channel child = (Channel) msg;
-            if (open >= AdminLimits.MAX_CONNECTIONS) {
+            if (open.size() >= AdminLimits.MAX_CONNECTIONS && !evictOne()) {
                 refused(Refusal.CONNECTION_LIMIT);
-                overLimit.warn("admin: " + open + " connections open (the limit); closing new ones at once");
+                overLimit.warn("admin: " + open.size() + " connections open (the limit), all busy; closing new ones at once");
                 child.unsafe().closeForcibly();
                 return;
             }
-            open++;
+            open.add(child);
             child.closeFuture().addListener(f -> {
-                open--;
+                open.remove(child);
                 reserve.refill();
             });
             ctx.fireChannelRead(child);
+        }
+
+        private boolean evictOne() {
+            for (Channel c : open) {
+                AdminConnection conn = c.pipeline().get(AdminConnection.class);
+                if (conn == null || conn.waitingForRequest()) {
+                    open.remove(c);
+                    refused(Refusal.CONNECTION_LIMIT);
+                    overLimit.warn("admin: " + AdminLimits.MAX_CONNECTIONS + " connections open (the limit); "
+                            + "closing the oldest one without a whole request to make room");
+                    c.close();
+                    return true;
+                }
+            }
+            return false;
         }
     }
 

@@ -27,7 +27,7 @@ class AdminServerTest {
     Path dir;
 
     /** Records calls; ready, no groups. */
-    static final class Recording implements AdminOperations {
+    static class Recording implements AdminOperations {
         final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
 
         @Override
