@@ -9,10 +9,13 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.util.ReferenceCountUtil;
 import io.wavelb.config.AdminConfig;
 import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.listener.Bind;
@@ -21,8 +24,10 @@ import io.wavelb.core.metrics.WavelbMetrics;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -113,8 +118,8 @@ public final class AdminServer implements AutoCloseable {
                     + " descriptors in reserve (has " + reserve.held() + "); the admin endpoint may not answer when descriptors run out");
         }
         AcceptFailures acceptFailed = new AcceptFailures("admin", LOG, () -> {
-            int n = reserve.release();
-            return n == 0 ? null : "gave back " + n + " reserved descriptor(s) to answer it";
+            return reserve.releaseOne() ? "gave back one of the admin endpoint's reserved descriptors to answer it ("
+                    + reserve.held() + " left)" : null;
         }, acceptFailures::increment);
         ServerBootstrap b = new ServerBootstrap()
                 .group(loop)
@@ -138,8 +143,28 @@ public final class AdminServer implements AutoCloseable {
             throw Bind.failure("tcp", "admin", address, f.cause());
         }
         channel = f.channel();
+        warmUp();
         // Descriptors given back during an EMFILE spell are taken again once some are free.
         loop.next().scheduleWithFixedDelay(reserve::refill, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Serves a few requests in memory while descriptors are plentiful, so the classes a request
+     * needs are loaded now: a class first needed during an EMFILE spell could not be read from its
+     * jar or directory, and that connection would fail however many descriptors the reserve gave.
+     * Only paths that count nothing.
+     */
+    private void warmUp() {
+        EmbeddedChannel ch = new EmbeddedChannel(new HttpServerCodec(AdminLimits.MAX_REQUEST_LINE, AdminLimits.MAX_HEADERS, 8192),
+                new AdminConnection(this));
+        for (String request : List.of("/healthz", "/metrics", "/nope", "/%zz", "/v1/reload")) {
+            ch.writeInbound(Unpooled.copiedBuffer("GET " + request + " HTTP/1.1\r\nHost: warm-up\r\n\r\n",
+                    StandardCharsets.US_ASCII));
+            for (Object out = ch.readOutbound(); out != null; out = ch.readOutbound()) {
+                ReferenceCountUtil.release(out);
+            }
+        }
+        ch.finishAndReleaseAll();
     }
 
     /**
@@ -192,7 +217,7 @@ public final class AdminServer implements AutoCloseable {
             return e.action().run(request);
         } catch (IllegalArgumentException ex) {
             return Reply.error(HttpResponseStatus.BAD_REQUEST, "malformed request: " + ex.getMessage());
-        } catch (RuntimeException ex) {
+        } catch (RuntimeException | LinkageError ex) {
             failures.warn("admin: a call failed: " + ex);
             return Reply.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error; the log has the cause");
         }

@@ -9,7 +9,7 @@ import java.util.Deque;
 /**
  * A few file descriptors held in reserve for the admin endpoint (the "idle descriptor" trick of
  * libev and NGINX operators): when UDP sessions have used the rest of RLIMIT_NOFILE and accept
- * fails with EMFILE, the reserve is closed so the next accept gets a descriptor and
+ * fails with EMFILE, one reserved descriptor is closed so the next accept gets it and
  * {@code /healthz} and {@code /metrics} still answer; it is taken again when descriptors come
  * back. Only the admin event loop touches it.
  */
@@ -36,6 +36,23 @@ final class DescriptorReserve implements AutoCloseable {
             } catch (IOException | UnsupportedOperationException e) {
                 return false;
             }
+        }
+        return true;
+    }
+
+    /**
+     * Gives one held descriptor back to the process, for one accept; false when none is held. One
+     * at a time: what the accept does not take, a UDP session may, and the rest stay for the next.
+     */
+    boolean releaseOne() {
+        FileChannel c = held.poll();
+        if (c == null) {
+            return false;
+        }
+        try {
+            c.close();
+        } catch (IOException e) {
+            // closing /dev/null does not fail in a way that keeps the descriptor
         }
         return true;
     }
