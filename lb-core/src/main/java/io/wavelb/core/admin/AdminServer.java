@@ -69,6 +69,7 @@ public final class AdminServer implements AutoCloseable {
     private final Counter acceptFailures;
     private final RateLimitedLog overLimit = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
     private final RateLimitedLog failures = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
+    private final Gate gate = new Gate();
     private volatile Channel channel;
 
     private AdminServer(Transport transport, AdminOperations ops, WavelbMetrics metrics, byte[] token) {
@@ -113,6 +114,7 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void bind(Transport transport, InetSocketAddress address) throws Exception {
+        warmUp();
         if (!reserve.refill()) {
             LOG.log(System.Logger.Level.WARNING, "admin: cannot hold " + AdminLimits.RESERVED_DESCRIPTORS
                     + " descriptors in reserve (has " + reserve.held() + "); the admin endpoint may not answer when descriptors run out");
@@ -128,7 +130,7 @@ public final class AdminServer implements AutoCloseable {
                 .handler(new ChannelInitializer<ServerSocketChannel>() {
                     @Override
                     protected void initChannel(ServerSocketChannel ch) {
-                        ch.pipeline().addLast(acceptFailed, new Gate());
+                        ch.pipeline().addLast(acceptFailed, gate);
                     }
                 })
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -143,7 +145,6 @@ public final class AdminServer implements AutoCloseable {
             throw Bind.failure("tcp", "admin", address, f.cause());
         }
         channel = f.channel();
-        warmUp();
         // Descriptors given back during an EMFILE spell are taken again once some are free.
         loop.next().scheduleWithFixedDelay(reserve::refill, 1, 1, TimeUnit.SECONDS);
     }
@@ -250,11 +251,6 @@ public final class AdminServer implements AutoCloseable {
         return () -> auth.set(next);
     }
 
-    /** Reads the token file and uses it from now on; keeps the old token if it cannot be read. */
-    public void reloadToken(Optional<Path> file) throws IOException {
-        prepareToken(file).run();
-    }
-
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
     }
@@ -264,6 +260,15 @@ public final class AdminServer implements AutoCloseable {
         Channel c = channel;
         if (c != null) {
             c.close().awaitUninterruptibly();
+        }
+        // Close the open connections while the loop still runs tasks: a connection closed by the
+        // loop's own shutdown may never see channelInactive, and the HTTP decoder would keep the
+        // half-read request's buffer. The second task runs after the closes' inactive events.
+        try {
+            loop.submit(() -> List.copyOf(gate.open).forEach(Channel::close)).awaitUninterruptibly(1, TimeUnit.SECONDS);
+            loop.submit(() -> { }).awaitUninterruptibly(1, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // already shut down
         }
         worker.shutdownNow();
         loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();

@@ -47,6 +47,12 @@ class TokenFileTrapChaosTest {
             try (WavelbProcess w = WavelbProcess.start(dir, WavelbProcess.Spec.of(
                     AdminFloodChaosTest.withToken(base, admin, first), admin).jvm("-Xmx128m"))) {
                 // Each reload would also add a target: if anything of it were applied, /v1/targets would show it.
+                // SIGHUP reloads once the command has installed its handler, after the listeners are logged.
+                long started = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (!w.log().contains("listener 'edge' on") && System.nanoTime() < started) {
+                    Thread.sleep(50);
+                }
+                Thread.sleep(200);
                 String withExtra = base.replace("      - address: " + e.address() + "\n",
                         "      - address: " + e.address() + "\n      - address: " + extra.address() + "\n");
                 for (Path trap : List.of(Path.of("/dev/zero"), fifo, huge)) {
