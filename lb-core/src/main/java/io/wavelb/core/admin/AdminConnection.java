@@ -66,14 +66,25 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
     private int limit;
     /** Which answer is current: a worker's late answer to an earlier request is dropped. */
     private long sequence;
+    /** Answers written on this connection. */
+    private long answered;
 
     AdminConnection(AdminServer server) {
         this.server = server;
     }
 
-    /** True until a whole request has arrived, or when closing anyway: such a connection may be closed to make room. */
-    boolean waitingForRequest() {
-        return state == State.AWAIT || state == State.BODY || state == State.SKIP || state == State.CLOSING;
+    /**
+     * Which connection to close first when the cap is reached, lowest first: 0 closing anyway,
+     * 1 never sent a whole request (a slow or idle client that has not asked anything yet), 2 an
+     * idle keep-alive connection that was answered before (likely a scraper); -1 never (its
+     * request is being answered).
+     */
+    int evictionRank() {
+        return switch (state) {
+            case CLOSING -> 0;
+            case AWAIT, BODY, SKIP -> answered == 0 ? 1 : 2;
+            case BUSY -> -1;
+        };
     }
 
     @Override
@@ -286,6 +297,7 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
                 state = State.CLOSING;
                 ctx.close();
             } else if (state == State.BUSY) {
+                answered++;
                 state = State.AWAIT;
                 body = new byte[0];
                 armDeadline(ctx);

@@ -170,10 +170,10 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * On the server channel, before Netty's acceptor: enforces {@link AdminLimits#MAX_CONNECTIONS}.
-     * At the cap the oldest connection that has not sent a whole request yet (idle, or a slow
-     * sender) is closed to make room, so a few hundred slow clients cannot lock the operator's
-     * scraper out; when every connection is being answered, the new one is closed at once. Both
-     * are counted.
+     * At the cap one connection without a request being answered is closed to make room (a slow
+     * sender that never completed a request first, an idle keep-alive one that was answered
+     * before last, oldest first), so a few hundred slow clients cannot lock the operator's scraper
+     * out; when every connection is being answered, the new one is closed at once. Both are counted.
      */
     private final class Gate extends ChannelInboundHandlerAdapter {
         /** Open connections, oldest first; only the admin loop touches it. */
@@ -196,19 +196,27 @@ public final class AdminServer implements AutoCloseable {
             ctx.fireChannelRead(child);
         }
 
+        /** Closes the oldest connection of the lowest {@link AdminConnection#evictionRank}; false when all are busy. */
         private boolean evictOne() {
+            Channel victim = null;
+            int best = Integer.MAX_VALUE;
             for (Channel c : open) {
                 AdminConnection conn = c.pipeline().get(AdminConnection.class);
-                if (conn == null || conn.waitingForRequest()) {
-                    open.remove(c);
-                    refused(Refusal.CONNECTION_LIMIT);
-                    overLimit.warn("admin: " + AdminLimits.MAX_CONNECTIONS + " connections open (the limit); "
-                            + "closing the oldest one without a whole request to make room");
-                    c.close();
-                    return true;
+                int rank = conn == null ? 0 : conn.evictionRank();
+                if (rank >= 0 && rank < best) {
+                    victim = c;
+                    best = rank;
                 }
             }
-            return false;
+            if (victim == null) {
+                return false;
+            }
+            open.remove(victim);
+            refused(Refusal.CONNECTION_LIMIT);
+            overLimit.warn("admin: " + AdminLimits.MAX_CONNECTIONS + " connections open (the limit); "
+                    + "closing the oldest one without a request being answered to make room");
+            victim.close();
+            return true;
         }
     }
 
