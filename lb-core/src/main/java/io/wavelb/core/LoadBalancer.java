@@ -77,6 +77,11 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     private final java.util.concurrent.atomic.AtomicLongArray overloadActivations =
             new java.util.concurrent.atomic.AtomicLongArray(OverloadAction.values().length);
     private final java.util.concurrent.atomic.AtomicLong shedBytes = new java.util.concurrent.atomic.AtomicLong();
+    private final io.wavelb.core.liveness.Heartbeats heartbeats;
+    /** Parts that can report the process stuck: each gives its reasons, empty when fine. */
+    private final List<java.util.function.Supplier<List<String>>> livenessChecks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Parts beside the data plane that check a reload before it is applied, and apply their share with it. */
+    private final List<ReloadParticipant> reloadParticipants = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** Extension points for what lives beside the data plane: health checks, metrics, the admin endpoint. */
     public interface LifecycleHooks {
@@ -100,12 +105,27 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         }
     }
 
+    /**
+     * Something beside the data plane whose part of the config a reload may change (the admin
+     * token). {@link #prepare} runs before anything changes, off the reload lock; it refuses the
+     * whole reload by throwing, or returns what to do if the reload is applied.
+     */
+    public interface ReloadParticipant {
+        /**
+         * @return run (under the reload lock, so it must be quick) once the reload is applied
+         * @throws Exception whose message says why {@code next} cannot be applied
+         */
+        Runnable prepare(WavelbConfig next) throws Exception;
+    }
+
     private LoadBalancer(WavelbConfig config, Optional<Path> configFile, Transport transport, EventLoopGroup loops) {
         this.config = config;
         this.configFile = configFile;
         this.transport = transport;
         this.loops = loops;
         this.memoryBudget = memoryBudget(config.runtime().memoryBudget());
+        this.heartbeats = new io.wavelb.core.liveness.Heartbeats(count(loops), System::nanoTime,
+                io.wavelb.core.liveness.Heartbeats.STALL_AFTER);
         this.control = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wavelb-control");
             t.setDaemon(true);
@@ -161,9 +181,31 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             lb.changes.unlock();
         }
         lb.control.scheduleAtFixedRate(lb::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        lb.startHeartbeats();
         LOG.log(System.Logger.Level.INFO, "wavelb started on " + transport.name() + " with "
                 + count(loops) + " event loop(s); memory budget " + (lb.memoryBudget >> 20) + " MiB");
         return lb;
+    }
+
+    /** Each loop stamps its heartbeat from a task of its own: a loop that stops running stops stamping. */
+    private void startHeartbeats() {
+        long every = io.wavelb.core.liveness.Heartbeats.INTERVAL.toMillis();
+        int i = 0;
+        for (io.netty.util.concurrent.EventExecutor e : loops) {
+            int loop = i++;
+            // Cancelled only by the loop's own shutdown, which is the end of the process's data plane.
+            e.scheduleAtFixedRate(() -> heartbeats.beat(loop), 0, every, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Adds a part that can report the process stuck: it returns its reasons, empty when fine, and never blocks. */
+    public void addLivenessCheck(java.util.function.Supplier<List<String>> check) {
+        livenessChecks.add(check);
+    }
+
+    /** Adds a part that checks every reload before it is applied (see {@link ReloadParticipant}). */
+    public void addReloadParticipant(ReloadParticipant participant) {
+        reloadParticipants.add(participant);
     }
 
     /** Adds hooks after start (they see the groups and listeners that exist now). */
@@ -495,6 +537,16 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
      * cannot bind or a target cannot be resolved, nothing changes.
      */
     public ReloadOutcome apply(WavelbConfig next) {
+        // 0. What lives beside the data plane checks its part first, off the lock: a slow check
+        //    (a token file on a hung mount) must not hold up admin calls or shutdown.
+        List<Runnable> commits = new ArrayList<>();
+        for (ReloadParticipant p : reloadParticipants) {
+            try {
+                commits.add(p.prepare(next));
+            } catch (Exception e) {
+                return outcome(new Failed(e.getMessage()), false);
+            }
+        }
         changes.lock();
         try {
             if (stopping) {
@@ -568,6 +620,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
                 retiring.put(name, g);
             }
             config = next;
+            commits.forEach(Runnable::run);
             for (String r : plan.restartNeeded()) {
                 LOG.log(System.Logger.Level.WARNING, "reload: changes to " + r + " take effect after a restart");
             }
@@ -614,6 +667,24 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             }
         }
         return new Readiness(reasons.isEmpty(), reasons);
+    }
+
+    /**
+     * Stalled event loops first, then an overload the process cannot leave (shedding connections
+     * has not brought memory back within the stuck limit), then whatever the added checks report.
+     * Never blocks.
+     */
+    @Override
+    public Liveness liveness() {
+        List<String> reasons = new ArrayList<>(heartbeats.stalled());
+        OverloadStatus overload = overloadStatus;
+        if (overload.stuck()) {
+            reasons.addAll(overload.reasons());
+        }
+        for (java.util.function.Supplier<List<String>> check : livenessChecks) {
+            reasons.addAll(check.get());
+        }
+        return Liveness.of(reasons);
     }
 
     @Override

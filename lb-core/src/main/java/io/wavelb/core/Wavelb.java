@@ -54,19 +54,8 @@ public final class Wavelb implements AutoCloseable {
             throw e;
         }
         Wavelb w = new Wavelb(lb, metrics, admin);
-        lb.addHooks(new LoadBalancer.LifecycleHooks() {
-            @Override
-            public void reloaded(LoadBalancer l, WavelbConfig c, boolean ok) {
-                if (ok) {
-                    try {
-                        admin.reloadToken(c.admin().tokenFile());
-                    } catch (java.io.IOException e) {
-                        System.getLogger(Wavelb.class.getName()).log(System.Logger.Level.WARNING,
-                                "reload: keeping the previous admin token: " + e.getMessage());
-                    }
-                }
-            }
-        });
+        // A reload that names a token file which cannot be read is refused whole: config and token stay.
+        lb.addReloadParticipant(next -> admin.prepareToken(next.admin().tokenFile()));
         return w;
     }
 

@@ -15,6 +15,14 @@ public interface AdminOperations {
     /** Ready = every listener is bound and every target group has at least one healthy target. */
     Readiness readiness();
 
+    /**
+     * Alive = every data-plane event loop ran recently and no part of the balancer reports itself
+     * stuck. {@code /healthz} answers from it on the admin event loop, so it must never block.
+     */
+    default Liveness liveness() {
+        return Liveness.OK;
+    }
+
     /** A consistent view of every group and target, for {@code GET /v1/targets}. */
     List<GroupStatus> targets();
 
@@ -51,7 +59,22 @@ public interface AdminOperations {
         }
     }
 
-    /** One target as the PUT body lists it. */
+    /** {@code ok} exactly when there is no reason. */
+    record Liveness(boolean ok, List<String> reasons) {
+        public static final Liveness OK = new Liveness(true, List.of());
+
+        public Liveness {
+            reasons = List.copyOf(reasons);
+            if (ok != reasons.isEmpty()) {
+                throw new IllegalArgumentException("ok is " + ok + " with reasons " + reasons);
+            }
+        }
+
+        public static Liveness of(List<String> reasons) {
+            return reasons.isEmpty() ? OK : new Liveness(false, reasons);
+        }
+    }
+
     /** A dynamic target; {@code serverId} is its QUIC-LB server ID (and ICE ufrag prefix), when it has one. */
     record TargetSpec(HostPort address, int weight, java.util.Optional<io.wavelb.config.HexBytes> serverId) {
         public TargetSpec(HostPort address, int weight) {

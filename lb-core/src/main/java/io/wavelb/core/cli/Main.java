@@ -184,7 +184,7 @@ public final class Main {
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
         String serving = "serving " + lb.config().listeners().size() + " listener(s)";
         systemd.ready(serving);
-        systemd.startWatchdog(lb.loops());
+        systemd.startWatchdog(() -> lb.liveness().reasons());
         StopRequest stopRequest = new StopRequest();
         CountDownLatch stop = stopRequest.latch();
         Signals.onTerminate(stopRequest::signal);

@@ -10,24 +10,24 @@ import io.netty.channel.epoll.EpollDomainDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.Future;
+import io.wavelb.core.listener.RateLimitedLog;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The sd_notify protocol spoken directly (no libsystemd): datagrams of {@code KEY=value} lines to
  * the Unix socket named by {@code $NOTIFY_SOCKET}, for {@code Type=notify} / {@code notify-reload}
  * units. Without {@code $NOTIFY_SOCKET} every call does nothing, so the same binary runs anywhere.
  *
- * <p>The watchdog ({@code $WATCHDOG_USEC}) is fed only when every data-plane event loop has just
- * run a task: a loop stuck in a busy spin or a blocking call stops the pings, and systemd restarts
- * the process — which is what the watchdog is for.
+ * <p>The watchdog ({@code $WATCHDOG_USEC}) is fed only while the balancer's liveness (the same
+ * signal {@code /healthz} answers from: every data-plane event loop beating, nothing reporting
+ * itself stuck) has no reason against it: a loop stuck in a busy spin or a blocking call stops the
+ * pings, and systemd restarts the process — which is what the watchdog is for.
  */
 public final class SdNotify implements AutoCloseable {
 
@@ -119,8 +119,11 @@ public final class SdNotify implements AutoCloseable {
         send("STATUS=" + status);
     }
 
-    /** Starts feeding the watchdog at half its period, as sd_watchdog_enabled(3) advises. */
-    public void startWatchdog(EventLoopGroup dataPlane) {
+    /**
+     * Starts feeding the watchdog at half its period, as sd_watchdog_enabled(3) advises, while
+     * {@code stuck} (which must not block) returns no reason.
+     */
+    public void startWatchdog(Supplier<List<String>> stuck) {
         if (channel == null || watchdogUsec <= 0) {
             return;
         }
@@ -130,17 +133,12 @@ public final class SdNotify implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        RateLimitedLog log = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
         watchdog.scheduleAtFixedRate(() -> {
-            List<Future<?>> pings = new ArrayList<>();
-            for (EventExecutor e : dataPlane) {
-                pings.add(e.submit(() -> { }));
-            }
-            for (Future<?> p : pings) {
-                if (!p.awaitUninterruptibly(periodMicros, TimeUnit.MICROSECONDS) || !p.isSuccess()) {
-                    LOG.log(System.Logger.Level.WARNING, "an event loop did not answer within " + periodMicros / 1000
-                            + "ms; not feeding the systemd watchdog");
-                    return;
-                }
+            List<String> reasons = stuck.get();
+            if (!reasons.isEmpty()) {
+                log.warn("not feeding the systemd watchdog: " + String.join("; ", reasons));
+                return;
             }
             send("WATCHDOG=1");
         }, 0, periodMicros, TimeUnit.MICROSECONDS);

@@ -56,6 +56,8 @@ public final class TcpListener extends AbstractListener {
         ListenerStats stats = stats();
         Bind.probeFree("tcp", config.name(), address);
         InetSocketAddress bindTo = address;
+        io.wavelb.core.listener.AcceptFailures acceptFailures =
+                new io.wavelb.core.listener.AcceptFailures("listener '" + config.name() + "' (tcp)", LOG);
         for (EventExecutor e : loops) {
             EventLoop loop = (EventLoop) e;
             TcpLoopConnections loopConnections = new TcpLoopConnections(loop);
@@ -64,6 +66,7 @@ public final class TcpListener extends AbstractListener {
                     .channel(transport.serverSocketChannelClass())
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .option(ChannelOption.SO_REUSEADDR, true)
+                    .handler(acceptFailures)
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)

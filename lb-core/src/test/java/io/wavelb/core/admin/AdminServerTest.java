@@ -27,8 +27,8 @@ class AdminServerTest {
     Path dir;
 
     /** Records calls; ready, no groups. */
-    static final class Recording implements AdminOperations {
-        final List<String> calls = new ArrayList<>();
+    static class Recording implements AdminOperations {
+        final List<String> calls = java.util.Collections.synchronizedList(new ArrayList<>());
 
         @Override
         public Readiness readiness() {

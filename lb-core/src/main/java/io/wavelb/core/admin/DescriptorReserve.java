@@ -1,0 +1,77 @@
+package io.wavelb.core.admin;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * A few file descriptors held in reserve for the admin endpoint (the "idle descriptor" trick of
+ * libev and NGINX operators): when UDP sessions have used the rest of RLIMIT_NOFILE and accept
+ * fails with EMFILE, one reserved descriptor is closed so the next accept gets it and
+ * {@code /healthz} and {@code /metrics} still answer; it is taken again when descriptors come
+ * back. Only the admin event loop touches it.
+ */
+final class DescriptorReserve implements AutoCloseable {
+
+    private static final Path SOURCE = Path.of("/dev/null");
+
+    private final int size;
+    private final Deque<FileChannel> held = new ArrayDeque<>();
+
+    DescriptorReserve(int size) {
+        this.size = size;
+    }
+
+    int held() {
+        return held.size();
+    }
+
+    /** Takes descriptors until the reserve is full or none is left; true when full. */
+    boolean refill() {
+        while (held.size() < size) {
+            try {
+                held.push(FileChannel.open(SOURCE));
+            } catch (IOException | UnsupportedOperationException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Gives one held descriptor back to the process, for one accept; false when none is held. One
+     * at a time: what the accept does not take, a UDP session may, and the rest stay for the next.
+     */
+    boolean releaseOne() {
+        FileChannel c = held.poll();
+        if (c == null) {
+            return false;
+        }
+        try {
+            c.close();
+        } catch (IOException e) {
+            // closing /dev/null does not fail in a way that keeps the descriptor
+        }
+        return true;
+    }
+
+    /** Gives every held descriptor back to the process; how many. */
+    int release() {
+        int n = held.size();
+        while (!held.isEmpty()) {
+            try {
+                held.pop().close();
+            } catch (IOException e) {
+                // closing /dev/null does not fail in a way that keeps the descriptor
+            }
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        release();
+    }
+}
