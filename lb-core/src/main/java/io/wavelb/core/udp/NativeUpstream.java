@@ -130,6 +130,10 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
 
     @Override
     public void handle(IoRegistration registration, IoEvent event) {
+        if (closed) {
+            // An event of the loop turn in which the session ended: the descriptor may be another socket's now.
+            return;
+        }
         EpollIoOps ops = ((EpollIoEvent) event).ops();
         if (ops.contains(EpollIoOps.EPOLLIN) && !readReplies()) {
             return;
