@@ -3,8 +3,10 @@ package io.wavelb.core;
 import io.netty.channel.EventLoopGroup;
 import io.wavelb.config.ConfigException;
 import io.wavelb.config.ConfigLoader;
+import io.wavelb.config.HexBytes;
 import io.wavelb.config.HostPort;
 import io.wavelb.config.ListenerConfig;
+import io.wavelb.config.ServerIdRules;
 import io.wavelb.config.TargetConfig;
 import io.wavelb.config.TargetGroupConfig;
 import io.wavelb.config.WavelbConfig;
@@ -728,36 +730,38 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     }
 
     /**
-     * Dynamic server IDs follow the config's rules: the length a quic listener on the group reads,
-     * and no ID on two targets (a config target's included), or a connection ID would name two.
+     * Dynamic server IDs follow the config's rules ({@link ServerIdRules}), checked against the
+     * listeners bound to the group now, together with the group's config targets (listed first, so
+     * a clash is reported at the dynamic entry). A dynamic target may lack an ID: it then gets
+     * 5-tuple flows only.
      */
     private void checkServerIds(TargetGroup g, List<TargetConfig> dynamic) throws AdminException {
-        java.util.Set<Integer> lengths = new java.util.TreeSet<>();
+        List<ListenerConfig> listeners = new ArrayList<>();
         for (BoundListener b : bound) {
-            ListenerConfig l = b.config();
-            if (l.targetGroup().equals(g.name()) && l.udp().affinity() == io.wavelb.config.UdpAffinity.QUIC) {
-                lengths.add(l.udp().quicLb().orElseThrow().serverIdLength());
-            }
+            listeners.add(b.config());
         }
-        Map<String, String> owner = new java.util.HashMap<>();
-        for (TargetConfig t : g.config().targets()) {
-            t.serverId().ifPresent(id -> owner.put(id.hex(), t.address().toString()));
-        }
-        for (int i = 0; i < dynamic.size(); i++) {
-            TargetConfig t = dynamic.get(i);
-            if (t.serverId().isEmpty()) {
+        ServerIdRules.Readers readers = ServerIdRules.Readers.of(listeners, g.name());
+        List<TargetConfig> all = new ArrayList<>(g.config().targets());
+        int fromConfig = all.size();
+        all.addAll(dynamic);
+        for (ServerIdRules.Violation v : ServerIdRules.check(all, readers)) {
+            if (v.index() < fromConfig) {
                 continue;
             }
-            io.wavelb.config.HexBytes id = t.serverId().get();
-            for (int length : lengths) {
-                if (id.length() != length) {
-                    throw new AdminException(400, "targets[" + i + "].server_id: " + id + " has " + id.length()
-                            + " bytes; a quic listener on group '" + g.name() + "' reads " + length);
-                }
-            }
-            String first = owner.putIfAbsent(id.hex(), t.address().toString());
-            if (first != null && !first.equals(t.address().toString())) {
-                throw new AdminException(400, "targets[" + i + "].server_id: " + id + " is also " + first + "'s");
+            TargetConfig t = v.target();
+            String at = "targets[" + (v.index() - fromConfig) + "].server_id: ";
+            String id = t.serverId().map(HexBytes::toString).orElse("");
+            String message = switch (v) {
+                case ServerIdRules.Missing m -> null;
+                case ServerIdRules.WrongLength w -> at + id + " has " + t.serverId().orElseThrow().length()
+                        + " bytes; a quic listener on group '" + g.name() + "' reads " + w.expectedLength();
+                case ServerIdRules.Duplicate d -> at + id + " is also " + d.first().address() + "'s";
+                case ServerIdRules.Overlap o -> at + id + " of " + t.address() + " and " + o.other().serverId().orElseThrow()
+                        + " of " + o.other().address() + " overlap: a stun listener on group '" + g.name()
+                        + "' routes ICE ufrags by server_id prefix";
+            };
+            if (message != null) {
+                throw new AdminException(400, message);
             }
         }
     }
