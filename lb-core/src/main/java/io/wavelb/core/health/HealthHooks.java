@@ -65,7 +65,7 @@ public final class HealthHooks implements LoadBalancer.LifecycleHooks {
                 if (checker == null) {
                     // No active check any more: what it last said no longer holds.
                     for (Target t : group.targets()) {
-                        group.health(t, Target.Health.UNKNOWN);
+                        group.health(t, HealthStatus.UNKNOWN);
                     }
                 }
             }
@@ -115,9 +115,8 @@ public final class HealthHooks implements LoadBalancer.LifecycleHooks {
             if (t == null) {
                 return;
             }
-            Target.Health health = transition.to() == HealthStatus.HEALTHY ? Target.Health.HEALTHY
-                    : transition.to() == HealthStatus.UNHEALTHY ? Target.Health.UNHEALTHY : Target.Health.UNKNOWN;
-            System.Logger.Level level = health == Target.Health.UNHEALTHY ? System.Logger.Level.WARNING : System.Logger.Level.INFO;
+            HealthStatus health = transition.to();
+            System.Logger.Level level = health == HealthStatus.UNHEALTHY ? System.Logger.Level.WARNING : System.Logger.Level.INFO;
             LOG.log(level, "target group '" + group.name() + "': target " + targetId + " is " + transition.to()
                     .name().toLowerCase(java.util.Locale.ROOT) + " (" + transition.reason() + ")");
             group.health(t, health);

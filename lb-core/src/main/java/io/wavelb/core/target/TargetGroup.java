@@ -7,6 +7,7 @@ import io.wavelb.config.TargetGroupConfig;
 import io.wavelb.core.balance.Backend;
 import io.wavelb.core.balance.Balancer;
 import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.quic.ServerIds;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -406,7 +407,7 @@ public final class TargetGroup {
     }
 
     /** The active health check's verdict on a member. */
-    public void health(Target target, Target.Health health) {
+    public void health(Target target, HealthStatus health) {
         lock.lock();
         try {
             if (target.health() == health) {
@@ -417,7 +418,7 @@ public final class TargetGroup {
         } finally {
             lock.unlock();
         }
-        if (health == Target.Health.UNHEALTHY && config.terminateOnUnhealthy()) {
+        if (health == HealthStatus.UNHEALTHY && config.terminateOnUnhealthy()) {
             target.closeTcpConnections();
         }
     }
@@ -486,7 +487,7 @@ public final class TargetGroup {
         for (Target t : all) {
             if (!t.draining()) {
                 active.add(t);
-                if (t.health() != Target.Health.UNHEALTHY && !t.ejected()) {
+                if (t.health() != HealthStatus.UNHEALTHY && !t.ejected()) {
                     healthy.add(t);
                 }
             }
