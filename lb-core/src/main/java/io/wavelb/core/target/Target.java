@@ -208,12 +208,20 @@ public final class Target {
         udpSessions.decrementAndGet();
     }
 
-    /** Registers an open TCP connection and how to close it. */
+    /**
+     * Counts a TCP connection to this target, from the moment it is picked (connecting included, so
+     * least connections sees a burst of new connections before they complete) until
+     * {@link #tcpConnectionClosed}, and registers how to close it. The target is the one owner of
+     * this count: least connections, draining and the admin API all read it here.
+     */
     public void tcpConnectionOpened(Runnable closer) {
-        tcpConnections.incrementAndGet();
-        tcpClosers.add(closer);
+        // Counted once per closer, as tcpConnectionClosed uncounts once per closer.
+        if (tcpClosers.add(closer)) {
+            tcpConnections.incrementAndGet();
+        }
     }
 
+    /** Ends what {@link #tcpConnectionOpened} counted; a closer not registered (or already removed) changes nothing. */
     public void tcpConnectionClosed(Runnable closer) {
         if (tcpClosers.remove(closer)) {
             tcpConnections.decrementAndGet();

@@ -95,6 +95,7 @@ final class TcpConnection {
             return;
         }
         tried[attempts++] = next;
+        next.tcpConnectionOpened(closer);
         TcpRelay backendRelay = new TcpRelay(this, false, counters);
         Bootstrap b = new Bootstrap()
                 .group(client.eventLoop())
@@ -112,12 +113,12 @@ final class TcpConnection {
 
     private void onConnect(ChannelFuture f, Target candidate, TcpRelay backendRelay) {
         if (closed) {
-            group.release(candidate);
+            candidate.tcpConnectionClosed(closer);
             f.channel().close();
             return;
         }
         if (!f.isSuccess()) {
-            group.release(candidate);
+            candidate.tcpConnectionClosed(closer);
             group.flowFailed(candidate);
             counters.increment(ListenerCounter.TCP_CONNECT_FAILURES);
             listener.warnRateLimited("connect to target " + candidate + " failed: " + f.cause().getMessage());
@@ -133,7 +134,6 @@ final class TcpConnection {
         java.util.concurrent.atomic.AtomicInteger sockets = listener.stats().tcpTargetSockets();
         sockets.incrementAndGet();
         backend.closeFuture().addListener(c -> sockets.decrementAndGet());
-        candidate.tcpConnectionOpened(closer);
         group.flowSucceeded(candidate);
         io.wavelb.config.ProxyProtocol proxy = listener.config().proxyProtocol();
         if (proxy != io.wavelb.config.ProxyProtocol.NONE) {
@@ -209,7 +209,6 @@ final class TcpConnection {
         closed = true;
         loopConnections.remove(this);
         if (target != null) {
-            group.release(target);
             target.tcpConnectionClosed(closer);
         }
     }

@@ -347,7 +347,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         TargetGroup group = listener.group();
         Target target;
         if (routed != null) {
-            target = group.openOn(routed);
+            target = routed;
         } else {
             long hash = listener.config().udp().affinity() == io.wavelb.config.UdpAffinity.SOURCE_IP
                     ? FlowHash.sourceIp(client.getAddress())
@@ -365,7 +365,6 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         } catch (Exception e) {
             // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
             budget.release();
-            group.release(target);
             counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
             listener.warnRateLimited("cannot open an upstream socket for a new UDP session to " + target + ": " + e);
             return null;
@@ -585,7 +584,6 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         session.closed = true;
         session.releaseHeld();
         budget.release();
-        session.group.release(session.target);
         session.target.udpSessionClosed();
         counters.increment(reason);
         session.upstream.close();
