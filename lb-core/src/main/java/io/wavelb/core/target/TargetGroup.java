@@ -5,17 +5,19 @@ import io.wavelb.config.HostPort;
 import io.wavelb.config.TargetConfig;
 import io.wavelb.config.TargetGroupConfig;
 import io.wavelb.core.balance.Backend;
-import io.wavelb.core.balance.Picker;
 import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.balance.Picker;
 import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.quic.ServerIds;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -275,7 +277,7 @@ public final class TargetGroup {
      * @throws IllegalArgumentException with a reason for the caller when the list cannot be applied
      */
     public void replaceDynamic(List<TargetConfig> dynamic, long nowNanos) {
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (int i = 0; i < dynamic.size(); i++) {
             TargetConfig t = dynamic.get(i);
             if (!seen.add(t.address().toString())) {
@@ -325,7 +327,7 @@ public final class TargetGroup {
      * draining. The caller holds the lock.
      */
     private void converge(long nowNanos) {
-        java.util.Set<String> fromConfig = new java.util.HashSet<>();
+        Set<String> fromConfig = new HashSet<>();
         configTargets.forEach(t -> fromConfig.add(t.address().toString()));
         Map<String, TargetConfig> want = desired(configTargets, dynamicTargets);
         List<Target> added = new ArrayList<>();
