@@ -24,18 +24,20 @@ IPERF_PORT, SOCKPERF_PORT, ECHO_PORT = 25201, 25311, 25411
 # Proxy ports: base + 1 iperf3 (tcp+udp), +2 sockperf (tcp+udp), +3 new UDP flows, +4 idle UDP sessions
 BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-nobatch": 24000,
         "wavelb-zgc": 26000, "wavelb-parallel": 27000, "wavelb-serial": 28000, "wavelb-iouring": 30000,
-        "wavelb-channels": 31000, "wavelb-nogso": 32000}
+        "wavelb-channels": 31000, "wavelb-nogso": 32000, "wavelb-base": 33000}
 CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-nobatch", "wavelb-zgc", "wavelb-parallel", "wavelb-serial",
-              "wavelb-iouring", "wavelb-channels", "wavelb-nogso"]
+              "wavelb-iouring", "wavelb-channels", "wavelb-nogso", "wavelb-base"]
 DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
 # Variants: the same wavelb with other JVM flags, beside the default one (--only ...,wavelb-nobatch).
 # wavelb-nobatch: one datagram per receive call, as before recvmmsg became the default.
 # wavelb-zgc/-parallel/-serial: another collector instead of bin/wavelb's default G1.
 # wavelb-channels: a Netty datagram channel per UDP session, as before native upstream sockets.
 # wavelb-nogso: native upstream sockets, one send per datagram (no UDP GSO bursts).
+# wavelb-base: the jar named by $WAVELB_BASE_JAR (built from another commit), for before/after in one run.
 VARIANT_JAVA_OPTS = {"wavelb-nobatch": "-Dwavelb.udp.receiveBatch=1", "wavelb-zgc": "-XX:+UseZGC",
                      "wavelb-parallel": "-XX:+UseParallelGC", "wavelb-serial": "-XX:+UseSerialGC", "wavelb-iouring": "",
-                     "wavelb-channels": "-Dwavelb.udp.nativeUpstream=false", "wavelb-nogso": "-Dwavelb.udp.gso=false"}
+                     "wavelb-channels": "-Dwavelb.udp.nativeUpstream=false", "wavelb-nogso": "-Dwavelb.udp.gso=false",
+                     "wavelb-base": ""}
 # wavelb-iouring: runtime.transport io_uring instead of auto (epoll).
 VARIANT_TRANSPORT = {"wavelb-iouring": "io_uring"}
 TCP_ONLY = {"haproxy"}
@@ -266,6 +268,11 @@ def start_proxy(name, d):
         f = os.path.join(d, f"{name}.yaml")
         open(f, "w").write(wavelb_conf(free_port(), base, VARIANT_TRANSPORT.get(name, "auto")))
         env = ["env", "JAVA_OPTS=" + VARIANT_JAVA_OPTS[name]] if VARIANT_JAVA_OPTS.get(name) else []
+        if name == "wavelb-base":
+            jar = os.environ.get("WAVELB_BASE_JAR")
+            if not jar or not os.path.isfile(jar):
+                raise RuntimeError("wavelb-base needs WAVELB_BASE_JAR=<a wavelb.jar built from the commit to compare with>")
+            env = ["env", "WAVELB_JAR=" + jar]
         cmd = PROXY_CPU + env + [os.path.join(ROOT, "bin", "wavelb"), "run", "--config", f]
     p = Proc(name, cmd, d)
     if not wait_tcp(base + 1, 90) or not p.alive():

@@ -52,12 +52,21 @@ public final class TokenFile {
         }
         CompletableFuture<byte[]> result = new CompletableFuture<>();
         Thread reader = Thread.ofPlatform().daemon().name("wavelb-token-read").unstarted(() -> {
+            // The permit goes back before the caller hears the answer: a caller that reads again
+            // at once must find it free, or back-to-back reads are refused as "hanging".
+            byte[] token = null;
+            Exception failure = null;
             try {
-                result.complete(readNow(path));
+                token = readNow(path);
             } catch (IOException | RuntimeException e) {
-                result.completeExceptionally(e);
+                failure = e;
             } finally {
                 READERS.release();
+            }
+            if (failure == null) {
+                result.complete(token);
+            } else {
+                result.completeExceptionally(failure);
             }
         });
         try {

@@ -180,16 +180,11 @@ public final class Main {
             return FAILED;
         }
         LoadBalancer lb = wavelb.balancer();
-        for (Listener l : lb.listeners()) {
-            String proto = l instanceof UdpListener ? "udp" : "tcp";
-            System.getLogger("wavelb").log(System.Logger.Level.INFO, "listener '" + l.config().name() + "' on " + proto + " "
-                    + Bind.format(l.localAddress()) + " -> target group '" + l.group().name() + "' ("
-                    + l.group().algorithm().yamlName() + ", " + l.group().targets().size() + " targets)");
-        }
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
         String serving = "serving " + lb.config().listeners().size() + " listener(s)";
-        systemd.ready(serving);
-        systemd.startWatchdog(() -> lb.liveness().reasons());
+        // Signal handlers before the listener lines and READY=1: whoever reads either (systemd, a
+        // test, a deploy script) may send SIGHUP or SIGTERM at once, and the JVM's default action
+        // for them ends the process instead of reloading or draining.
         StopRequest stopRequest = new StopRequest();
         CountDownLatch stop = stopRequest.latch();
         Signals.onTerminate(stopRequest::signal);
@@ -205,6 +200,14 @@ public final class Main {
                 });
             });
         }
+        for (Listener l : lb.listeners()) {
+            String proto = l instanceof UdpListener ? "udp" : "tcp";
+            System.getLogger("wavelb").log(System.Logger.Level.INFO, "listener '" + l.config().name() + "' on " + proto + " "
+                    + Bind.format(l.localAddress()) + " -> target group '" + l.group().name() + "' ("
+                    + l.group().algorithm().yamlName() + ", " + l.group().targets().size() + " targets)");
+        }
+        systemd.ready(serving);
+        systemd.startWatchdog(() -> lb.liveness().reasons());
         Thread viewer = view == null ? null : Thread.ofPlatform().daemon().name("wavelb-demo-view").start(() -> view.loop(lb, stop));
         try {
             stop.await();

@@ -1,9 +1,12 @@
 package io.wavelb.core.transport;
 
+import io.netty.channel.ChannelConfig;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
@@ -35,16 +38,23 @@ public final class Transport {
     private final Class<? extends ServerSocketChannel> serverSocketChannelClass;
     private final Class<? extends SocketChannel> socketChannelClass;
     private final boolean reusePort;
+    private final Kind kind;
+    private final UdpTuning udp;
+
+    /** The transports, for the few choices that differ between them (asked through methods, never by name). */
+    private enum Kind { EPOLL, IO_URING, NIO }
 
     private Transport(String name, IoHandlerFactory ioHandlerFactory, Supplier<DatagramChannel> datagramChannels,
                       Class<? extends ServerSocketChannel> serverSocketChannelClass,
-                      Class<? extends SocketChannel> socketChannelClass, boolean reusePort) {
+                      Class<? extends SocketChannel> socketChannelClass, boolean reusePort, Kind kind, UdpTuning udp) {
         this.name = name;
         this.ioHandlerFactory = ioHandlerFactory;
         this.datagramChannels = datagramChannels;
         this.serverSocketChannelClass = serverSocketChannelClass;
         this.socketChannelClass = socketChannelClass;
         this.reusePort = reusePort;
+        this.kind = kind;
+        this.udp = udp;
     }
 
     /**
@@ -52,37 +62,42 @@ public final class Transport {
      * and NIO otherwise; asking for epoll or io_uring explicitly fails loudly when it is unavailable.
      */
     public static Transport select(io.wavelb.config.Transport wanted) {
+        return select(wanted, UdpTuning.fromSystemProperties());
+    }
+
+    /** {@link #select(io.wavelb.config.Transport)} with the UDP knobs given rather than read from system properties. */
+    public static Transport select(io.wavelb.config.Transport wanted, UdpTuning udp) {
         return switch (wanted) {
-            case AUTO -> Epoll.isAvailable() ? epoll() : nio();
+            case AUTO -> Epoll.isAvailable() ? epoll(udp) : nio(udp);
             case EPOLL -> {
                 if (!Epoll.isAvailable()) {
                     throw new IllegalStateException("transport epoll is not available: " + Epoll.unavailabilityCause());
                 }
-                yield epoll();
+                yield epoll(udp);
             }
             case IO_URING -> {
                 if (!IoUring.isAvailable()) {
                     throw new IllegalStateException("transport io_uring is not available: " + IoUring.unavailabilityCause());
                 }
-                yield ioUring();
+                yield ioUring(udp);
             }
-            case NIO -> nio();
+            case NIO -> nio(udp);
         };
     }
 
-    private static Transport epoll() {
+    private static Transport epoll(UdpTuning udp) {
         return new Transport("epoll", EpollIoHandler.newFactory(), EpollDatagramChannel::new,
-                EpollServerSocketChannel.class, EpollSocketChannel.class, true);
+                EpollServerSocketChannel.class, EpollSocketChannel.class, true, Kind.EPOLL, udp);
     }
 
-    private static Transport ioUring() {
+    private static Transport ioUring(UdpTuning udp) {
         return new Transport("io_uring", IoUringIoHandler.newFactory(), IoUringDatagramChannel::new,
-                IoUringServerSocketChannel.class, IoUringSocketChannel.class, true);
+                IoUringServerSocketChannel.class, IoUringSocketChannel.class, true, Kind.IO_URING, udp);
     }
 
-    private static Transport nio() {
+    private static Transport nio(UdpTuning udp) {
         return new Transport("nio", NioIoHandler.newFactory(), NioDatagramChannel::new,
-                NioServerSocketChannel.class, NioSocketChannel.class, false);
+                NioServerSocketChannel.class, NioSocketChannel.class, false, Kind.NIO, udp);
     }
 
     public String name() {
@@ -115,4 +130,53 @@ public final class Transport {
     public boolean supportsReusePort() {
         return reusePort;
     }
+
+    /**
+     * Datagrams a listener socket reads per system call: {@code recvmmsg} batches on epoll
+     * ({@code wavelb.udp.receiveBatch}), one elsewhere. Measured side by side with NGINX in
+     * benchmarks/README.md: about 2x the datagrams per proxy core at a fixed rate and 1.5x the new
+     * flows/s of one datagram per call.
+     */
+    public int datagramReceiveBatch() {
+        return kind == Kind.EPOLL ? udp.receiveBatch() : 1;
+    }
+
+    /**
+     * Sizes a listener socket's reads for datagrams of up to {@code maxDatagramSize} bytes, plus
+     * the one byte that reveals a longer one (the kernel truncates silently otherwise), times the
+     * receive batch. At bind and again when a reload changes the size.
+     */
+    public void configureDatagramReceive(ChannelConfig config, int maxDatagramSize) {
+        int batch = datagramReceiveBatch();
+        config.setRecvByteBufAllocator(new FixedRecvByteBufAllocator((maxDatagramSize + 1) * batch));
+        if (batch > 1) {
+            config.setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, maxDatagramSize + 1);
+        }
+    }
+
+    /**
+     * Whether UDP sessions get bare sockets registered with the event loop rather than Netty
+     * datagram channels: epoll only, unless {@code -Dwavelb.udp.nativeUpstream=false}.
+     */
+    public boolean nativeUdpUpstreams() {
+        return kind == Kind.EPOLL && udp.nativeUpstream();
+    }
+
+    /** Whether native upstream sockets send runs of same-size datagrams as UDP GSO bursts ({@code wavelb.udp.gso}). */
+    public boolean udpGso() {
+        return udp.gso();
+    }
+
+    /**
+     * Heap one UDP session's datagram channel holds beyond the session itself. On io_uring,
+     * measured (2000 idle sessions, Netty 4.2.18): each datagram channel preallocates 512 message
+     * headers, about 170 KiB of heap and 330 KiB in all; on epoll a session holds under 1 KiB
+     * (benchmarks/README.md, "io_uring"), counted as 0 here.
+     */
+    public long udpSessionHeapBytes() {
+        return kind == Kind.IO_URING ? IO_URING_SESSION_HEAP_BYTES : 0;
+    }
+
+    /** See {@link #udpSessionHeapBytes()}. */
+    public static final long IO_URING_SESSION_HEAP_BYTES = 170 * 1024;
 }

@@ -11,9 +11,11 @@ import java.net.InetSocketAddress;
 /**
  * A session's upstream socket as a Netty datagram channel, for the transports without a native
  * path (NIO, io_uring). Registering and connecting complete later: the session holds its first
- * datagrams until {@link UdpLoopHandler#onConnected}.
+ * datagrams until {@link UpstreamEvents#connected}.
  */
 final class ChannelUpstream implements Upstream {
+
+    private static final System.Logger LOG = System.getLogger(ChannelUpstream.class.getName());
 
     private final DatagramChannel channel;
 
@@ -26,50 +28,56 @@ final class ChannelUpstream implements Upstream {
      *
      * @throws RuntimeException when the socket cannot be created (EMFILE: out of descriptors)
      */
-    static ChannelUpstream open(Transport transport, EventLoop loop, InetSocketAddress target, UdpLoopHandler handler,
-                                UdpSession session, int receiveCapacity) {
+    static ChannelUpstream open(Transport transport, EventLoop loop, UpstreamEvents events, UdpSession session,
+                                int receiveCapacity) {
+        InetSocketAddress target = session.target.socketAddress();
         DatagramChannel channel = transport.newDatagramChannel();
         channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(receiveCapacity));
-        channel.pipeline().addLast(new UdpUpstreamHandler(handler, session));
+        channel.pipeline().addLast(new UdpUpstreamHandler(events, session));
         // Started after this returns: registering and connecting may complete (or fail) at once on
         // the loop's own thread, and their callbacks need the session already in its table.
         loop.execute(() -> loop.register(channel).addListener((ChannelFuture registered) -> {
             if (!registered.isSuccess()) {
-                handler.failSession(session, registered.cause());
+                events.failed(session, registered.cause());
                 return;
             }
             channel.connect(target).addListener((ChannelFuture connected) -> {
                 if (!connected.isSuccess()) {
-                    handler.failSession(session, connected.cause());
+                    events.failed(session, connected.cause());
                     return;
                 }
-                handler.onConnected(session);
+                events.connected(session);
             });
         }));
         return new ChannelUpstream(channel);
     }
 
     @Override
-    public int send(ByteBuf datagram) {
-        if (!channel.isWritable()) {
-            datagram.release();
-            return BUSY;
-        }
-        channel.write(datagram, channel.voidPromise());
-        return QUEUED;
+    public boolean connectedAtOpen() {
+        return false;
     }
 
     @Override
-    public void flush() {
+    public Outcome send(ByteBuf datagram) {
+        if (!channel.isWritable()) {
+            datagram.release();
+            return Outcome.BUSY;
+        }
+        channel.write(datagram, channel.voidPromise());
+        return Outcome.OK;
+    }
+
+    @Override
+    public Outcome flush() {
         channel.flush();
+        return Outcome.OK;
     }
 
     @Override
     public void close() {
         channel.close().addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
-                System.getLogger(ChannelUpstream.class.getName())
-                        .log(System.Logger.Level.DEBUG, "closing upstream socket failed", f.cause());
+                LOG.log(System.Logger.Level.DEBUG, "closing upstream socket failed", f.cause());
             }
         });
     }

@@ -1,7 +1,6 @@
 package io.wavelb.core.udp;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -11,9 +10,9 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.Socket;
+import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.wavelb.core.stats.ListenerCounter;
-import io.wavelb.core.stats.LoopCounters;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
@@ -30,6 +29,9 @@ import java.nio.ByteBuffer;
  * for the next loop turn, so one busy target cannot starve the others on the loop, and a one-shot
  * flow's single reply costs one recv (no second recv to see EAGAIN, as edge-triggered needs).
  * Every method runs on the owning event loop.
+ *
+ * <p>Sends never call back: a refused send is returned as {@link Outcome#FAILED} and the owner
+ * ends the session once the send has returned.
  */
 final class NativeUpstream implements Upstream, EpollIoHandle {
 
@@ -44,19 +46,22 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     private static final int EINVAL = 22;
     private static final int EIO = 5;
     private static final int EMSGSIZE = 90;
-    /** sendNow: the kernel refused a GSO send (not the target): send the datagrams one by one. */
-    private static final int GSO_REFUSED = -1;
-    /**
-     * Off with {@code -Dwavelb.udp.gso=false}, and for good once the kernel has no UDP_SEGMENT.
-     * Written only by event loops; a loop that misses another's write just finds out itself.
-     */
-    private static volatile boolean gsoWorks = Boolean.parseBoolean(System.getProperty("wavelb.udp.gso", "true"));
+
+    /** What one send system call did. */
+    private enum Sent {
+        SENT,
+        /** EAGAIN: the socket's send queue is full; UDP drops rather than waits. */
+        BUSY,
+        /** The kernel refused a GSO send (not the target): send the datagrams one by one. */
+        GSO_REFUSED,
+        /** The socket failed: the target refused. */
+        FAILED
+    }
 
     private final UdpSocket socket;
-    private final UdpLoopHandler handler;
+    /** The loop's shared part: allocator, counters, events, the GSO switch. */
+    private final LoopUpstreams loop;
     private final UdpSession session;
-    private final ByteBufAllocator alloc;
-    private final LoopCounters counters;
     private final int receiveCapacity;
     private IoRegistration registration;
     private boolean closed;
@@ -69,18 +74,15 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     private int socketSegment;
     private boolean socketGso = true;
 
-    private NativeUpstream(UdpSocket socket, UdpLoopHandler handler, UdpSession session, ByteBufAllocator alloc,
-                           LoopCounters counters, int receiveCapacity) {
+    private NativeUpstream(UdpSocket socket, LoopUpstreams loop, UdpSession session, int receiveCapacity) {
         this.socket = socket;
-        this.handler = handler;
+        this.loop = loop;
         this.session = session;
-        this.alloc = alloc;
-        this.counters = counters;
         this.receiveCapacity = receiveCapacity;
     }
 
     /** Whether sessions on {@code loop} can use a native upstream socket (epoll loops only). */
-    static boolean supportedOn(io.netty.channel.EventLoop loop) {
+    static boolean supportedOn(EventLoop loop) {
         return loop instanceof IoEventLoop io && io.isCompatible(NativeUpstream.class);
     }
 
@@ -92,10 +94,11 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
      * @throws RuntimeException when the socket cannot be created (EMFILE: out of descriptors)
      * @throws IOException when it cannot be connected or registered
      */
-    static NativeUpstream open(IoEventLoop loop, InetSocketAddress target, UdpLoopHandler handler, UdpSession session,
-                               ByteBufAllocator alloc, LoopCounters counters, int receiveCapacity) throws IOException {
+    static NativeUpstream open(LoopUpstreams shared, IoEventLoop loop, UdpSession session, int receiveCapacity)
+            throws IOException {
+        InetSocketAddress target = session.target.socketAddress();
         UdpSocket socket = UdpSocket.forAddress(target);
-        NativeUpstream upstream = new NativeUpstream(socket, handler, session, alloc, counters, receiveCapacity);
+        NativeUpstream upstream = new NativeUpstream(socket, shared, session, receiveCapacity);
         try {
             socket.connect(target);
             Future<IoRegistration> registered = loop.register(upstream);
@@ -116,17 +119,26 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     }
 
     @Override
+    public boolean connectedAtOpen() {
+        return true;
+    }
+
+    @Override
     public FileDescriptor fd() {
         return socket;
     }
 
     @Override
     public void handle(IoRegistration registration, IoEvent event) {
-        EpollIoOps ops = ((EpollIoEvent) event).ops();
-        if (ops.contains(EpollIoOps.EPOLLIN)) {
-            readReplies();
+        if (closed) {
+            // An event of the loop turn in which the session ended: the descriptor may be another socket's now.
+            return;
         }
-        if (ops.contains(EpollIoOps.EPOLLERR) && !closed) {
+        EpollIoOps ops = ((EpollIoEvent) event).ops();
+        if (ops.contains(EpollIoOps.EPOLLIN) && !readReplies()) {
+            return;
+        }
+        if (ops.contains(EpollIoOps.EPOLLERR)) {
             // An ICMP error with no datagram to read it from: take it off the socket (level-triggered
             // epoll would report it forever) and act on it as a failed read.
             int error;
@@ -136,20 +148,25 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
                 error = -1;
             }
             if (error != 0) {
-                handler.targetRefused(session);
+                loop.events.refused(session);
             }
         }
     }
 
-    private void readReplies() {
-        for (int i = 0; i < READS_PER_EVENT && !closed; i++) {
+    /**
+     * Reads up to {@link #READS_PER_EVENT} replies and hands each to the session's owner.
+     *
+     * @return false when the session ended meanwhile (the owner closed this socket): read nothing more
+     */
+    private boolean readReplies() {
+        for (int i = 0; i < READS_PER_EVENT; i++) {
             ByteBuf buffer;
             try {
-                buffer = alloc.directBuffer(receiveCapacity, receiveCapacity);
+                buffer = loop.alloc.directBuffer(receiveCapacity, receiveCapacity);
             } catch (OutOfMemoryError e) {
-                handler.noMemory(e);
+                loop.events.noMemory(e);
                 try {
-                    socket.recv(handler.discard, 0, 1);
+                    socket.recv(loop.discard, 0, 1);
                 } catch (IOException ignored) {
                     // the error is the socket's next read's business
                 }
@@ -161,17 +178,20 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
             } catch (IOException e) {
                 // ECONNREFUSED: an earlier datagram met a closed port (ICMP port unreachable).
                 buffer.release();
-                handler.targetRefused(session);
-                return;
+                loop.events.refused(session);
+                return false;
             }
             if (n == 0) {
                 buffer.release();
-                return;
+                return true;
             }
             // Netty's recv says -1 for a zero-length datagram (UDP has no end of stream): pass it on.
             buffer.writerIndex(Math.max(n, 0));
-            handler.replyToClient(session, buffer);
+            if (!loop.events.reply(session, buffer)) {
+                return false;
+            }
         }
+        return true;
     }
 
     private int receive(ByteBuf buffer) throws IOException {
@@ -188,19 +208,17 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
      * after the IP layer, so a burst of one flow costs one system call and one trip down the stack.
      */
     @Override
-    public int send(ByteBuf datagram) {
+    public Outcome send(ByteBuf datagram) {
         if (closed) {
             datagram.release();
-            return FAILED;
+            return Outcome.FAILED;
         }
         int length = datagram.readableBytes();
         if (trainCount > 0 && (length != trainSegment || trainCount == MAX_SEGMENTS
-                || (trainCount + 1L) * length > MAX_GSO_BYTES || !gsoWorks || !socketGso)) {
-            flushTrain();
-            if (closed) {
-                datagram.release();
-                return FAILED;
-            }
+                || (trainCount + 1L) * length > MAX_GSO_BYTES || !loop.gso || !socketGso)
+                && flushTrain() == Outcome.FAILED) {
+            datagram.release();
+            return Outcome.FAILED;
         }
         if (trainCount == 0) {
             first = datagram;
@@ -208,11 +226,11 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
         } else {
             if (train == null) {
                 try {
-                    train = alloc.directBuffer(length * 8);
+                    train = loop.alloc.directBuffer(length * 8);
                 } catch (OutOfMemoryError e) {
                     datagram.release();
-                    handler.noMemory(e);
-                    return QUEUED;
+                    loop.events.noMemory(e);
+                    return Outcome.OK;
                 }
                 train.writeBytes(first);
                 first.release();
@@ -222,19 +240,19 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
             datagram.release();
         }
         trainCount++;
-        return QUEUED;
+        return Outcome.OK;
     }
 
     @Override
-    public void flush() {
-        flushTrain();
+    public Outcome flush() {
+        return flushTrain();
     }
 
     /** Sends the queued datagrams, counting those dropped for a full send queue. */
-    private void flushTrain() {
+    private Outcome flushTrain() {
         int count = trainCount;
         if (count == 0) {
-            return;
+            return Outcome.OK;
         }
         trainCount = 0;
         if (count == 1) {
@@ -243,38 +261,49 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
             try {
                 // A lone datagram longer than the socket's segment size would be cut up: unset it.
                 if (socketSegment != 0 && one.readableBytes() > socketSegment && !setSegment(0)) {
-                    counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
-                    return;
+                    loop.counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
+                    return Outcome.OK;
                 }
-                int result = sendNow(one);
-                if (result == GSO_REFUSED) {
+                Sent result = sendNow(one);
+                if (result == Sent.GSO_REFUSED) {
                     stopGso();
                     result = sendNow(one);
                 }
-                if (result == BUSY) {
-                    counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
-                }
+                return switch (result) {
+                    case SENT -> Outcome.OK;
+                    case BUSY -> {
+                        loop.counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
+                        yield Outcome.OK;
+                    }
+                    // Refused again although UDP_SEGMENT could not be unset: dropped, the session goes on.
+                    case GSO_REFUSED -> Outcome.OK;
+                    case FAILED -> Outcome.FAILED;
+                };
             } finally {
                 one.release();
             }
-            return;
         }
         ByteBuf burst = train;
         train = null;
         try {
             if (socketSegment != trainSegment && !setSegment(trainSegment)) {
-                sendEach(burst, count);
-                return;
+                return sendEach(burst, count);
             }
-            switch (sendNow(burst)) {
-                case SENT -> counters.add(ListenerCounter.UDP_GSO_DATAGRAMS, count);
-                case BUSY -> counters.add(ListenerCounter.DROPPED_UPSTREAM_BUSY, count);
+            return switch (sendNow(burst)) {
+                case SENT -> {
+                    loop.counters.add(ListenerCounter.UDP_GSO_DATAGRAMS, count);
+                    yield Outcome.OK;
+                }
+                case BUSY -> {
+                    loop.counters.add(ListenerCounter.DROPPED_UPSTREAM_BUSY, count);
+                    yield Outcome.OK;
+                }
                 case GSO_REFUSED -> {
                     stopGso();
-                    sendEach(burst, count);
+                    yield sendEach(burst, count);
                 }
-                default -> { }
-            }
+                case FAILED -> Outcome.FAILED;
+            };
         } finally {
             burst.release();
         }
@@ -291,12 +320,19 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
         setSegment(0);
     }
 
-    private void sendEach(ByteBuf burst, int count) {
-        for (int i = 0; i < count && !closed; i++) {
-            if (sendNow(burst.slice(i * trainSegment, trainSegment)) == BUSY) {
-                counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
+    /** Sends a burst's datagrams one by one; stops at a failed send (the rest are dropped with the session). */
+    private Outcome sendEach(ByteBuf burst, int count) {
+        for (int i = 0; i < count; i++) {
+            switch (sendNow(burst.slice(i * trainSegment, trainSegment))) {
+                case SENT -> { }
+                case BUSY -> loop.counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
+                case GSO_REFUSED -> { }
+                case FAILED -> {
+                    return Outcome.FAILED;
+                }
             }
         }
+        return Outcome.OK;
     }
 
     /** Sets UDP_SEGMENT on the socket; false (and GSO off for good) when the kernel has none. */
@@ -306,14 +342,14 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
             socketSegment = segment;
             return true;
         } catch (IOException e) {
-            gsoWorks = false;
+            loop.gso = false;
             socketGso = false;
             return false;
         }
     }
 
     /** One send system call; the datagram stays the caller's. */
-    private int sendNow(ByteBuf datagram) {
+    private Sent sendNow(ByteBuf datagram) {
         int length = datagram.readableBytes();
         try {
             int sent;
@@ -324,7 +360,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
                 sent = socket.send(nio, nio.position(), nio.limit());
             } else {
                 // The native send reads memory by address: a heap or composite buffer is copied first.
-                ByteBuf copy = alloc.directBuffer(length).writeBytes(datagram, datagram.readerIndex(), length);
+                ByteBuf copy = loop.alloc.directBuffer(length).writeBytes(datagram, datagram.readerIndex(), length);
                 try {
                     return sendNow(copy);
                 } finally {
@@ -332,17 +368,15 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
                 }
             }
             // Netty reports EAGAIN as 0 bytes: the send queue is full and UDP drops rather than waits.
-            return sent == 0 && length > 0 ? BUSY : SENT;
+            return sent == 0 && length > 0 ? Sent.BUSY : Sent.SENT;
         } catch (Errors.NativeIoException e) {
             int errno = -e.expectedErr();
             if (socketSegment != 0 && (errno == EMSGSIZE || errno == EINVAL || errno == EIO)) {
-                return GSO_REFUSED;
+                return Sent.GSO_REFUSED;
             }
-            handler.targetRefused(session);
-            return FAILED;
+            return Sent.FAILED;
         } catch (IOException e) {
-            handler.targetRefused(session);
-            return FAILED;
+            return Sent.FAILED;
         }
     }
 

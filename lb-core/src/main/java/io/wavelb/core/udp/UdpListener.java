@@ -4,24 +4,26 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.unix.UnixChannelOption;
 import io.netty.util.concurrent.EventExecutor;
 import io.wavelb.config.ListenerConfig;
+import io.wavelb.config.UdpSettings;
 import io.wavelb.core.listener.AbstractListener;
 import io.wavelb.core.listener.Bind;
 import io.wavelb.core.session.SessionBudget;
 import io.wavelb.core.stats.ListenerStats;
+import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.transport.Transport;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A UDP listener: one SO_REUSEPORT socket per event loop on the same address, so the kernel's
@@ -34,37 +36,40 @@ public final class UdpListener extends AbstractListener {
 
     private final SessionBudget budget;
     private final List<Channel> channels = new ArrayList<>();
-    private final List<UdpLoopHandler> handlers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<UdpLoopHandler> handlers = new CopyOnWriteArrayList<>();
+    private final Upstreams.Factory upstreams;
 
     public UdpListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats) {
+        this(config, group, transport, stats, LoopUpstreams.factory(transport));
+    }
+
+    /** With the upstream sockets {@code upstreams} makes: the transport's in production, a test's own in handler tests. */
+    UdpListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats,
+                Upstreams.Factory upstreams) {
         super(config, group, transport, stats, LOG);
         this.budget = new SessionBudget(sessionLimit(config, transport, Runtime.getRuntime().maxMemory(), true));
+        this.upstreams = upstreams;
     }
 
     /**
-     * Heap one UDP session holds on io_uring, measured (2000 idle sessions, Netty 4.2.18): each
-     * io_uring datagram channel preallocates 512 message headers, about 170 KiB of heap and 330 KiB
-     * in all; on epoll a session holds under 1 KiB (benchmarks/README.md, "io_uring").
-     */
-    static final long IO_URING_SESSION_HEAP_BYTES = 170 * 1024;
-
-    /**
-     * {@code udp.max_sessions}, except on io_uring, where it is capped so the sessions fit in half
-     * the heap: past that the JVM would die of OutOfMemoryError, where a counted drop
+     * {@code udp.max_sessions}, except where each session's datagram channel holds much heap
+     * (io_uring, {@link Transport#udpSessionHeapBytes()}), where it is capped so the sessions fit in
+     * half the heap: past that the JVM would die of OutOfMemoryError, where a counted drop
      * ({@code session_cap}) is the promise.
      */
     static int sessionLimit(ListenerConfig config, Transport transport, long maxHeapBytes, boolean warn) {
         int configured = config.udp().maxSessions();
-        if (!transport.name().equals("io_uring")) {
+        long perSession = transport.udpSessionHeapBytes();
+        if (perSession == 0) {
             return configured;
         }
-        int fits = (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxHeapBytes / 2 / IO_URING_SESSION_HEAP_BYTES));
+        int fits = (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxHeapBytes / 2 / perSession));
         if (configured <= fits) {
             return configured;
         }
         if (warn) {
-            LOG.log(System.Logger.Level.WARNING, "listener '" + config.name() + "': on io_uring each UDP session holds about "
-                    + IO_URING_SESSION_HEAP_BYTES / 1024 + " KiB of heap (Netty preallocates 512 message headers per datagram"
+            LOG.log(System.Logger.Level.WARNING, "listener '" + config.name() + "': on " + transport.name()
+                    + " each UDP session holds about " + perSession / 1024 + " KiB of heap (Netty preallocates 512 message headers per datagram"
                     + " socket), so udp.max_sessions " + configured + " is capped at " + fits + " for this "
                     + maxHeapBytes / (1024 * 1024) + " MiB heap; use runtime.transport epoll for UDP at scale");
         }
@@ -88,22 +93,22 @@ public final class UdpListener extends AbstractListener {
         Bind.probeFree("udp", config.name(), address);
         InetSocketAddress bindTo = address;
         for (EventLoop loop : targets) {
-            UdpLoopHandler handler = new UdpLoopHandler(this);
+            // Until the port is known (bound to port 0), the first loop's settings carry port 0;
+            // every loop gets the bound address below, before bind returns.
+            UdpLoopHandler handler = new UdpLoopHandler(this, UdpLoopSettings.of(config, group(), bindTo), upstreams);
+            int maxDatagramSize = config.udp().maxDatagramSize();
             Bootstrap b = new Bootstrap()
                     .group(loop)
                     .channelFactory(transport::newDatagramChannel)
-                    .option(ChannelOption.RECVBUF_ALLOCATOR, receiveAllocator(config.udp().maxDatagramSize()))
                     .handler(new ChannelInitializer<DatagramChannel>() {
                         @Override
                         protected void initChannel(DatagramChannel ch) {
+                            transport.configureDatagramReceive(ch.config(), maxDatagramSize);
                             ch.pipeline().addLast(handler);
                         }
                     });
             if (transport.supportsReusePort()) {
                 b.option(UnixChannelOption.SO_REUSEPORT, true);
-            }
-            if (batchedReceive()) {
-                b.option(io.netty.channel.epoll.EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, config.udp().maxDatagramSize() + 1);
             }
             ChannelFuture f = b.bind(bindTo).awaitUninterruptibly();
             if (!f.isSuccess()) {
@@ -118,27 +123,26 @@ public final class UdpListener extends AbstractListener {
             }
         }
         boundTo(bindTo);
-        if (batchedReceive()) {
-            LOG.log(System.Logger.Level.DEBUG, "listener '" + config.name() + "': up to " + RECEIVE_BATCH
-                    + " datagrams per recvmmsg");
+        if (!bindTo.equals(address)) {
+            pushSettings(UdpLoopSettings.of(config, group(), bindTo), true);
+        }
+        if (transport.datagramReceiveBatch() > 1) {
+            LOG.log(System.Logger.Level.DEBUG, "listener '" + config.name() + "': up to "
+                    + transport.datagramReceiveBatch() + " datagrams per recvmmsg");
         }
     }
 
-    /**
-     * Datagrams read per system call on the listener sockets, with recvmmsg on epoll: 16 unless
-     * {@code -Dwavelb.udp.receiveBatch=N} says otherwise (1 turns it off). Measured side by side
-     * with NGINX in benchmarks/README.md: about 2x the datagrams per proxy core at a fixed rate and
-     * 1.5x the new flows/s of one datagram per call.
-     */
-    static final int RECEIVE_BATCH = Math.max(1, Math.min(64, Integer.getInteger("wavelb.udp.receiveBatch", 16)));
-
-    boolean batchedReceive() {
-        return RECEIVE_BATCH > 1 && transport().name().equals("epoll");
-    }
-
-    /** One datagram's room (plus the byte that reveals an oversize one), times the batch. */
-    io.netty.channel.RecvByteBufAllocator receiveAllocator(int maxDatagramSize) {
-        return new FixedRecvByteBufAllocator((maxDatagramSize + 1) * (batchedReceive() ? RECEIVE_BATCH : 1));
+    /** Hands {@code settings} to every loop's handler, on its loop; waits for them when {@code wait}. */
+    private void pushSettings(UdpLoopSettings settings, boolean wait) {
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (int i = 0; i < handlers.size(); i++) {
+            UdpLoopHandler h = handlers.get(i);
+            // The channel's loop: the handler learns its own in channelActive, which may not have run yet.
+            done.add(CompletableFuture.runAsync(() -> h.settingsChanged(settings), channels.get(i).eventLoop()));
+        }
+        if (wait) {
+            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).join();
+        }
     }
 
     private void closeChannels() {
@@ -181,7 +185,7 @@ public final class UdpListener extends AbstractListener {
 
     @Override
     public void update(ListenerConfig newConfig, TargetGroup newGroup) {
-        io.wavelb.config.UdpSettings before = config().udp();
+        UdpSettings before = config().udp();
         super.update(newConfig, newGroup);
         if (newConfig.udp().receiveBuffer() != before.receiveBuffer()) {
             for (int i = 0; i < channels.size(); i++) {
@@ -190,13 +194,11 @@ public final class UdpListener extends AbstractListener {
         }
         budget.limit(sessionLimit(newConfig, transport(), Runtime.getRuntime().maxMemory(),
                 newConfig.udp().maxSessions() != before.maxSessions()));
-        for (UdpLoopHandler h : handlers) {
-            h.loop().execute(h::settingsChanged);
-        }
+        pushSettings(UdpLoopSettings.of(newConfig, newGroup, localAddress()), false);
     }
 
     /** Ends the sessions pinned to {@code target} on every loop (its deregistration delay is over). */
-    public void purge(io.wavelb.core.target.Target target) {
+    public void purge(Target target) {
         for (UdpLoopHandler h : handlers) {
             h.loop().execute(() -> h.purge(target));
         }
@@ -210,11 +212,11 @@ public final class UdpListener extends AbstractListener {
 
     /** A reload removed this listener: its sessions end as evicted, then its sockets close. */
     public CompletionStage<Void> evict() {
-        java.util.List<java.util.concurrent.CompletableFuture<Void>> done = new ArrayList<>();
+        List<CompletableFuture<Void>> done = new ArrayList<>();
         for (UdpLoopHandler h : handlers) {
-            done.add(java.util.concurrent.CompletableFuture.runAsync(h::evictAll, h.loop()));
+            done.add(CompletableFuture.runAsync(h::evictAll, h.loop()));
         }
-        return java.util.concurrent.CompletableFuture.allOf(done.toArray(java.util.concurrent.CompletableFuture[]::new))
+        return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new))
                 .thenCompose(v -> closeFlows());
     }
 

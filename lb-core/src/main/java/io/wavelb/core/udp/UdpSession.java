@@ -1,6 +1,7 @@
 package io.wavelb.core.udp;
 
 import io.netty.buffer.ByteBuf;
+import io.wavelb.core.health.state.ReplyWait;
 import io.wavelb.core.session.SessionTable;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
@@ -10,7 +11,8 @@ import java.util.ArrayDeque;
 /**
  * One UDP flow: a client address pinned to a target, with its own connected upstream socket on the
  * same event loop. The upstream socket being connected is what lets replies be matched to the
- * session without any lookup: whatever arrives on it belongs to this client.
+ * session without any lookup: whatever arrives on it belongs to this client. Its state is written
+ * by the loop's {@link UdpSessions} only.
  */
 final class UdpSession implements SessionTable.Session {
 
@@ -39,13 +41,13 @@ final class UdpSession implements SessionTable.Session {
     /**
      * Passive health by replies (owned by the loop's sweep): the first reply reports a success at
      * once, later ones mark the session in the loop's answered list, which the sweep turns into one
-     * success per target; {@code unansweredSinceNanos} is a {@link io.wavelb.core.health.state.ReplyWait}
+     * success per target; {@code unansweredSinceNanos} is a {@link ReplyWait}
      * state, watched when the group sets {@code udp_reply_timeout}.
      */
     boolean replied;
     boolean answeredThisSweep;
     boolean awaitingWatched;
-    long unansweredSinceNanos = io.wavelb.core.health.state.ReplyWait.ANSWERED;
+    long unansweredSinceNanos = ReplyWait.ANSWERED;
     /** PROXY v2 header put in front of every datagram to the target, or null. */
     byte[] proxyHeader;
     private ArrayDeque<ByteBuf> pending;

@@ -5,14 +5,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 
-/** Replies from a session's target on a {@link ChannelUpstream}, sent back to the client from the listener's socket. */
+/** Replies from a session's target on a {@link ChannelUpstream}, reported to the session's owner. */
 final class UdpUpstreamHandler extends ChannelInboundHandlerAdapter {
 
-    private final UdpLoopHandler loop;
+    private final UpstreamEvents events;
     private final UdpSession session;
 
-    UdpUpstreamHandler(UdpLoopHandler loop, UdpSession session) {
-        this.loop = loop;
+    UdpUpstreamHandler(UpstreamEvents events, UdpSession session) {
+        this.events = events;
         this.session = session;
     }
 
@@ -20,16 +20,19 @@ final class UdpUpstreamHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf content = ((DatagramPacket) msg).content();
         if (session.closed) {
+            // Read in the same batch as the reply that ended the session: the channel is closing.
             content.release();
             return;
         }
-        loop.replyToClient(session, content);
+        events.reply(session, content);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         // A connected UDP socket learns of ICMP port-unreachable as ECONNREFUSED on its next read:
         // the target is not listening, so the session is useless and the next datagram re-picks.
-        loop.targetRefused(session);
+        if (!session.closed) {
+            events.refused(session);
+        }
     }
 }

@@ -5,27 +5,35 @@ import io.netty.buffer.ByteBuf;
 /**
  * A session's own connected socket towards its target. Two kinds: on epoll, a bare socket the
  * event loop polls ({@link NativeUpstream}: no channel, no pipeline, eight system calls per
- * one-shot flow); elsewhere, a Netty datagram channel ({@link ChannelUpstream}). Replies come back
- * through {@link UdpLoopHandler#replyToClient}; a refused target through
- * {@link UdpLoopHandler#targetRefused}.
+ * one-shot flow); elsewhere, a Netty datagram channel ({@link ChannelUpstream}). What the socket
+ * hears (replies, a refusing target) it reports through {@link UpstreamEvents}; what its sends did
+ * it returns as an {@link Outcome}, so a failed send never calls back into the session's owner in
+ * the middle of the send: the owner reads the outcome and ends the session afterwards.
  */
-sealed interface Upstream permits NativeUpstream, ChannelUpstream {
+interface Upstream {
 
-    /** {@link #send} handed the datagram to the kernel. */
-    int SENT = 0;
-    /** {@link #send} queued it: it leaves with the next {@link #flush}. */
-    int QUEUED = 1;
-    /** {@link #send} dropped it: the socket's send queue is full (the caller counts it). */
-    int BUSY = 2;
-    /** {@link #send} dropped it: the socket failed, and the session was closed. */
-    int FAILED = 3;
+    /** What {@link #send} or {@link #flush} did with the datagrams. */
+    enum Outcome {
+        /** Taken: handed to the kernel, or queued until the next {@link #flush}. */
+        OK,
+        /** Dropped: the socket's send queue is full (the caller counts it; the session goes on). */
+        BUSY,
+        /** Dropped: the socket failed, the target refused (ICMP port unreachable): the caller ends the session. */
+        FAILED
+    }
 
-    /** Sends one datagram, or queues it until {@link #flush}; takes ownership of it either way. */
-    int send(ByteBuf datagram);
+    /** Whether the socket can send right away; else it reports {@link UpstreamEvents#connected} or {@link UpstreamEvents#failed} later. */
+    boolean connectedAtOpen();
 
-    /** Sends what {@link #send} queued. */
-    void flush();
+    /** Sends one datagram, or queues it until {@link #flush}; takes ownership of it whatever the outcome. */
+    Outcome send(ByteBuf datagram);
 
-    /** Closes the socket; idempotent. */
+    /**
+     * Sends what {@link #send} queued. Datagrams dropped for a full send queue are counted here;
+     * {@link Outcome#FAILED} when the socket failed (the rest of the queue is dropped).
+     */
+    Outcome flush();
+
+    /** Closes the socket and drops what is queued; idempotent. */
     void close();
 }

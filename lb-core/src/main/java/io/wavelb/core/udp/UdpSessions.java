@@ -1,0 +1,508 @@
+package io.wavelb.core.udp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import io.wavelb.config.OutlierDetectionConfig;
+import io.wavelb.config.UdpAffinity;
+import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.health.state.ReplyWait;
+import io.wavelb.core.proxy.ProxyHeaders;
+import io.wavelb.core.session.SessionBudget;
+import io.wavelb.core.session.SessionTable;
+import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.stats.LoopCounters;
+import io.wavelb.core.target.Target;
+import io.wavelb.core.target.TargetGroup;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The one owner of an event loop's UDP sessions (Envoy's udp_proxy model: the filter owns its
+ * ActiveSessions and alone removes them): the table by client address, the sessions unbound by
+ * {@code max_requests} that still wait for replies, opening (cap, eviction, target pick, upstream
+ * socket), sending to the upstream sockets and flushing them once per read batch, the idle sweep,
+ * passive health by replies, and ending sessions for every reason. Upstream sockets report here
+ * through {@link UpstreamEvents}. Every method runs on the loop, so nothing here needs a lock.
+ */
+final class UdpSessions implements UpstreamEvents {
+
+    /**
+     * At {@code max_sessions}, a session quiet for this long may give its place to a new client
+     * (or its idle timeout, if shorter). A second is long for a flow that is alive (game and media
+     * flows send many times a second; a DNS-like exchange is over) and short for a locked-out client.
+     */
+    static final long EVICTION_FLOOR_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final UdpListener listener;
+    private final SessionBudget budget;
+    private final LoopCounters counters;
+    private final ClientReplies replies;
+    private final ByteBufAllocator alloc;
+    private final EventLoop loop;
+    private final Upstreams upstreams;
+    private final SessionTable<InetSocketAddress, UdpSession> table = new SessionTable<>();
+    /** Sessions unbound by max_requests that still wait for replies; swept like the table. */
+    private final Set<UdpSession> unbound = new HashSet<>();
+    /** Sessions written to in the current read batch: flushed once each by {@link #flush}. */
+    private final ArrayList<UdpSession> toFlush = new ArrayList<>();
+    /** Sessions that got a reply since the last sweep: the sweep reports one success per target. */
+    private final ArrayList<UdpSession> answered = new ArrayList<>();
+    /** Sessions waiting for a reply while their group has a udp_reply_timeout; the sweep checks them. */
+    private final ArrayList<UdpSession> awaiting = new ArrayList<>();
+    /** Reused by the sweep: each target answered, once, with the group it reports to. */
+    private final IdentityHashMap<Target, TargetGroup> succeeded = new IdentityHashMap<>();
+    private UdpLoopSettings settings;
+    private ScheduledFuture<?> sweep;
+
+    UdpSessions(UdpListener listener, UdpLoopSettings settings, EventLoop loop, ByteBufAllocator alloc,
+                LoopCounters counters, ClientReplies replies, Upstreams.Factory upstreams) {
+        this.listener = listener;
+        this.budget = listener.budget();
+        this.settings = settings;
+        this.loop = loop;
+        this.alloc = alloc;
+        this.counters = counters;
+        this.replies = replies;
+        this.upstreams = upstreams.create(loop, alloc, counters, this);
+    }
+
+    /** Starts the idle sweep. */
+    void start() {
+        long every = sweepIntervalNanos(settings.idleNanos());
+        sweep = loop.scheduleAtFixedRate(this::sweepNow, every, every, TimeUnit.NANOSECONDS);
+    }
+
+    /** A reload changed the listener: new sessions follow {@code newSettings}, and the sweep its idle timeout. */
+    void settings(UdpLoopSettings newSettings) {
+        settings = newSettings;
+        if (sweep != null) {
+            sweep.cancel(false);
+            start();
+        }
+    }
+
+    /** A quarter of the idle timeout, within 50 ms..1 s: expiry is late by at most that much. */
+    static long sweepIntervalNanos(long idleNanos) {
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(50), Math.min(TimeUnit.SECONDS.toNanos(1), idleNanos / 4));
+    }
+
+    /** The session of a client address, or null. Allocation-free. */
+    UdpSession get(InetSocketAddress client) {
+        return table.get(client);
+    }
+
+    /** Sessions this loop holds in its table. */
+    int size() {
+        return table.size();
+    }
+
+    /**
+     * Opens a session for a new client address: on {@code routed} when the datagram named a
+     * target, else on the target the flow hash picks. Null, counted, when it cannot: overload,
+     * the session cap, no target, no socket.
+     */
+    UdpSession open(InetSocketAddress client, InetSocketAddress recipient, Target routed) {
+        if (listener.overloadState().stopAccepting()) {
+            counters.increment(ListenerCounter.DROPPED_OVERLOAD);
+            return null;
+        }
+        if (!budget.tryAcquire() && !makeRoom()) {
+            counters.increment(ListenerCounter.DROPPED_SESSION_CAP);
+            return null;
+        }
+        UdpLoopSettings s = settings;
+        InetSocketAddress local = s.local();
+        TargetGroup group = s.group();
+        Target target;
+        if (routed != null) {
+            target = routed;
+        } else {
+            long hash = s.udp().affinity() == UdpAffinity.SOURCE_IP
+                    ? FlowHash.sourceIp(client.getAddress())
+                    : group.flowHash(FlowHash.UDP, client.getAddress(), client.getPort(), local.getAddress(), local.getPort());
+            target = group.open(hash);
+        }
+        if (target == null) {
+            budget.release();
+            counters.increment(ListenerCounter.DROPPED_NO_TARGET);
+            return null;
+        }
+        UdpSession session = new UdpSession(client, group, target, System.nanoTime());
+        try {
+            session.upstream = upstreams.open(session, s.receiveCapacity());
+        } catch (Exception e) {
+            // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
+            budget.release();
+            counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
+            listener.warnRateLimited("cannot open an upstream socket for a new UDP session to " + target + ": " + e);
+            return null;
+        }
+        session.connected = session.upstream.connectedAtOpen();
+        if (s.proxyV2()) {
+            // The address the client sent to: the datagram's own destination when the transport
+            // reports it, else the listener's bound address.
+            InetSocketAddress to = recipient != null && recipient.getAddress() != null
+                    && !recipient.getAddress().isAnyLocalAddress() ? recipient : local;
+            session.proxyHeader = ProxyHeaders.v2(client, to, true);
+        }
+        target.udpSessionOpened();
+        table.put(client, session);
+        counters.increment(ListenerCounter.SESSIONS_CREATED);
+        return session;
+    }
+
+    /**
+     * At {@code max_sessions}: ends this loop's session quiet the longest, if quiet for at least
+     * {@link #EVICTION_FLOOR_NANOS} (or its idle timeout, if shorter), and takes its place.
+     * Otherwise records the refusal, which shortens idle timeouts on every loop of the listener.
+     */
+    private boolean makeRoom() {
+        long now = System.nanoTime();
+        UdpSession victim = table.evictIdlest(now, Math.min(settings.idleNanos(), EVICTION_FLOOR_NANOS));
+        if (victim != null) {
+            finish(victim, ListenerCounter.CLOSED_SESSION_CAP);
+            if (budget.tryAcquire()) {
+                return true;
+            }
+        }
+        budget.refused(now);
+        return false;
+    }
+
+    /**
+     * A client datagram for {@code session} (ownership passes): sent or queued on its upstream
+     * socket; with {@code max_requests}, the session lets go of its client address once it has
+     * taken that many.
+     */
+    void forward(UdpSession session, ByteBuf data, long now) {
+        session.lastSeenNanos = now;
+        if (session.unansweredSinceNanos == ReplyWait.ANSWERED) {
+            awaitReply(session, now);
+        }
+        boolean open = send(session, data);
+        session.requests++;
+        int maxRequests = settings.udp().maxRequests();
+        if (open && maxRequests > 0 && session.requests >= maxRequests) {
+            table.remove(session.client);
+            session.unbound = true;
+            unbound.add(session);
+        }
+    }
+
+    /**
+     * The first datagram since the session's last reply: with the group's {@code udp_reply_timeout}
+     * on, the sweep starts watching for the reply. Runs once per request/reply round, not per datagram.
+     */
+    private void awaitReply(UdpSession session, long now) {
+        if (!session.group.config().outlierDetection().udpReplyTimeoutEnabled()) {
+            return;
+        }
+        session.unansweredSinceNanos = ReplyWait.sent(session.unansweredSinceNanos, now);
+        if (!session.awaitingWatched) {
+            session.awaitingWatched = true;
+            awaiting.add(session);
+        }
+    }
+
+    /** Sends or holds one datagram; false when the upstream socket failed and the session ended. */
+    private boolean send(UdpSession session, ByteBuf data) {
+        if (!session.connected) {
+            if (!session.hold(data)) {
+                counters.increment(ListenerCounter.DROPPED_PENDING_OVERFLOW);
+                data.release();
+            }
+            return true;
+        }
+        ByteBuf framed = withProxyHeader(data, session);
+        if (framed == null) {
+            return true;
+        }
+        switch (session.upstream.send(framed)) {
+            case OK -> {
+                if (!session.needsFlush) {
+                    session.needsFlush = true;
+                    toFlush.add(session);
+                }
+            }
+            case BUSY -> counters.increment(ListenerCounter.DROPPED_UPSTREAM_BUSY);
+            case FAILED -> {
+                refused(session);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The datagram as the target receives it: behind a PROXY v2 header when the listener has
+     * {@code proxy_protocol: v2}. One pooled buffer, one copy; the original is released.
+     */
+    private ByteBuf withProxyHeader(ByteBuf data, UdpSession session) {
+        byte[] header = session.proxyHeader;
+        if (header == null) {
+            return data;
+        }
+        ByteBuf framed;
+        try {
+            framed = alloc.directBuffer(header.length + data.readableBytes());
+        } catch (OutOfMemoryError e) {
+            data.release();
+            noMemory(e);
+            return null;
+        }
+        framed.writeBytes(header).writeBytes(data);
+        data.release();
+        return framed;
+    }
+
+    /** Flushes the upstream sockets written to since the last flush: once per read batch. */
+    void flush() {
+        for (int i = 0, n = toFlush.size(); i < n; i++) {
+            UdpSession s = toFlush.get(i);
+            s.needsFlush = false;
+            if (!s.closed && s.upstream.flush() == Upstream.Outcome.FAILED) {
+                refused(s);
+            }
+        }
+        toFlush.clear();
+    }
+
+    @Override
+    public void connected(UdpSession session) {
+        if (session.closed) {
+            return;
+        }
+        session.connected = true;
+        ByteBuf held;
+        while ((held = session.nextHeld()) != null) {
+            if (!send(session, held)) {
+                break;
+            }
+        }
+        flush();
+    }
+
+    @Override
+    public void failed(UdpSession session, Throwable cause) {
+        if (session.closed) {
+            return;
+        }
+        counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
+        listener.warnRateLimited("UDP session to " + session.target + " failed to open: " + cause);
+        close(session, ListenerCounter.CLOSED_TARGET_UNREACHABLE);
+    }
+
+    @Override
+    public boolean reply(UdpSession session, ByteBuf content) {
+        targetAnswered(session);
+        UdpLoopSettings s = settings;
+        if (content.readableBytes() > s.maxDatagramSize()) {
+            counters.increment(ListenerCounter.DROPPED_OVERSIZE);
+            content.release();
+            return true;
+        }
+        if (!replies.writable()) {
+            counters.increment(ListenerCounter.DROPPED_CLIENT_BUSY);
+            content.release();
+            return true;
+        }
+        session.lastSeenNanos = System.nanoTime();
+        if (!replies.send(session.client, content)) {
+            return true;
+        }
+        session.responses++;
+        // As NGINX: with max_requests the session is complete once it has taken all its client
+        // datagrams and their replies; without, once the replies to what it took are back.
+        int maxResponses = s.udp().maxResponses();
+        if (maxResponses > 0 && (s.udp().maxRequests() == 0 || session.unbound)
+                && session.responses >= session.requests * maxResponses) {
+            close(session, ListenerCounter.CLOSED_COMPLETED);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The target refused the session's datagrams: a connected UDP socket learns of ICMP port
+     * unreachable as ECONNREFUSED. The target is not listening, so the session is useless and the
+     * client's next datagram re-picks.
+     */
+    @Override
+    public void refused(UdpSession session) {
+        if (session.closed) {
+            return;
+        }
+        session.group.flowFailed(session.target);
+        close(session, ListenerCounter.CLOSED_TARGET_UNREACHABLE);
+    }
+
+    /** A buffer could not be allocated within the memory budget: count it and warn (rate-limited). */
+    @Override
+    public void noMemory(Throwable cause) {
+        counters.increment(ListenerCounter.DROPPED_NO_MEMORY);
+        listener.warnRateLimited("datagram dropped: no buffer memory within the budget (" + cause.getMessage() + ")");
+    }
+
+    /**
+     * The target replied, so it is alive whatever the client side does with the reply: the wait
+     * ends, and the target's failure run is reset at once on a session's first reply, else by the
+     * next sweep (one success per target per sweep, so a busy flow costs no call per datagram).
+     */
+    private void targetAnswered(UdpSession session) {
+        session.unansweredSinceNanos = ReplyWait.ANSWERED;
+        if (!session.answeredThisSweep) {
+            session.answeredThisSweep = true;
+            answered.add(session);
+            if (!session.replied) {
+                session.replied = true;
+                session.group.flowSucceeded(session.target);
+            }
+        }
+    }
+
+    /** Ends a session, wherever it is (the table or the unbound set). */
+    void close(UdpSession session, ListenerCounter reason) {
+        if (session.closed) {
+            return;
+        }
+        if (session.unbound) {
+            unbound.remove(session);
+        } else {
+            table.remove(session.client);
+        }
+        finish(session, reason);
+    }
+
+    /** Ends a session already taken out of the table or the unbound set. */
+    private void finish(UdpSession session, ListenerCounter reason) {
+        if (session.closed) {
+            return;
+        }
+        session.closed = true;
+        session.releaseHeld();
+        budget.release();
+        session.target.udpSessionClosed();
+        counters.increment(reason);
+        session.upstream.close();
+    }
+
+    private void sweepNow() {
+        sweep(System.nanoTime());
+    }
+
+    /**
+     * The periodic sweep at {@code now}: passive health first, so a session that waited out its
+     * reply timeout counts before it idles out in the same sweep; then idle expiry of the table
+     * and of the unbound sessions.
+     */
+    void sweep(long now) {
+        reportAnswered();
+        checkReplyTimeouts(now);
+        long idle = idleNanos(now);
+        table.expire(now, idle, s -> finish(s, ListenerCounter.CLOSED_IDLE));
+        if (!unbound.isEmpty()) {
+            finishUnbound(s -> now - s.lastSeenNanos >= idle, ListenerCounter.CLOSED_IDLE);
+        }
+    }
+
+    /**
+     * The idle timeout to apply now: the configured one, shortened while the balancer is
+     * overloaded (reduce_timeouts), and cut to {@link #EVICTION_FLOOR_NANOS} while the listener is
+     * at {@code max_sessions} and refusing new clients — so a client locked out on this loop waits
+     * a sweep, not a whole idle timeout, for sessions on other loops to make room.
+     */
+    private long idleNanos(long now) {
+        long configured = settings.idleNanos();
+        long idle = listener.overloadState().idleNanos(configured);
+        if (budget.refusedWithin(now, 2 * sweepIntervalNanos(configured))) {
+            idle = Math.min(idle, Math.min(configured, EVICTION_FLOOR_NANOS));
+        }
+        return idle;
+    }
+
+    /** One success per target that answered any of this loop's sessions since the last sweep. */
+    private void reportAnswered() {
+        for (int i = 0, n = answered.size(); i < n; i++) {
+            UdpSession s = answered.get(i);
+            s.answeredThisSweep = false;
+            if (!s.closed) {
+                succeeded.putIfAbsent(s.target, s.group);
+            }
+        }
+        answered.clear();
+        if (!succeeded.isEmpty()) {
+            succeeded.forEach((target, group) -> group.flowSucceeded(target));
+            succeeded.clear();
+        }
+    }
+
+    /**
+     * Sessions that sent and heard nothing for their group's udp_reply_timeout: one failed flow each
+     * (then the wait starts over with the next datagram). The rest stay watched while they wait.
+     */
+    private void checkReplyTimeouts(long now) {
+        int kept = 0;
+        for (int i = 0, n = awaiting.size(); i < n; i++) {
+            UdpSession s = awaiting.get(i);
+            if (s.closed || s.unansweredSinceNanos == ReplyWait.ANSWERED) {
+                s.awaitingWatched = false;
+                continue;
+            }
+            OutlierDetectionConfig od = s.group.config().outlierDetection();
+            if (!od.udpReplyTimeoutEnabled()) {
+                s.awaitingWatched = false;
+                s.unansweredSinceNanos = ReplyWait.ANSWERED;
+                continue;
+            }
+            if (ReplyWait.timedOut(s.unansweredSinceNanos, now, od.udpReplyTimeout().toNanos())) {
+                s.awaitingWatched = false;
+                s.unansweredSinceNanos = ReplyWait.ANSWERED;
+                s.group.flowFailed(s.target);
+                continue;
+            }
+            awaiting.set(kept++, s);
+        }
+        if (kept < awaiting.size()) {
+            awaiting.subList(kept, awaiting.size()).clear();
+        }
+    }
+
+    /** Removes and finishes the unbound sessions that {@code which} selects. */
+    private void finishUnbound(Predicate<UdpSession> which, ListenerCounter reason) {
+        for (var it = unbound.iterator(); it.hasNext(); ) {
+            UdpSession s = it.next();
+            if (which.test(s)) {
+                it.remove();
+                finish(s, reason);
+            }
+        }
+    }
+
+    /** The target's deregistration delay ran out: end its sessions on this loop. */
+    void purge(Target target) {
+        table.removeTarget(target, s -> finish(s, ListenerCounter.CLOSED_TARGET_REMOVED));
+        finishUnbound(s -> s.target == target, ListenerCounter.CLOSED_TARGET_REMOVED);
+    }
+
+    /** Ends every session as {@code reason}: the listener is evicted or shut down. */
+    void closeAll(ListenerCounter reason) {
+        table.clear(s -> finish(s, reason));
+        finishUnbound(s -> true, reason);
+        answered.clear();
+        awaiting.clear();
+    }
+
+    /** Stops the sweep (the listener socket closed). */
+    void stop() {
+        if (sweep != null) {
+            sweep.cancel(false);
+        }
+    }
+}

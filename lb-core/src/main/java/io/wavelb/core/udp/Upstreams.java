@@ -1,0 +1,24 @@
+package io.wavelb.core.udp;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.EventLoop;
+import io.wavelb.core.stats.LoopCounters;
+import java.io.IOException;
+
+/** Opens the upstream sockets of one event loop's sessions. */
+interface Upstreams {
+
+    /**
+     * A socket connected (or connecting) to {@code session.target}, reporting to the loop's
+     * {@link UpstreamEvents}.
+     *
+     * @param receiveCapacity the largest reply taken, plus one byte that reveals an oversize one
+     * @throws IOException or a RuntimeException when no socket can be had (EMFILE: out of descriptors)
+     */
+    Upstream open(UdpSession session, int receiveCapacity) throws IOException;
+
+    /** Makes the {@link Upstreams} of one loop; tests pass their own. */
+    interface Factory {
+        Upstreams create(EventLoop loop, ByteBufAllocator alloc, LoopCounters counters, UpstreamEvents events);
+    }
+}
