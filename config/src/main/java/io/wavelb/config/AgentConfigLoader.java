@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 import org.yaml.snakeyaml.nodes.Node;
 
@@ -33,7 +34,7 @@ public final class AgentConfigLoader {
         Problems problems = new Problems(fileName);
         AgentConfig config = new AgentBinder(problems, ConfigLoader.directoryOf(fileName)).bind(root);
         if (!problems.isEmpty() || config == null) {
-            throw problems.isEmpty() ? new ConfigException(java.util.List.of(new Problem(fileName, 1, 1, "agent",
+            throw problems.isEmpty() ? new ConfigException(List.of(new Problem(fileName, 1, 1, "agent",
                     "incomplete agent section"))) : problems.exception();
         }
         return config;

@@ -93,7 +93,7 @@ public final class ConfigLoader {
         }
         Node root = SafeYamlLoader.compose(yaml, fileName);
         Problems problems = new Problems(fileName);
-        ConfigDraft draft = new Binder(problems, directoryOf(fileName)).bind(root);
+        ConfigDraft draft = new DocumentBinder(problems, directoryOf(fileName)).bind(root);
         if (draft != null) {
             new Validator(problems).check(draft);
         }

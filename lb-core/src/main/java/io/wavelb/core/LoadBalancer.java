@@ -48,7 +48,7 @@ import java.util.function.Supplier;
  * own part:
  *
  * <ul>
- *   <li>{@link ListenerBinder} binds a listener (all its sockets or none, with retries for a
+ *   <li>{@link SocketBinder} binds a listener (all its sockets or none, with retries for a
  *       {@code tcp_udp} listener on port 0);
  *   <li>{@link TargetGroupRegistry} holds the running and retiring target groups;
  *   <li>{@link OverloadControl} is the overload step of the control tick;
@@ -80,7 +80,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     private final List<BoundListener> retired = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
     private final OverloadControl overload;
-    private final ListenerBinder binder;
+    private final SocketBinder binder;
     private final Heartbeats heartbeats;
     /** Parts that can report the process stuck: each gives its reasons, empty when fine. */
     private final List<Supplier<List<String>>> livenessChecks = new CopyOnWriteArrayList<>();
@@ -130,7 +130,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         this.loops = loops;
         int loopCount = count(loops);
         this.overload = new OverloadControl(config.runtime().memoryBudget(), loopCount);
-        this.binder = new ListenerBinder(transport, loops, overload.signal());
+        this.binder = new SocketBinder(transport, loops, overload.signal());
         this.heartbeats = new Heartbeats(loopCount, System::nanoTime, Heartbeats.STALL_AFTER);
         // A target whose deregistration delay ran out loses its UDP sessions on every listener.
         this.groups = new TargetGroupRegistry(target -> {

@@ -29,7 +29,6 @@ class PurePackagesTest {
             PureSource.required("src/main/java/io/wavelb/core/proxy"),
             PureSource.required("src/main/java/io/wavelb/core/reload"),
             PureSource.required("src/main/java/io/wavelb/core/health/state"),
-            PureSource.required("src/main/java/io/wavelb/core/json"),
             PureSource.required("src/main/java/io/wavelb/core/overload"),
             PureSource.required("src/main/java/io/wavelb/core/liveness"),
             PureSource.required("src/main/java/io/wavelb/core/affinity"),

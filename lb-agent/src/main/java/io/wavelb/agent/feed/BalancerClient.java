@@ -12,12 +12,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import io.wavelb.json.Json;
+import io.wavelb.json.Json.JsonException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import software.amazon.awssdk.protocols.jsoncore.JsonNode;
 
 /**
  * The balancer's admin API as the agent uses it: readiness, the dynamic target list, the
@@ -25,8 +26,6 @@ import software.amazon.awssdk.protocols.jsoncore.JsonNode;
  * virtual threads), bounded by timeouts.
  */
 public final class BalancerClient {
-
-    private static final Pattern FLOWS = Pattern.compile("\"active_(sessions|connections)\"\\s*:\\s*(\\d+)");
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final URI admin;
@@ -85,21 +84,24 @@ public final class BalancerClient {
 
     /** Replaces the group's dynamic target list. */
     public void putTargets(String group, List<TargetFilter.Target> targets) throws IOException, InterruptedException {
-        StringBuilder body = new StringBuilder("{\"targets\":[");
-        for (int i = 0; i < targets.size(); i++) {
-            TargetFilter.Target t = targets.get(i);
-            body.append(i == 0 ? "" : ",").append("{\"address\":\"").append(t.address()).append("\",\"weight\":")
-                    .append(t.weight());
-            if (t.serverId() != null) {
-                // Checked as hex by TargetFilter: nothing to escape.
-                body.append(",\"server_id\":\"").append(t.serverId()).append('"');
-            }
-            body.append('}');
-        }
-        body.append("]}");
         send(authorized("/v1/target-groups/" + URLEncoder.encode(group, StandardCharsets.UTF_8) + "/targets")
                 .header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(body.toString())).build(), 200);
+                .PUT(HttpRequest.BodyPublishers.ofString(targetsBody(targets))).build(), 200);
+    }
+
+    /** The body of {@code PUT .../targets}: {@code {"targets":[{"address", "weight", "server_id"?}...]}}. */
+    static String targetsBody(List<TargetFilter.Target> targets) {
+        List<Object> list = new ArrayList<>(targets.size());
+        for (TargetFilter.Target t : targets) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("address", t.address());
+            m.put("weight", t.weight());
+            if (t.serverId() != null) {
+                m.put("server_id", t.serverId());
+            }
+            list.add(m);
+        }
+        return Json.write(Map.of("targets", list));
     }
 
     /** The balancer reports not ready from now on and keeps serving. */
@@ -109,13 +111,24 @@ public final class BalancerClient {
 
     /** UDP sessions plus TCP connections open across every group. */
     public int openFlows() throws IOException, InterruptedException {
-        String body = send(request("/v1/targets").GET().build(), 200);
-        int n = 0;
-        Matcher m = FLOWS.matcher(body);
-        while (m.find()) {
-            n += Integer.parseInt(m.group(2));
+        return parseOpenFlows(send(request("/v1/targets").GET().build(), 200));
+    }
+
+    /** Sums {@code active_sessions} and {@code active_connections} over {@code target_groups[].targets[]}. */
+    static int parseOpenFlows(String body) throws BalancerException {
+        try {
+            long n = 0;
+            Map<String, Object> root = Json.object(Json.parse(body), "the body");
+            for (Object g : Json.array(root.get("target_groups"), "target_groups")) {
+                for (Object t : Json.array(Json.object(g, "a target group").get("targets"), "targets")) {
+                    Map<String, Object> target = Json.object(t, "a target");
+                    n += (long) number(target, "active_sessions", 0) + (long) number(target, "active_connections", 0);
+                }
+            }
+            return (int) Math.min(n, Integer.MAX_VALUE);
+        } catch (JsonException e) {
+            throw new BalancerException("GET /v1/targets: not the expected JSON (" + e.getMessage() + ")");
         }
-        return n;
     }
 
     /** {@code GET /v1/load}: the balancer's load figures (contract in lb-core/README.md). */
@@ -125,24 +138,24 @@ public final class BalancerClient {
 
     static LoadFigures parseLoad(String body) throws BalancerException {
         try {
-            JsonNode root = JsonNode.parser().parse(body);
+            Map<String, Object> root = Json.object(Json.parse(body), "the body");
             List<LoadFigures.Listener> ls = new ArrayList<>();
-            JsonNode listeners = root.field("listeners").orElse(null);
-            if (listeners != null && listeners.isArray()) {
-                for (JsonNode l : listeners.asArray()) {
-                    ls.add(new LoadFigures.Listener(l.field("name").map(JsonNode::text).orElse("?"),
+            if (root.get("listeners") instanceof List<?> listeners) {
+                for (Object item : listeners) {
+                    Map<String, Object> l = Json.object(item, "a listener");
+                    ls.add(new LoadFigures.Listener(Json.string(l, "name").orElse("?"),
                             (int) number(l, "sessions", 0), (int) number(l, "max_sessions", -1)));
                 }
             }
             return new LoadFigures(ls, number(root, "new_flows_per_second", 0), number(root, "datagrams_per_second", 0),
                     number(root, "bytes_per_second", 0), (long) number(root, "open_descriptors", 0),
                     (long) number(root, "max_descriptors", -1), number(root, "event_loop_busy", 0));
-        } catch (RuntimeException e) {
+        } catch (JsonException e) {
             throw new BalancerException("GET /v1/load: not the expected JSON (" + e.getMessage() + ")");
         }
     }
 
-    private static double number(JsonNode node, String key, double absent) {
-        return node.field(key).filter(JsonNode::isNumber).map(n -> Double.parseDouble(n.asNumber())).orElse(absent);
+    private static double number(Map<String, Object> object, String key, double absent) {
+        return Json.number(object, key).orElse(absent);
     }
 }

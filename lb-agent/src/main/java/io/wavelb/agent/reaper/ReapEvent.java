@@ -1,9 +1,10 @@
 package io.wavelb.agent.reaper;
 
+import io.wavelb.json.Json;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import software.amazon.awssdk.protocols.jsoncore.JsonNode;
 
 /**
  * What an EventBridge event asks of the reaper: collect one instance, or nothing (with why). The
@@ -26,20 +27,21 @@ public sealed interface ReapEvent permits ReapEvent.Reap, ReapEvent.Ignore {
 
     /** Reads one event; anything unreadable or of another kind is an {@link Ignore} saying why. */
     static ReapEvent parse(String json) {
-        JsonNode root;
+        Object parsed;
         try {
-            root = JsonNode.parser().parse(json);
-        } catch (RuntimeException e) {
+            parsed = Json.parse(json);
+        } catch (Json.JsonException e) {
             return new Ignore("not JSON: " + e.getMessage());
         }
-        if (!root.isObject()) {
+        if (!(parsed instanceof Map<?, ?>)) {
             return new Ignore("not a JSON object");
         }
+        Map<String, Object> root = object(parsed);
         String type = text(root, "detail-type").orElse("");
-        JsonNode detail = root.field("detail").filter(JsonNode::isObject).orElse(null);
-        if (detail == null) {
+        if (!(root.get("detail") instanceof Map<?, ?> detailObject)) {
             return new Ignore("no 'detail' object (detail-type '" + type + "')");
         }
+        Map<String, Object> detail = object(detailObject);
         switch (type) {
             case "EC2 Instance State-change Notification" -> {
                 Optional<String> id = text(detail, "instance-id");
@@ -61,7 +63,12 @@ public sealed interface ReapEvent permits ReapEvent.Reap, ReapEvent.Ignore {
         }
     }
 
-    private static Optional<String> text(JsonNode node, String key) {
-        return node.field(key).filter(JsonNode::isString).map(JsonNode::asString).filter(s -> !s.isBlank());
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(Object value) {
+        return (Map<String, Object>) value;
+    }
+
+    private static Optional<String> text(Map<String, Object> node, String key) {
+        return Json.string(node, key).filter(s -> !s.isBlank());
     }
 }

@@ -4,9 +4,12 @@ import io.wavelb.agent.aws.CloudMapInstances;
 import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.dns.DnsPlanner;
 import io.wavelb.agent.reconcile.Backoff;
+import io.wavelb.json.Json;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -52,13 +55,12 @@ public final class Reaper {
 
         /** One JSON object, the Lambda function's answer. */
         public String json() {
-            StringBuilder sb = new StringBuilder("{\"instance\":\"").append(instanceId).append("\",\"records_deleted\":")
-                    .append(recordsDeleted).append(",\"deregistered\":").append(deregistered).append(",\"refused\":[");
-            for (int i = 0; i < refused.size(); i++) {
-                sb.append(i == 0 ? "" : ",").append('"').append(refused.get(i).replace("\\", "\\\\").replace("\"", "\\\""))
-                        .append('"');
-            }
-            return sb.append("]}").toString();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("instance", instanceId);
+            m.put("records_deleted", recordsDeleted);
+            m.put("deregistered", deregistered);
+            m.put("refused", refused);
+            return Json.write(m);
         }
     }
 

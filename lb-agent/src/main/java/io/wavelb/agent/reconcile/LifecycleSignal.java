@@ -1,5 +1,7 @@
 package io.wavelb.agent.reconcile;
 
+import io.wavelb.json.Json;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -31,11 +33,21 @@ public final class LifecycleSignal {
             }
         }
         if (spotEnabled && spotInstanceAction.isPresent() && !spotInstanceAction.get().isBlank()) {
-            String a = spotInstanceAction.get();
-            int i = a.indexOf("\"action\"");
-            String action = i < 0 ? "interruption" : a.substring(i).replaceAll("(?s)^\"action\"\\s*:\\s*\"([^\"]*)\".*$", "$1");
-            return Optional.of(new Leaving("Spot instance action " + action, false));
+            return Optional.of(new Leaving("Spot instance action " + spotAction(spotInstanceAction.get()), false));
         }
         return Optional.empty();
+    }
+
+    /**
+     * The {@code action} of a Spot instance-action notice; {@code interruption} when the notice is
+     * not the documented JSON: the notice being present is what matters, not its wording.
+     */
+    private static String spotAction(String notice) {
+        try {
+            return Json.parse(notice) instanceof Map<?, ?> m && m.get("action") instanceof String action
+                    && !action.isBlank() ? action : "interruption";
+        } catch (Json.JsonException e) {
+            return "interruption";
+        }
     }
 }

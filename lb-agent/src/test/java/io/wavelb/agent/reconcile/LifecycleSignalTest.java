@@ -25,4 +25,12 @@ class LifecycleSignalTest {
                 .contains(new LifecycleSignal.Leaving("Spot instance action terminate", false));
         assertThat(LifecycleSignal.leaving(Optional.of("InService"), Optional.of(notice), false)).isEmpty();
     }
+
+    @Test
+    void aSpotNoticeThatIsNotTheDocumentedJsonStillDrains() {
+        for (String notice : new String[] {"{\"action\": 7}", "terminate soon", "{\"time\": \"x\"}", "[\"action\"]"}) {
+            assertThat(LifecycleSignal.leaving(Optional.empty(), Optional.of(notice), true)).as(notice)
+                    .contains(new LifecycleSignal.Leaving("Spot instance action interruption", false));
+        }
+    }
 }

@@ -1,7 +1,7 @@
 package io.wavelb.core.admin;
 
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.wavelb.core.json.Json;
+import io.wavelb.json.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

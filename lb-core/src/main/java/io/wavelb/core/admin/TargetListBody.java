@@ -2,7 +2,7 @@ package io.wavelb.core.admin;
 
 import io.wavelb.config.HostPort;
 import io.wavelb.config.TargetConfig;
-import io.wavelb.core.json.Json;
+import io.wavelb.json.Json;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wavelb.config.ConfigLoader;
 import io.wavelb.core.Wavelb;
-import io.wavelb.core.json.Json;
+import io.wavelb.json.Json;
 import io.wavelb.core.testing.EchoServer;
 import io.wavelb.core.testing.Ports;
 import io.wavelb.core.testing.UdpClient;

@@ -6,6 +6,7 @@ import io.wavelb.core.testing.ControlFlows;
 import io.wavelb.core.testing.EchoServer;
 import io.wavelb.core.testing.Ports;
 import io.wavelb.core.testing.WavelbProcess;
+import io.wavelb.json.Json;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse;
@@ -14,8 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class ReloadStormChaosTest {
 
-    private static final Pattern WEIGHT = Pattern.compile("\"weight\"\\s*:\\s*(\\d+)");
 
     @TempDir
     Path dir;
@@ -85,14 +83,16 @@ class ReloadStormChaosTest {
         assertThat(reloads(w, result)).as("reloads " + result + "\n" + w.logTail()).isEqualTo(expected);
     }
 
-    private static List<Integer> weights(WavelbProcess w) {
+    /** The weight of every target of every group, in the order {@code /v1/targets} lists them. */
+    private static List<Integer> weights(WavelbProcess w) throws Json.JsonException {
         HttpResponse<String> r = w.get("/v1/targets");
         assertThat(r).isNotNull();
         assertThat(r.statusCode()).isEqualTo(200);
         List<Integer> found = new ArrayList<>();
-        Matcher m = WEIGHT.matcher(r.body());
-        while (m.find()) {
-            found.add(Integer.parseInt(m.group(1)));
+        for (Object g : Json.array(Json.object(Json.parse(r.body()), "/v1/targets").get("target_groups"), "target_groups")) {
+            for (Object t : Json.array(Json.object(g, "a group").get("targets"), "targets")) {
+                found.add(Json.number(Json.object(t, "a target"), "weight").orElseThrow().intValue());
+            }
         }
         return found;
     }

@@ -1,12 +1,15 @@
-package io.wavelb.core.json;
+package io.wavelb.json;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * A small, strict JSON reader and writer for the admin API: RFC 8259 values become {@code Map},
+ * The project's one JSON codec (the admin API, the agent's admin client and its event readers, the
+ * tests): a small, strict RFC 8259 reader and writer. Values become {@code Map} (in document order),
  * {@code List}, {@code String}, {@code Long} or {@code Double}, {@code Boolean} and {@code null}.
  * Errors name the offset, so a caller can be told exactly where a body went wrong. Nesting is
  * limited so a hostile body cannot exhaust the stack.
@@ -15,24 +18,39 @@ public final class Json {
 
     private static final int MAX_DEPTH = 32;
 
-    /** A body that is not valid JSON; the message says what was expected and where. */
+    /** What a repeated key in one object means. */
+    public enum DuplicateKeys {
+        /** An error: what our own API accepts (RFC 8259 section 4: names SHOULD be unique). */
+        REFUSE,
+        /** The last one wins, as most readers do: only for reports of tools that repeat keys (iperf3 3.12). */
+        LAST_WINS
+    }
+
+    /** A body that is not valid JSON, or not of the shape expected; the message says what and where. */
     public static final class JsonException extends Exception {
         private static final long serialVersionUID = 1L;
 
-        JsonException(String message) {
+        public JsonException(String message) {
             super(message);
         }
     }
 
     private final String text;
+    private final DuplicateKeys duplicates;
     private int pos;
 
-    private Json(String text) {
+    private Json(String text, DuplicateKeys duplicates) {
         this.text = text;
+        this.duplicates = duplicates;
     }
 
+    /** Strict: a repeated key in an object is an error. */
     public static Object parse(String text) throws JsonException {
-        Json p = new Json(text);
+        return parse(text, DuplicateKeys.REFUSE);
+    }
+
+    public static Object parse(String text, DuplicateKeys duplicates) throws JsonException {
+        Json p = new Json(text, duplicates);
         p.skipSpace();
         Object v = p.value(0);
         p.skipSpace();
@@ -105,7 +123,7 @@ public final class Json {
             }
             int keyAt = pos;
             String key = string();
-            if (map.containsKey(key)) {
+            if (duplicates == DuplicateKeys.REFUSE && map.containsKey(key)) {
                 throw new JsonException("duplicate key \"" + key + "\" at offset " + keyAt);
             }
             skipSpace();
@@ -251,9 +269,52 @@ public final class Json {
         return Double.parseDouble(n);
     }
 
+    // ---- reading a parsed value -------------------------------------------------------------
+
+    /** {@code value} as an object; otherwise an error naming {@code what} (as in "GET /v1/load"). */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> object(Object value, String what) throws JsonException {
+        if (value instanceof Map<?, ?> map) {
+            return (Map<String, Object>) map;
+        }
+        throw new JsonException(what + " is " + kind(value) + ", expected an object");
+    }
+
+    /** {@code value} as an array; otherwise an error naming {@code what}. */
+    @SuppressWarnings("unchecked")
+    public static List<Object> array(Object value, String what) throws JsonException {
+        if (value instanceof List<?> list) {
+            return (List<Object>) list;
+        }
+        throw new JsonException(what + " is " + kind(value) + ", expected an array");
+    }
+
+    /** The number under {@code key}; empty when the key is absent or holds something else. */
+    public static Optional<Double> number(Map<String, ?> object, String key) {
+        return object.get(key) instanceof Number n ? Optional.of(n.doubleValue()) : Optional.empty();
+    }
+
+    /** The string under {@code key}; empty when the key is absent or holds something else. */
+    public static Optional<String> string(Map<String, ?> object, String key) {
+        return object.get(key) instanceof String s ? Optional.of(s) : Optional.empty();
+    }
+
+    /** How a parsed value reads in an error: "a string", "null"... */
+    public static String kind(Object value) {
+        return switch (value) {
+            case null -> "null";
+            case Map<?, ?> m -> "an object";
+            case List<?> l -> "an array";
+            case String s -> "a string";
+            case Number n -> "a number";
+            case Boolean b -> "a boolean";
+            default -> "a " + value.getClass().getSimpleName();
+        };
+    }
+
     // ---- writing -------------------------------------------------------------------------
 
-    /** Writes maps, lists, strings, numbers, booleans, nulls and {@link java.time.Instant}s (as ISO-8601). */
+    /** Writes maps, lists, strings, numbers, booleans, nulls and {@link Instant}s (as ISO-8601). */
     public static String write(Object value) {
         StringBuilder sb = new StringBuilder();
         write(sb, value);
@@ -268,7 +329,7 @@ public final class Json {
             case Integer i -> sb.append(i);
             case Long l -> sb.append(l);
             case Double d -> sb.append(d.isNaN() || d.isInfinite() ? "null" : d.toString());
-            case java.time.Instant t -> quote(sb, t.toString());
+            case Instant t -> quote(sb, t.toString());
             case Map<?, ?> m -> {
                 sb.append('{');
                 boolean first = true;

@@ -12,11 +12,12 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 
 /**
- * Binds one configured listener: its TCP side, then its UDP side on the same address, with the
- * settings it keeps for its life (transport, event loops, the overload state it reads). Either
- * every socket of the listener is bound or none is.
+ * Binds the sockets of one configured listener (its YAML is read by the config module's
+ * {@code ListenerBinder}): its TCP side, then its UDP side on the same address, with the settings
+ * it keeps for its life (transport, event loops, the overload state it reads). Either every socket
+ * of the listener is bound or none is.
  */
-final class ListenerBinder {
+final class SocketBinder {
 
     /** A {@code tcp_udp} listener on port 0 picks again at most this often when UDP finds TCP's port taken. */
     static final int SHARED_EPHEMERAL_ATTEMPTS = 20;
@@ -25,7 +26,7 @@ final class ListenerBinder {
     private final EventLoopGroup loops;
     private final OverloadSignal overload;
 
-    ListenerBinder(Transport transport, EventLoopGroup loops, OverloadSignal overload) {
+    SocketBinder(Transport transport, EventLoopGroup loops, OverloadSignal overload) {
         this.transport = transport;
         this.loops = loops;
         this.overload = overload;
