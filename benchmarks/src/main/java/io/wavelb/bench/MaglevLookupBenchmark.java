@@ -2,7 +2,7 @@ package io.wavelb.bench;
 
 import io.wavelb.config.Algorithm;
 import io.wavelb.core.balance.Backend;
-import io.wavelb.core.balance.Balancer;
+import io.wavelb.core.balance.Picker;
 import io.wavelb.core.balance.MaglevTable;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,9 +36,9 @@ public class MaglevLookupBenchmark {
     private static final int MASK = 4095;
 
     MaglevTable table;
-    Balancer maglev;
-    Balancer roundRobin;
-    Balancer leastConnections;
+    Picker maglev;
+    Picker roundRobin;
+    Picker leastConnections;
     long[] hashes;
     int[] excluded;
     int next;
@@ -50,9 +50,9 @@ public class MaglevLookupBenchmark {
             backends.add(Backend.of("10.0.0." + (i + 1) + ":7000"));
         }
         table = MaglevTable.build(backends, 65537);
-        maglev = Balancer.of(Algorithm.MAGLEV, backends, 65537);
-        roundRobin = Balancer.of(Algorithm.ROUND_ROBIN, backends, 65537);
-        leastConnections = Balancer.of(Algorithm.LEAST_CONNECTIONS, backends, 65537);
+        maglev = Picker.of(Algorithm.MAGLEV, backends, 65537);
+        roundRobin = Picker.of(Algorithm.ROUND_ROBIN, backends, 65537);
+        leastConnections = Picker.of(Algorithm.LEAST_CONNECTIONS, backends, 65537);
         Random random = new Random(42);
         hashes = new long[MASK + 1];
         for (int i = 0; i < hashes.length; i++) {

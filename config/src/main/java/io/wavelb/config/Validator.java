@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.yaml.snakeyaml.nodes.Node;
 
 /**
  * Checks across listeners and groups: unique names, resolvable references, protocol/algorithm
@@ -90,58 +91,44 @@ final class Validator {
                     + group.algorithm().yamlName() + " (use maglev or source_ip)");
         }
         if (listener.protocol() != null && listener.protocol().carriesUdp()) {
-            switch (listener.udp().affinity()) {
-                case QUIC -> checkQuicServerIds(listener, group, listener.udp().quicLb().orElseThrow());
-                case STUN -> checkStunServerIds(listener, group);
-                default -> {
+            switch (affinity) {
+                case QUIC -> checkServerIds(listener, group,
+                        ServerIdRules.Readers.quic(listener.udp().quicLb().orElseThrow().serverIdLength()));
+                case STUN -> checkServerIds(listener, group, ServerIdRules.Readers.stun());
+                case FIVE_TUPLE, SOURCE_IP -> {
                 }
             }
         }
     }
 
-    /** Every target must carry a server ID of the configured length, and no two the same one. */
-    private void checkQuicServerIds(ConfigDraft.Listener listener, ConfigDraft.Group group, QuicLbConfig quic) {
-        Map<String, TargetConfig> byServerId = new HashMap<>();
-        for (TargetConfig t : group.targets()) {
-            String key = t.address().toString().toLowerCase(Locale.ROOT);
-            if (t.serverId().isEmpty()) {
-                problems.at(listener.targetGroupNode(), listener.path() + ".target_group", "listener '"
-                        + listener.name() + "' routes by QUIC connection ID, but target " + t.address()
-                        + " of group '" + group.name() + "' has no server_id (" + quic.serverIdLength() + " bytes, e.g. \"0x"
-                        + "00".repeat(quic.serverIdLength() - 1) + "01\")");
-                continue;
-            }
-            org.yaml.snakeyaml.nodes.Node node = group.serverIdNodes().get(key);
-            HexBytes sid = t.serverId().get();
-            if (sid.length() != quic.serverIdLength()) {
-                problems.at(node, group.path() + ".targets.server_id", "server_id " + sid + " has " + sid.length()
-                        + " bytes; listener '" + listener.name() + "' has quic_lb.server_id_length " + quic.serverIdLength());
-                continue;
-            }
-            TargetConfig first = byServerId.putIfAbsent(sid.hex(), t);
-            if (first != null) {
-                problems.at(node, group.path() + ".targets.server_id", "server_id " + sid + " of " + t.address()
-                        + " is also " + first.address() + "'s: a connection ID must name one target");
+    /** The group's server IDs as this listener reads them ({@link ServerIdRules}, shared with the admin API). */
+    private void checkServerIds(ConfigDraft.Listener listener, ConfigDraft.Group group, ServerIdRules.Readers readers) {
+        String at = group.path() + ".targets.server_id";
+        for (ServerIdRules.Violation v : ServerIdRules.check(group.targets(), readers)) {
+            TargetConfig t = v.target();
+            Node node = group.serverIdNodes().get(t.address().toString().toLowerCase(Locale.ROOT));
+            switch (v) {
+                case ServerIdRules.Missing m -> problems.at(listener.targetGroupNode(), listener.path() + ".target_group",
+                        "listener '" + listener.name() + "' routes by QUIC connection ID, but target " + t.address()
+                        + " of group '" + group.name() + "' has no server_id (" + m.expectedLength() + " bytes, e.g. \"0x"
+                        + "00".repeat(m.expectedLength() - 1) + "01\")");
+                case ServerIdRules.WrongLength w -> problems.at(node, at, "server_id " + t.serverId().orElseThrow()
+                        + " has " + t.serverId().orElseThrow().length() + " bytes; listener '" + listener.name()
+                        + "' has quic_lb.server_id_length " + w.expectedLength());
+                // Under stun alone an equal ID is the extreme overlap: said in the ufrag terms that listener has.
+                case ServerIdRules.Duplicate d -> problems.at(node, at, readers.quicLengths().isEmpty()
+                        ? overlap(listener, t, d.first())
+                        : "server_id " + t.serverId().orElseThrow() + " of " + t.address() + " is also "
+                        + d.first().address() + "'s: a connection ID must name one target");
+                case ServerIdRules.Overlap o -> problems.at(node, at, overlap(listener, t, o.other()));
             }
         }
     }
 
-    /** STUN routes by ufrag prefix: no server ID may be a prefix of another, or a ufrag could name two. */
-    private void checkStunServerIds(ConfigDraft.Listener listener, ConfigDraft.Group group) {
-        List<TargetConfig> withIds = group.targets().stream().filter(t -> t.serverId().isPresent()).toList();
-        for (int i = 0; i < withIds.size(); i++) {
-            for (int j = 0; j < i; j++) {
-                String a = withIds.get(i).serverId().get().hex();
-                String b = withIds.get(j).serverId().get().hex();
-                if (a.startsWith(b) || b.startsWith(a)) {
-                    TargetConfig t = withIds.get(i);
-                    problems.at(group.serverIdNodes().get(t.address().toString().toLowerCase(Locale.ROOT)),
-                            group.path() + ".targets.server_id", "server_id " + t.serverId().get() + " of " + t.address()
-                            + " and " + withIds.get(j).serverId().get() + " of " + withIds.get(j).address()
-                            + " overlap: listener '" + listener.name() + "' routes ICE ufrags by server_id prefix");
-                }
-            }
-        }
+    private static String overlap(ConfigDraft.Listener listener, TargetConfig t, TargetConfig other) {
+        return "server_id " + t.serverId().orElseThrow() + " of " + t.address() + " and " + other.serverId().orElseThrow()
+                + " of " + other.address() + " overlap: listener '" + listener.name()
+                + "' routes ICE ufrags by server_id prefix";
     }
 
     private void checkListenAddresses(ConfigDraft draft) {

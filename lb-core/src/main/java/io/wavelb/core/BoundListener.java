@@ -9,6 +9,7 @@ import io.wavelb.core.udp.UdpListener;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntSupplier;
 
 /** One configured listener as bound: its TCP side, its UDP side (tcp_udp has both), one set of counters. */
 record BoundListener(ListenerConfig config, ListenerStats stats, TcpListener tcp, UdpListener udp) {
@@ -26,6 +27,16 @@ record BoundListener(ListenerConfig config, ListenerStats stats, TcpListener tcp
 
     String name() {
         return config.name();
+    }
+
+    /** The listener's {@code protocol} as the config spells it. */
+    String protocol() {
+        return config.protocol().yamlName();
+    }
+
+    /** The UDP side's open sessions, 0 without one. */
+    IntSupplier udpSessions() {
+        return udp == null ? () -> 0 : udp::activeFlows;
     }
 
     BoundListener update(ListenerConfig next, TargetGroup group) {

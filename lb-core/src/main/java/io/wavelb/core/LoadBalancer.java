@@ -1,30 +1,31 @@
 package io.wavelb.core;
 
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
 import io.wavelb.config.ConfigException;
 import io.wavelb.config.ConfigLoader;
 import io.wavelb.config.HostPort;
 import io.wavelb.config.ListenerConfig;
+import io.wavelb.config.Problem;
 import io.wavelb.config.TargetConfig;
 import io.wavelb.config.TargetGroupConfig;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.admin.AdminException;
 import io.wavelb.core.admin.AdminOperations;
+import io.wavelb.core.admin.LoadReport;
 import io.wavelb.core.listener.Listener;
+import io.wavelb.core.liveness.Heartbeats;
 import io.wavelb.core.overload.OverloadAction;
-import io.wavelb.core.overload.OverloadManager;
-import io.wavelb.core.overload.OverloadSignal;
-import io.wavelb.core.overload.OverloadState;
 import io.wavelb.core.overload.OverloadStatus;
 import io.wavelb.core.reload.ReloadPlan;
 import io.wavelb.core.stats.ListenerStats;
-import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.tcp.TcpListener;
 import io.wavelb.core.transport.Transport;
-import io.wavelb.core.udp.UdpListener;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,14 +34,28 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * A running balancer: event loops, target groups and bound listeners built from one config, and
- * the control plane around them (draining deadlines, reloads, admin operations).
+ * the control plane around them. This is the facade the rest of the process uses; each job has its
+ * own part:
+ *
+ * <ul>
+ *   <li>{@link SocketBinder} binds a listener (all its sockets or none, with retries for a
+ *       {@code tcp_udp} listener on port 0);
+ *   <li>{@link TargetGroupRegistry} holds the running and retiring target groups;
+ *   <li>{@link OverloadControl} is the overload step of the control tick;
+ *   <li>{@link AdminActions} implements the admin operations;
+ *   <li>this class starts and stops, runs the control tick and commits reloads ({@link #apply}),
+ *       all changes serialised by one lock the packet path never takes.
+ * </ul>
  *
  * <p>{@link #start} binds everything or nothing: if any listener cannot bind, what was bound is
  * closed again and the error names the address. {@link #reload} and {@link #apply} change the
@@ -57,31 +72,21 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     private final ScheduledExecutorService control;
     /** Serialises every change (reload, admin call); the packet path never takes it. */
     private final ReentrantLock changes = new ReentrantLock();
-    private final Map<String, TargetGroup> groups = new LinkedHashMap<>();
-    /** Groups a reload removed, kept until their targets have drained. */
-    private final Map<String, TargetGroup> retiring = new LinkedHashMap<>();
+    private final TargetGroupRegistry groups;
     private final List<LifecycleHooks> hooks = new ArrayList<>();
     private volatile WavelbConfig config;
     private volatile List<BoundListener> bound = List.of();
     /** Listeners a reload removed whose TCP connections may still be finishing. */
-    private final List<BoundListener> retired = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<BoundListener> retired = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
-    private volatile boolean drainingBalancer;
-    /** The overload state the data plane reads; written by the control tick only. */
-    private final OverloadSignal overload = new OverloadSignal();
-    /** Decides the overload state; used by the control tick only (its status under {@link #changes}-free reads). */
-    private final OverloadManager overloadManager = new OverloadManager(io.wavelb.core.overload.OverloadThresholds.DEFAULTS,
-            OverloadManager.DEFAULT_STUCK_AFTER_NANOS);
-    private volatile OverloadStatus overloadStatus = new OverloadManager().status();
-    private final long memoryBudget;
-    private final java.util.concurrent.atomic.AtomicLongArray overloadActivations =
-            new java.util.concurrent.atomic.AtomicLongArray(OverloadAction.values().length);
-    private final java.util.concurrent.atomic.AtomicLong shedBytes = new java.util.concurrent.atomic.AtomicLong();
-    private final io.wavelb.core.liveness.Heartbeats heartbeats;
+    private final OverloadControl overload;
+    private final SocketBinder binder;
+    private final Heartbeats heartbeats;
     /** Parts that can report the process stuck: each gives its reasons, empty when fine. */
-    private final List<java.util.function.Supplier<List<String>>> livenessChecks = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Supplier<List<String>>> livenessChecks = new CopyOnWriteArrayList<>();
     /** Parts beside the data plane that check a reload before it is applied, and apply their share with it. */
-    private final List<ReloadParticipant> reloadParticipants = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<ReloadParticipant> reloadParticipants = new CopyOnWriteArrayList<>();
+    private final AdminActions admin;
 
     /** Extension points for what lives beside the data plane: health checks, metrics, the admin endpoint. */
     public interface LifecycleHooks {
@@ -92,7 +97,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         }
 
         default void listenerAdded(LoadBalancer lb, String name, ListenerStats stats, String protocol,
-                                   java.util.function.IntSupplier udpSessions) {
+                                   IntSupplier udpSessions) {
         }
 
         default void listenerRemoved(LoadBalancer lb, String name) {
@@ -123,9 +128,20 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         this.configFile = configFile;
         this.transport = transport;
         this.loops = loops;
-        this.memoryBudget = memoryBudget(config.runtime().memoryBudget());
-        this.heartbeats = new io.wavelb.core.liveness.Heartbeats(count(loops), System::nanoTime,
-                io.wavelb.core.liveness.Heartbeats.STALL_AFTER);
+        int loopCount = count(loops);
+        this.overload = new OverloadControl(config.runtime().memoryBudget(), loopCount);
+        this.binder = new SocketBinder(transport, loops, overload.signal());
+        this.heartbeats = new Heartbeats(loopCount, System::nanoTime, Heartbeats.STALL_AFTER);
+        // A target whose deregistration delay ran out loses its UDP sessions on every listener.
+        this.groups = new TargetGroupRegistry(target -> {
+            for (BoundListener b : bound) {
+                if (b.udp() != null) {
+                    b.udp().purge(target);
+                }
+            }
+        });
+        this.admin = new AdminActions(new AdminActions.View(() -> bound, () -> stopping, groups, changes,
+                heartbeats, overload::status, livenessChecks, loops));
         this.control = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wavelb-control");
             t.setDaemon(true);
@@ -142,14 +158,14 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
      * Resolves targets, starts the event loops and binds every listener; then runs the hooks.
      *
      * @param configFile where {@link #reload()} re-reads the config from
-     * @throws java.net.BindException naming the listener and address when one cannot bind
+     * @throws BindException naming the listener and address when one cannot bind
      * @throws IllegalArgumentException when a target's host name does not resolve
      */
     public static LoadBalancer start(WavelbConfig config, Optional<Path> configFile, List<LifecycleHooks> hooks)
             throws Exception {
-        Map<String, TargetGroup> groups = new LinkedHashMap<>();
+        Map<String, TargetGroup> created = new LinkedHashMap<>();
         for (TargetGroupConfig g : config.targetGroups()) {
-            groups.put(g.name(), TargetGroup.create(g));
+            created.put(g.name(), TargetGroup.create(g));
         }
         Transport transport = Transport.select(config.runtime().transport());
         EventLoopGroup loops = transport.newEventLoopGroup(config.runtime().eventLoops());
@@ -157,7 +173,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         List<BoundListener> bound = new ArrayList<>();
         try {
             for (ListenerConfig l : config.listeners()) {
-                bound.add(lb.bind(l, groups.get(l.targetGroup())));
+                bound.add(lb.binder.bind(l, created.get(l.targetGroup())));
             }
         } catch (Exception | Error e) {
             for (BoundListener b : bound) {
@@ -171,7 +187,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         lb.hooks.addAll(hooks);
         lb.changes.lock();
         try {
-            for (TargetGroup g : groups.values()) {
+            for (TargetGroup g : created.values()) {
                 lb.adopt(g);
             }
             for (BoundListener b : bound) {
@@ -183,15 +199,15 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         lb.control.scheduleAtFixedRate(lb::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
         lb.startHeartbeats();
         LOG.log(System.Logger.Level.INFO, "wavelb started on " + transport.name() + " with "
-                + count(loops) + " event loop(s); memory budget " + (lb.memoryBudget >> 20) + " MiB");
+                + count(loops) + " event loop(s); memory budget " + (lb.overload.budget() >> 20) + " MiB");
         return lb;
     }
 
     /** Each loop stamps its heartbeat from a task of its own: a loop that stops running stops stamping. */
     private void startHeartbeats() {
-        long every = io.wavelb.core.liveness.Heartbeats.INTERVAL.toMillis();
+        long every = Heartbeats.INTERVAL.toMillis();
         int i = 0;
-        for (io.netty.util.concurrent.EventExecutor e : loops) {
+        for (EventExecutor e : loops) {
             int loop = i++;
             // Cancelled only by the loop's own shutdown, which is the end of the process's data plane.
             e.scheduleAtFixedRate(() -> heartbeats.beat(loop), 0, every, TimeUnit.MILLISECONDS);
@@ -199,7 +215,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     }
 
     /** Adds a part that can report the process stuck: it returns its reasons, empty when fine, and never blocks. */
-    public void addLivenessCheck(java.util.function.Supplier<List<String>> check) {
+    public void addLivenessCheck(Supplier<List<String>> check) {
         livenessChecks.add(check);
     }
 
@@ -213,27 +229,20 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         changes.lock();
         try {
             hooks.add(hook);
-            for (TargetGroup g : groups.values()) {
+            for (TargetGroup g : groups.groups().values()) {
                 hook.groupAdded(this, g);
             }
             for (BoundListener b : bound) {
-                hook.listenerAdded(this, b.name(), b.stats(), protocolOf(b), udpSessions(b));
+                hook.listenerAdded(this, b.name(), b.stats(), b.protocol(), b.udpSessions());
             }
         } finally {
             changes.unlock();
         }
     }
 
+    /** Adds a group to the registry and tells the hooks; under the change lock. */
     private void adopt(TargetGroup group) {
-        groups.put(group.name(), group);
-        // A target whose deregistration delay ran out loses its UDP sessions on every listener.
-        group.addFlowPurger(target -> {
-            for (BoundListener b : bound) {
-                if (b.udp() != null) {
-                    b.udp().purge(target);
-                }
-            }
-        });
+        groups.add(group);
         for (LifecycleHooks h : hooks) {
             h.groupAdded(this, group);
         }
@@ -241,71 +250,8 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
 
     private void announce(BoundListener b) {
         for (LifecycleHooks h : hooks) {
-            h.listenerAdded(this, b.name(), b.stats(), protocolOf(b), udpSessions(b));
+            h.listenerAdded(this, b.name(), b.stats(), b.protocol(), b.udpSessions());
         }
-    }
-
-    private static String protocolOf(BoundListener b) {
-        return b.config().protocol().yamlName();
-    }
-
-    private static java.util.function.IntSupplier udpSessions(BoundListener b) {
-        UdpListener udp = b.udp();
-        return udp == null ? () -> 0 : udp::activeFlows;
-    }
-
-    private BoundListener bind(ListenerConfig l, TargetGroup group) throws Exception {
-        boolean sharedEphemeral = l.listen().port() == 0 && l.protocol().carriesTcp() && l.protocol().carriesUdp();
-        for (int attempt = 1; ; attempt++) {
-            try {
-                return bindOnce(l, group);
-            } catch (java.net.BindException e) {
-                // tcp_udp on port 0: the port TCP was given may already be taken for UDP; pick again.
-                if (!sharedEphemeral || attempt == 20) {
-                    throw e;
-                }
-            }
-        }
-    }
-
-    private BoundListener bindOnce(ListenerConfig l, TargetGroup group) throws Exception {
-        ListenerStats stats = new ListenerStats(l.name());
-        InetSocketAddress address = resolveListen(l);
-        TcpListener tcp = null;
-        UdpListener udp = null;
-        try {
-            if (l.protocol().carriesTcp()) {
-                tcp = new TcpListener(l, group, transport, stats);
-                tcp.bind(loops, address);
-                // tcp_udp with port 0: UDP must take the port TCP got.
-                address = tcp.localAddress();
-            }
-            if (l.protocol().carriesUdp()) {
-                udp = new UdpListener(l, group, transport, stats);
-                udp.bind(loops, address);
-            }
-        } catch (Exception | Error e) {
-            if (tcp != null) {
-                tcp.stopAccepting().toCompletableFuture().join();
-            }
-            throw e;
-        }
-        if (tcp != null) {
-            tcp.overload(overload);
-        }
-        if (udp != null) {
-            udp.overload(overload);
-        }
-        return new BoundListener(l, stats, tcp, udp);
-    }
-
-    private static InetSocketAddress resolveListen(ListenerConfig l) {
-        InetSocketAddress a = new InetSocketAddress(l.listen().host(), l.listen().port());
-        if (a.isUnresolved()) {
-            throw new IllegalArgumentException("listener '" + l.name() + "': cannot resolve listen host '"
-                    + l.listen().host() + "'");
-        }
-        return a;
     }
 
     private static int count(EventLoopGroup loops) {
@@ -316,46 +262,73 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         return n;
     }
 
-    /**
-     * The budget in force: the configured one within the allocator's limit. {@code wavelb run} sets
-     * that limit ({@code io.netty.maxDirectMemory}) to the budget before Netty loads; a balancer
-     * started in-process gets the JVM's limit there.
-     */
-    private static long memoryBudget(long configured) {
-        long allocatorLimit = io.netty.util.internal.PlatformDependent.maxDirectMemory();
-        return configured > 0 ? Math.min(configured, allocatorLimit) : allocatorLimit;
-    }
-
     /** Direct memory the buffer allocator holds now, in bytes (Netty's own counter, else the JVM's). */
     public static long memoryUsed() {
-        long used = io.netty.util.internal.PlatformDependent.usedDirectMemory();
-        if (used >= 0) {
-            return used;
-        }
-        for (java.lang.management.BufferPoolMXBean pool
-                : java.lang.management.ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class)) {
-            if (pool.getName().equals("direct")) {
-                return pool.getMemoryUsed();
-            }
-        }
-        return 0;
+        return OverloadControl.memoryUsed();
     }
 
-    /** Measures memory, decides the overload actions, publishes them, and applies the TCP ones on the loops. */
-    private void overloadTick(long now) {
-        OverloadManager.Decision d = overloadManager.evaluate(memoryUsed(), memoryBudget, now);
-        OverloadState state = d.state();
-        overload.publish(state);
-        for (OverloadManager.Change c : d.changes()) {
-            if (c.on()) {
-                overloadActivations.incrementAndGet(c.action().ordinal());
+    // ---- overload ------------------------------------------------------------------------
+
+    /**
+     * The overload state for a health check: {@link OverloadStatus#stuck()} when shedding has not
+     * brought memory back for {@code OverloadManager.DEFAULT_STUCK_AFTER_NANOS}.
+     */
+    public OverloadStatus overloadState() {
+        return overload.status();
+    }
+
+    /** The memory budget in force, in bytes. */
+    public long memoryBudget() {
+        return overload.budget();
+    }
+
+    /** Whether an overload action is in force now. */
+    public boolean overloadActive(OverloadAction action) {
+        return overload.active(action);
+    }
+
+    /** How many times an overload action has turned on. */
+    public long overloadActivations(OverloadAction action) {
+        return overload.activations(action);
+    }
+
+    /** Bytes of buffered data released by closing connections under overload. */
+    public long overloadShedBytes() {
+        return overload.shedBytes();
+    }
+
+    // ---- control tick --------------------------------------------------------------------
+
+    /** Overload first, then the groups' drain deadlines and ejection expiry, then retired groups that emptied. */
+    private void tick() {
+        try {
+            long now = System.nanoTime();
+            try {
+                overload.tick(now, tcpListeners());
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "overload tick failed", e);
             }
-            LOG.log(c.on() ? System.Logger.Level.WARNING : System.Logger.Level.INFO, c.message());
+            groups.tick(now);
+            List<TargetGroup> drained = groups.drained();
+            if (drained.isEmpty()) {
+                return;
+            }
+            changes.lock();
+            try {
+                for (TargetGroup g : drained) {
+                    hooks.forEach(h -> h.groupRemoved(this, g));
+                    groups.forget(g);
+                }
+            } finally {
+                changes.unlock();
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "control tick failed", e);
         }
-        overloadStatus = overloadManager.status();
-        if (!state.reduceTimeouts() && !state.shedConnections()) {
-            return;
-        }
+    }
+
+    /** Every TCP side, bound or retired and still finishing: the overload actions reach them all. */
+    private List<TcpListener> tcpListeners() {
         List<TcpListener> tcp = new ArrayList<>();
         for (BoundListener b : bound) {
             if (b.tcp() != null) {
@@ -367,83 +340,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
                 tcp.add(b.tcp());
             }
         }
-        if (tcp.isEmpty()) {
-            return;
-        }
-        // Shed down to where stop_accepting turns off again, not just under the shed threshold:
-        // otherwise the holders that caused it keep new flows out until their idle timeouts.
-        io.wavelb.core.overload.OverloadThresholds t = io.wavelb.core.overload.OverloadThresholds.DEFAULTS;
-        long target = (long) (memoryBudget * (t.stopAccepting() - t.hysteresis()));
-        long perLoop = Math.max(0, state.used() - target) / ((long) count(loops) * tcp.size());
-        for (TcpListener l : tcp) {
-            l.applyOverload(state, perLoop, shedBytes::addAndGet);
-        }
-    }
-
-    // ---- overload ------------------------------------------------------------------------
-
-    /**
-     * The overload state for a health check: {@link OverloadStatus#stuck()} when shedding has not
-     * brought memory back for {@link OverloadManager#DEFAULT_STUCK_AFTER_NANOS}.
-     */
-    public OverloadStatus overloadState() {
-        return overloadStatus;
-    }
-
-    /** The memory budget in force, in bytes. */
-    public long memoryBudget() {
-        return memoryBudget;
-    }
-
-    /** Whether an overload action is in force now. */
-    public boolean overloadActive(OverloadAction action) {
-        return overload.state().active(action);
-    }
-
-    /** How many times an overload action has turned on. */
-    public long overloadActivations(OverloadAction action) {
-        return overloadActivations.get(action.ordinal());
-    }
-
-    /** Bytes of buffered data released by closing connections under overload. */
-    public long overloadShedBytes() {
-        return shedBytes.get();
-    }
-
-    private void tick() {
-        try {
-            long now = System.nanoTime();
-            try {
-                overloadTick(now);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "overload tick failed", e);
-            }
-            List<TargetGroup> all;
-            changes.lock();
-            try {
-                all = new ArrayList<>(groups.values());
-                all.addAll(retiring.values());
-            } finally {
-                changes.unlock();
-            }
-            for (TargetGroup g : all) {
-                g.tick(now);
-            }
-            changes.lock();
-            try {
-                retiring.values().removeIf(g -> {
-                    if (g.targets().isEmpty()) {
-                        hooks.forEach(h -> h.groupRemoved(this, g));
-                        return true;
-                    }
-                    return false;
-                });
-            } finally {
-                changes.unlock();
-            }
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "control tick failed", e);
-        }
+        return tcp;
     }
 
     // ---- accessors -----------------------------------------------------------------------
@@ -478,13 +375,9 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         return all;
     }
 
+    /** The running target groups by name, in config order (an immutable snapshot). */
     public Map<String, TargetGroup> targetGroups() {
-        changes.lock();
-        try {
-            return Map.copyOf(groups);
-        } finally {
-            changes.unlock();
-        }
+        return groups.groups();
     }
 
     public ListenerStats stats(String listener) {
@@ -520,9 +413,9 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             next = ConfigLoader.load(configFile.get(), Runtime.getRuntime().maxMemory());
         } catch (ConfigException e) {
             LOG.log(System.Logger.Level.WARNING, "reload rejected; the running config stays:\n  "
-                    + String.join("\n  ", e.problems().stream().map(io.wavelb.config.Problem::format).toList()));
+                    + String.join("\n  ", e.problems().stream().map(Problem::format).toList()));
             return outcome(new Rejected(e.problems()), false);
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             // Its message is the bare path: say what is wrong with it.
             return outcome(new Failed("cannot read " + configFile.get() + ": no such file"), false);
         } catch (IOException e) {
@@ -575,7 +468,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
                 for (ListenerConfig l : plan.addedListeners()) {
                     TargetGroup g = created.containsKey(l.targetGroup()) ? created.get(l.targetGroup())
                             : groups.get(l.targetGroup());
-                    fresh.add(bind(l, g));
+                    fresh.add(binder.bind(l, g));
                 }
             } catch (Exception e) {
                 for (BoundListener b : fresh) {
@@ -595,16 +488,16 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             for (BoundListener b : bound) {
                 byName.put(b.name(), b);
             }
-            List<BoundListener> next2 = new ArrayList<>();
+            List<BoundListener> kept = new ArrayList<>();
             for (ReloadPlan.Kept k : plan.keptListeners()) {
-                next2.add(byName.get(k.before().name()).update(k.after(), groups.get(k.after().targetGroup())));
+                kept.add(byName.get(k.before().name()).update(k.after(), groups.get(k.after().targetGroup())));
             }
-            next2.addAll(fresh);
+            kept.addAll(fresh);
             List<BoundListener> gone = new ArrayList<>();
             for (ListenerConfig l : plan.removedListeners()) {
                 gone.add(byName.get(l.name()));
             }
-            bound = List.copyOf(next2);
+            bound = List.copyOf(kept);
             for (BoundListener b : gone) {
                 b.retire();
                 retired.add(b);
@@ -614,10 +507,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
                 announce(b);
             }
             for (String name : plan.removedGroups()) {
-                TargetGroup g = groups.remove(name);
-                g.replaceDynamic(List.of(), now);
-                g.applyConfig(g.config().withTargets(List.of()), now);
-                retiring.put(name, g);
+                groups.retire(name, now);
             }
             config = next;
             commits.forEach(Runnable::run);
@@ -633,8 +523,12 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     }
 
     private ReloadOutcome outcome(ReloadOutcome o, boolean ok) {
-        if (o instanceof Failed f) {
-            LOG.log(System.Logger.Level.WARNING, "reload failed; the running config stays: " + f.message());
+        switch (o) {
+            case Failed f -> LOG.log(System.Logger.Level.WARNING, "reload failed; the running config stays: " + f.message());
+            case Reloaded r -> {
+            }
+            case Rejected r -> {
+            }
         }
         for (LifecycleHooks h : hooks) {
             h.reloaded(this, config, ok);
@@ -642,153 +536,41 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         return o;
     }
 
-    // ---- admin operations ----------------------------------------------------------------
+    // ---- admin operations (AdminActions) -------------------------------------------------
 
     @Override
     public Readiness readiness() {
-        List<String> reasons = new ArrayList<>();
-        if (stopping) {
-            reasons.add("shutting down");
-        }
-        if (drainingBalancer) {
-            reasons.add("draining: the balancer is leaving service");
-        }
-        java.util.Set<String> used = new java.util.LinkedHashSet<>();
-        for (BoundListener b : bound) {
-            used.add(b.config().targetGroup());
-        }
-        Map<String, TargetGroup> now = targetGroups();
-        for (String name : used) {
-            TargetGroup g = now.get(name);
-            if (g != null && !g.hasHealthyTarget()) {
-                reasons.add(g.targets().isEmpty() ? "target group '" + name + "' has no targets"
-                        : g.failOpen() ? "target group '" + name + "' has no healthy target (failing open)"
-                        : "target group '" + name + "' has no target in rotation");
-            }
-        }
-        return new Readiness(reasons.isEmpty(), reasons);
+        return admin.readiness();
     }
 
-    /**
-     * Stalled event loops first, then an overload the process cannot leave (shedding connections
-     * has not brought memory back within the stuck limit), then whatever the added checks report.
-     * Never blocks.
-     */
     @Override
     public Liveness liveness() {
-        List<String> reasons = new ArrayList<>(heartbeats.stalled());
-        OverloadStatus overload = overloadStatus;
-        if (overload.stuck()) {
-            reasons.addAll(overload.reasons());
-        }
-        for (java.util.function.Supplier<List<String>> check : livenessChecks) {
-            reasons.addAll(check.get());
-        }
-        return Liveness.of(reasons);
+        return admin.liveness();
     }
 
     @Override
     public List<GroupStatus> targets() {
-        List<GroupStatus> out = new ArrayList<>();
-        for (TargetGroup g : targetGroups().values()) {
-            List<TargetStatus> ts = new ArrayList<>();
-            for (Target t : g.targets()) {
-                ts.add(new TargetStatus(t.id(), t.weight(), t.state(), t.source().name().toLowerCase(java.util.Locale.ROOT),
-                        t.lastCheckAt(), t.lastCheckResult(), t.udpSessions(), t.tcpConnections(),
-                        t.serverId() == null ? null : t.serverId().toString()));
-            }
-            out.add(new GroupStatus(g.name(), g.algorithm().yamlName(), g.failOpen(), ts));
-        }
-        return out;
+        return admin.targets();
     }
 
     @Override
     public void replaceTargets(String group, List<TargetSpec> targets) throws AdminException {
-        List<TargetConfig> list = new ArrayList<>();
-        for (int i = 0; i < targets.size(); i++) {
-            TargetSpec t = targets.get(i);
-            try {
-                list.add(new TargetConfig(t.address(), t.weight(), t.serverId()));
-            } catch (IllegalArgumentException e) {
-                throw new AdminException(400, "targets[" + i + "]: " + e.getMessage());
-            }
-        }
-        changes.lock();
-        try {
-            TargetGroup g = groupOrThrow(group);
-            checkServerIds(g, list);
-            try {
-                g.replaceDynamic(list, System.nanoTime());
-            } catch (IllegalArgumentException e) {
-                throw new AdminException(400, e.getMessage());
-            }
-        } finally {
-            changes.unlock();
-        }
-    }
-
-    /**
-     * Dynamic server IDs follow the config's rules: the length a quic listener on the group reads,
-     * and no ID on two targets (a config target's included), or a connection ID would name two.
-     */
-    private void checkServerIds(TargetGroup g, List<TargetConfig> dynamic) throws AdminException {
-        java.util.Set<Integer> lengths = new java.util.TreeSet<>();
-        for (BoundListener b : bound) {
-            ListenerConfig l = b.config();
-            if (l.targetGroup().equals(g.name()) && l.udp().affinity() == io.wavelb.config.UdpAffinity.QUIC) {
-                lengths.add(l.udp().quicLb().orElseThrow().serverIdLength());
-            }
-        }
-        Map<String, String> owner = new java.util.HashMap<>();
-        for (TargetConfig t : g.config().targets()) {
-            t.serverId().ifPresent(id -> owner.put(id.hex(), t.address().toString()));
-        }
-        for (int i = 0; i < dynamic.size(); i++) {
-            TargetConfig t = dynamic.get(i);
-            if (t.serverId().isEmpty()) {
-                continue;
-            }
-            io.wavelb.config.HexBytes id = t.serverId().get();
-            for (int length : lengths) {
-                if (id.length() != length) {
-                    throw new AdminException(400, "targets[" + i + "].server_id: " + id + " has " + id.length()
-                            + " bytes; a quic listener on group '" + g.name() + "' reads " + length);
-                }
-            }
-            String first = owner.putIfAbsent(id.hex(), t.address().toString());
-            if (first != null && !first.equals(t.address().toString())) {
-                throw new AdminException(400, "targets[" + i + "].server_id: " + id + " is also " + first + "'s");
-            }
-        }
+        admin.replaceTargets(group, targets);
     }
 
     @Override
     public void drain(String group, HostPort address) throws AdminException {
-        changes.lock();
-        try {
-            TargetGroup g = groupOrThrow(group);
-            if (!g.drain(address.toString(), System.nanoTime())) {
-                throw new AdminException(404, "target group '" + group + "' has no target " + address);
-            }
-        } finally {
-            changes.unlock();
-        }
+        admin.drain(group, address);
     }
 
     @Override
     public void drainBalancer() {
-        if (!drainingBalancer) {
-            drainingBalancer = true;
-            LOG.log(System.Logger.Level.INFO, "draining: reporting not ready; open and new flows are still served");
-        }
+        admin.drainBalancer();
     }
 
-    private TargetGroup groupOrThrow(String name) throws AdminException {
-        TargetGroup g = groups.get(name);
-        if (g == null) {
-            throw new AdminException(404, "no target group '" + name + "' (defined: " + String.join(", ", groups.keySet()) + ")");
-        }
-        return g;
+    @Override
+    public LoadReport load() {
+        return admin.load();
     }
 
     // ---- shutdown ------------------------------------------------------------------------
@@ -855,43 +637,5 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     @Override
     public void close() {
         shutdown(Duration.ZERO);
-    }
-
-    private volatile LoadSampler loadSampler;
-
-    /** {@code GET /v1/load}: every bound listener's flows and cap, rates since the last sample, descriptors, loop busy. */
-    @Override
-    public io.wavelb.core.admin.LoadReport load() {
-        LoadSampler sampler = loadSampler;
-        if (sampler == null) {
-            changes.lock();
-            try {
-                if (loadSampler == null) {
-                    loadSampler = new LoadSampler(loops);
-                }
-                sampler = loadSampler;
-            } finally {
-                changes.unlock();
-            }
-        }
-        List<io.wavelb.core.admin.LoadReport.ListenerLoad> ls = new ArrayList<>();
-        long flows = 0;
-        long datagrams = 0;
-        long bytes = 0;
-        for (BoundListener b : bound) {
-            int open = b.activeFlows();
-            ls.add(new io.wavelb.core.admin.LoadReport.ListenerLoad(b.name(), protocolOf(b), open,
-                    b.udp() == null ? -1 : b.config().udp().maxSessions()));
-            for (io.wavelb.core.stats.ListenerCounter c : LoadSampler.FLOWS) {
-                flows += b.stats().total(c);
-            }
-            for (io.wavelb.core.stats.ListenerCounter c : LoadSampler.DATAGRAMS) {
-                datagrams += b.stats().total(c);
-            }
-            for (io.wavelb.core.stats.ListenerCounter c : LoadSampler.BYTES) {
-                bytes += b.stats().total(c);
-            }
-        }
-        return sampler.sample(new LoadSampler.Counters(ls, flows, datagrams, bytes));
     }
 }

@@ -2,6 +2,7 @@ package io.wavelb.core;
 
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.admin.AdminServer;
+import io.wavelb.core.health.HealthHooks;
 import io.wavelb.core.metrics.MetricsHooks;
 import io.wavelb.core.metrics.WavelbMetrics;
 import java.nio.file.Path;
@@ -35,7 +36,7 @@ public final class Wavelb implements AutoCloseable {
         WavelbMetrics metrics = new WavelbMetrics();
         List<LoadBalancer.LifecycleHooks> hooks = new ArrayList<>();
         hooks.add(new MetricsHooks(metrics));
-        hooks.add(new io.wavelb.core.health.HealthHooks(metrics));
+        hooks.add(new HealthHooks(metrics));
         hooks.addAll(extra);
         LoadBalancer lb;
         try {

@@ -18,6 +18,7 @@ import io.wavelb.config.Transport;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.admin.AdminException;
+import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.admin.AdminOperations;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
@@ -162,7 +163,7 @@ class LifecycleSystemTest extends WithThreeEchoTargets {
         assertThat(before.values()).contains("a", "b", "c");
         long created = lb.stats("l").total(ListenerCounter.SESSIONS_CREATED);
 
-        g().health(member(a), Target.Health.UNHEALTHY);
+        g().health(member(a), HealthStatus.UNHEALTHY);
         long movedFlows = 0;
         for (Map.Entry<UdpClient, String> e : before.entrySet()) {
             String now = e.getKey().target("again");
@@ -185,8 +186,8 @@ class LifecycleSystemTest extends WithThreeEchoTargets {
         lb = LoadBalancer.start(config(List.of(listener("l", 0, "g", Duration.ofSeconds(60))),
                 List.of(group("g", Duration.ofSeconds(60), false, a.address(), b.address()))));
         InetSocketAddress vip = lb.address("l");
-        g().health(member(a), Target.Health.UNHEALTHY);
-        g().health(member(b), Target.Health.UNHEALTHY);
+        g().health(member(a), HealthStatus.UNHEALTHY);
+        g().health(member(b), HealthStatus.UNHEALTHY);
         assertThat(g().failOpen()).isTrue();
         java.util.Set<String> reached = new java.util.HashSet<>();
         for (int i = 0; i < 40; i++) {
@@ -197,7 +198,7 @@ class LifecycleSystemTest extends WithThreeEchoTargets {
         assertThat(r.ready()).isFalse();
         assertThat(r.reasons()).containsExactly("target group 'g' has no healthy target (failing open)");
 
-        g().health(member(b), Target.Health.HEALTHY);
+        g().health(member(b), HealthStatus.HEALTHY);
         assertThat(g().failOpen()).isFalse();
         for (int i = 0; i < 20; i++) {
             assertThat(client(vip).target("ok" + i)).isEqualTo("b");
@@ -214,7 +215,7 @@ class LifecycleSystemTest extends WithThreeEchoTargets {
             s.setSoTimeout(5000);
             s.getOutputStream().write('1');
             assertThat(s.getInputStream().read()).isEqualTo('1');
-            g().health(member(a), Target.Health.UNHEALTHY);
+            g().health(member(a), HealthStatus.UNHEALTHY);
             assertThat(s.getInputStream().read()).isEqualTo(-1);
         }
     }
@@ -228,8 +229,8 @@ class LifecycleSystemTest extends WithThreeEchoTargets {
             s.setSoTimeout(5000);
             s.getOutputStream().write('1');
             assertThat(s.getInputStream().read()).isEqualTo('1');
-            g().health(member(a), Target.Health.UNHEALTHY);
-            g().health(member(b), Target.Health.UNHEALTHY);
+            g().health(member(a), HealthStatus.UNHEALTHY);
+            g().health(member(b), HealthStatus.UNHEALTHY);
             s.getOutputStream().write('2');
             assertThat(s.getInputStream().read()).isEqualTo('2');
         }

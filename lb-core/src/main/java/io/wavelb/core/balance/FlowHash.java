@@ -112,7 +112,7 @@ public final class FlowHash {
     }
 
     static long xxHash64(byte[] in, int offset, int length, long seed) {
-        java.util.Objects.checkFromIndexSize(offset, length, in.length);
+        Objects.checkFromIndexSize(offset, length, in.length);
         int len = length;
         int i = offset;
         int end = offset + length;

@@ -4,8 +4,9 @@
  *
  * <p>Everything here is plain Java with no Netty or AWS types (a test enforces it), so it is tested
  * without sockets. Tables are immutable snapshots built off the packet path and swapped whole by the
- * caller; the only mutable state is the round-robin cursor and the least-connections counters, both
- * atomics, so {@link io.wavelb.core.balance.Balancer#pick(long)} never locks.
+ * caller; the only mutable state is the round-robin cursor, an atomic, so
+ * {@link io.wavelb.core.balance.Picker#pick(long)} never locks. Least connections reads the open
+ * connection counts from their owner (the target) and keeps none of its own.
  *
  * <p>Every wavelb instance given the same backends builds the same table: backends are sorted by
  * {@link io.wavelb.core.balance.Backend#id()} and permutations are derived from the id alone, so two

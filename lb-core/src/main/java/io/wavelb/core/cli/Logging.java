@@ -1,6 +1,8 @@
 package io.wavelb.core.cli;
 
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.time.Instant;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
@@ -29,8 +31,8 @@ final class Logging {
                         .append(levelName(r.getLevel())).append(' ')
                         .append(formatMessage(r)).append(System.lineSeparator());
                 if (r.getThrown() != null && r.getLevel().intValue() >= Level.SEVERE.intValue()) {
-                    var out = new java.io.StringWriter();
-                    r.getThrown().printStackTrace(new java.io.PrintWriter(out));
+                    var out = new StringWriter();
+                    r.getThrown().printStackTrace(new PrintWriter(out));
                     sb.append(out);
                 }
                 return sb.toString();

@@ -1,7 +1,7 @@
 package io.wavelb.core.cli;
 
-import io.wavelb.config.Algorithm;
 import io.wavelb.config.AdminConfig;
+import io.wavelb.config.Algorithm;
 import io.wavelb.config.ConfigCheck;
 import io.wavelb.config.ConfigException;
 import io.wavelb.config.ConfigLoader;
@@ -17,18 +17,23 @@ import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.Wavelb;
 import io.wavelb.core.admin.AdminOperations;
-import io.wavelb.core.systemd.SdNotify;
 import io.wavelb.core.demo.EchoTargets;
+import io.wavelb.core.listener.Bind;
 import io.wavelb.core.listener.Listener;
+import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.systemd.SdNotify;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.transport.Transport;
+import io.wavelb.core.udp.UdpListener;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -103,7 +108,7 @@ public final class Main {
     }
 
     private static Level logLevel() {
-        String v = System.getenv().getOrDefault("WAVELB_LOG_LEVEL", "info").toLowerCase(java.util.Locale.ROOT);
+        String v = System.getenv().getOrDefault("WAVELB_LOG_LEVEL", "info").toLowerCase(Locale.ROOT);
         return switch (v) {
             case "debug" -> Level.FINE;
             case "warn", "warning" -> Level.WARNING;
@@ -196,9 +201,9 @@ public final class Main {
             });
         }
         for (Listener l : lb.listeners()) {
-            String proto = l instanceof io.wavelb.core.udp.UdpListener ? "udp" : "tcp";
+            String proto = l instanceof UdpListener ? "udp" : "tcp";
             System.getLogger("wavelb").log(System.Logger.Level.INFO, "listener '" + l.config().name() + "' on " + proto + " "
-                    + io.wavelb.core.listener.Bind.format(l.localAddress()) + " -> target group '" + l.group().name() + "' ("
+                    + Bind.format(l.localAddress()) + " -> target group '" + l.group().name() + "' ("
                     + l.group().algorithm().yamlName() + ", " + l.group().targets().size() + " targets)");
         }
         systemd.ready(serving);
@@ -291,13 +296,13 @@ public final class Main {
                 while (stop.getCount() > 0) {
                     StringBuilder sb = new StringBuilder("  flows:");
                     List<Target> byName = new ArrayList<>(lb.targetGroups().get("demo").targets());
-                    byName.sort(java.util.Comparator.comparing(t -> names.getOrDefault(t.id(), t.id())));
+                    byName.sort(Comparator.comparing(t -> names.getOrDefault(t.id(), t.id())));
                     for (Target t : byName) {
                         sb.append("  ").append(names.getOrDefault(t.id(), t.id())).append('=').append(t.activeFlows());
                     }
                     var stats = lb.stats("demo");
-                    sb.append("   (udp sessions created ").append(stats.total(io.wavelb.core.stats.ListenerCounter.SESSIONS_CREATED))
-                            .append(", tcp connections accepted ").append(stats.total(io.wavelb.core.stats.ListenerCounter.TCP_ACCEPTED))
+                    sb.append("   (udp sessions created ").append(stats.total(ListenerCounter.SESSIONS_CREATED))
+                            .append(", tcp connections accepted ").append(stats.total(ListenerCounter.TCP_ACCEPTED))
                             .append(')');
                     String line = sb.toString();
                     if (!line.equals(last)) {

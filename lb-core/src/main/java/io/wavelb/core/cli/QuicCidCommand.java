@@ -11,6 +11,7 @@ import io.wavelb.config.UdpAffinity;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.quic.QuicHeaders;
 import io.wavelb.core.quic.QuicLbCodec;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -79,7 +80,7 @@ final class QuicCidCommand {
         } catch (ConfigException e) {
             err.println(e.getMessage());
             return Main.USAGE;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             err.println("wavelb quic-cid: cannot read " + file + ": " + e.getMessage());
             return Main.USAGE;
         }

@@ -1,5 +1,6 @@
 package io.wavelb.core.cli;
 
+import java.util.function.Consumer;
 import sun.misc.Signal;
 
 /**
@@ -18,7 +19,7 @@ final class Signals {
     }
 
     /** SIGTERM and SIGINT, every time they arrive, with the signal's name ({@code TERM}, {@code INT}). */
-    static void onTerminate(java.util.function.Consumer<String> action) {
+    static void onTerminate(Consumer<String> action) {
         Signal.handle(new Signal("TERM"), s -> action.accept(s.getName()));
         Signal.handle(new Signal("INT"), s -> action.accept(s.getName()));
     }

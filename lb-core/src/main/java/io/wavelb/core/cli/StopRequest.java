@@ -3,6 +3,7 @@ package io.wavelb.core.cli;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * What SIGTERM/SIGINT ask of a running balancer. The first starts the graceful stop (no new flows,
@@ -56,7 +57,7 @@ final class StopRequest {
      * signal came already); a second signal during it interrupts the calling thread. The interrupt
      * status is cleared on return, so it does not leak into what runs after.
      */
-    void drain(Duration grace, java.util.function.Consumer<Duration> drain) {
+    void drain(Duration grace, Consumer<Duration> drain) {
         lock.lock();
         try {
             draining = Thread.currentThread();

@@ -16,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Echo servers for the demo: each answers on TCP and UDP, on one port, with its own name in front
@@ -96,6 +97,6 @@ public final class EchoTargets implements AutoCloseable {
         for (Channel c : channels) {
             c.close().awaitUninterruptibly();
         }
-        loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).awaitUninterruptibly();
+        loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 }

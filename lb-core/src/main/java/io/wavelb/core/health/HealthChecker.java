@@ -5,18 +5,14 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.wavelb.config.HealthCheckConfig;
 import io.wavelb.core.health.state.HealthStateMachine;
-import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.health.state.ProbeResult;
 import io.wavelb.core.transport.Transport;
 import java.net.InetSocketAddress;
-import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -25,7 +21,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * Active health checks of one target group: every target probed every {@code interval}, each
  * starting at a random offset within the first interval so targets are not probed in lockstep.
  * Probes run on the data plane's event loops (they never block); each target's results are handled
- * on the loop that owns it, so its state machine needs no lock.
+ * on the loop that owns it, so its state machine needs no lock. The checker keeps no status of its
+ * own: every result and transition goes to the {@link Observer}, which records it on the target
+ * ({@code Target.health()}, {@code Target.lastCheckAt()}), the one place a target's health is held.
  */
 public final class HealthChecker implements AutoCloseable {
 
@@ -40,17 +38,12 @@ public final class HealthChecker implements AutoCloseable {
         void onTransition(String targetId, HealthStateMachine.Transition transition);
     }
 
-    /** When and how the last probe of a target ended. */
-    public record LastCheck(Instant at, ProbeResult result) {
-    }
-
     private final HealthCheckConfig config;
     private final Prober prober;
     private final EventLoopGroup loops;
     private final Observer observer;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<String, Probed> probed = new HashMap<>();
-    private final Map<String, LastCheck> lastChecks = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     private final class Probed {
@@ -58,7 +51,6 @@ public final class HealthChecker implements AutoCloseable {
         final InetSocketAddress probeAddress;
         final EventLoop loop;
         final HealthStateMachine machine;
-        volatile HealthStatus status = HealthStatus.UNKNOWN;
         ScheduledFuture<?> schedule;
         boolean inFlight;
         volatile boolean stopped;
@@ -89,12 +81,8 @@ public final class HealthChecker implements AutoCloseable {
                 if (stopped) {
                     return;
                 }
-                lastChecks.put(target.id(), new LastCheck(Instant.now(), r));
                 observer.onResult(target.id(), r);
-                machine.onResult(r).ifPresent(t -> {
-                    status = t.to();
-                    observer.onTransition(target.id(), t);
-                });
+                machine.onResult(r).ifPresent(t -> observer.onTransition(target.id(), t));
             }));
         }
 
@@ -136,7 +124,6 @@ public final class HealthChecker implements AutoCloseable {
             probed.entrySet().removeIf(e -> {
                 if (!wanted.contains(e.getKey())) {
                     e.getValue().stop();
-                    lastChecks.remove(e.getKey());
                     return true;
                 }
                 return false;
@@ -144,20 +131,6 @@ public final class HealthChecker implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-    }
-
-    public HealthStatus status(String id) {
-        lock.lock();
-        try {
-            Probed p = probed.get(id);
-            return p == null ? HealthStatus.UNKNOWN : p.status;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    public Optional<LastCheck> lastCheck(String id) {
-        return Optional.ofNullable(lastChecks.get(id));
     }
 
     @Override

@@ -8,15 +8,18 @@ import io.wavelb.core.health.state.HealthStateMachine;
 import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.health.state.OutlierDetector;
 import io.wavelb.core.health.state.ProbeResult;
+import io.wavelb.core.listener.RateLimitedLog;
 import io.wavelb.core.metrics.WavelbMetrics;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import java.time.Instant;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Connects health checking to the target groups: an active checker per group that has a
@@ -46,8 +49,8 @@ public final class HealthHooks implements LoadBalancer.LifecycleHooks {
          * Past the ejection cap every further failed flow would say the same: once per 10 s, with a
          * count (a target that refuses a flood of flows must not flood the log too).
          */
-        final io.wavelb.core.listener.RateLimitedLog capReached =
-                new io.wavelb.core.listener.RateLimitedLog(LOG, java.util.concurrent.TimeUnit.SECONDS.toNanos(10));
+        final RateLimitedLog capReached =
+                new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(10));
 
         GroupHealth(LoadBalancer lb, TargetGroup group) {
             this.lb = lb;
@@ -65,7 +68,7 @@ public final class HealthHooks implements LoadBalancer.LifecycleHooks {
                 if (checker == null) {
                     // No active check any more: what it last said no longer holds.
                     for (Target t : group.targets()) {
-                        group.health(t, Target.Health.UNKNOWN);
+                        group.health(t, HealthStatus.UNKNOWN);
                     }
                 }
             }
@@ -115,11 +118,10 @@ public final class HealthHooks implements LoadBalancer.LifecycleHooks {
             if (t == null) {
                 return;
             }
-            Target.Health health = transition.to() == HealthStatus.HEALTHY ? Target.Health.HEALTHY
-                    : transition.to() == HealthStatus.UNHEALTHY ? Target.Health.UNHEALTHY : Target.Health.UNKNOWN;
-            System.Logger.Level level = health == Target.Health.UNHEALTHY ? System.Logger.Level.WARNING : System.Logger.Level.INFO;
+            HealthStatus health = transition.to();
+            System.Logger.Level level = health == HealthStatus.UNHEALTHY ? System.Logger.Level.WARNING : System.Logger.Level.INFO;
             LOG.log(level, "target group '" + group.name() + "': target " + targetId + " is " + transition.to()
-                    .name().toLowerCase(java.util.Locale.ROOT) + " (" + transition.reason() + ")");
+                    .name().toLowerCase(Locale.ROOT) + " (" + transition.reason() + ")");
             group.health(t, health);
         }
 

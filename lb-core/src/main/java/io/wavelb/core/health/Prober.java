@@ -29,6 +29,7 @@ import io.wavelb.core.transport.Transport;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -174,7 +175,7 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
                         byte[] got = new byte[Math.min(content.readableBytes(), Math.max(expect.length, 1))];
                         content.getBytes(content.readerIndex(), got);
                         boolean ok = content.readableBytes() >= expect.length
-                                && java.util.Arrays.equals(got, 0, expect.length, expect, 0, expect.length);
+                                && Arrays.equals(got, 0, expect.length, expect, 0, expect.length);
                         result.complete(ok ? ProbeResult.SUCCESS
                                 : ProbeResult.failure(Kind.BAD_RESPONSE, "reply does not start with '" + config.expect() + "'"));
                     } finally {

@@ -28,6 +28,9 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
+import java.util.function.ToLongFunction;
 
 /**
  * The Prometheus registry and every wavelb meter. Meters are resolved once, when a listener, group
@@ -242,10 +245,10 @@ public final class WavelbMetrics implements AutoCloseable {
     // ---- memory and overload -------------------------------------------------------------
 
     /** What the overload meters read at scrape time (the balancer's figures). */
-    public record OverloadSource(java.util.function.LongSupplier budget, java.util.function.LongSupplier used,
-                                 java.util.function.Predicate<OverloadAction> active,
-                                 java.util.function.ToLongFunction<OverloadAction> activations,
-                                 java.util.function.LongSupplier shedBytes, BooleanSupplier stuck) {
+    public record OverloadSource(LongSupplier budget, LongSupplier used,
+                                 Predicate<OverloadAction> active,
+                                 ToLongFunction<OverloadAction> activations,
+                                 LongSupplier shedBytes, BooleanSupplier stuck) {
 
         public static OverloadSource of(LoadBalancer lb) {
             return new OverloadSource(lb::memoryBudget, LoadBalancer::memoryUsed, lb::overloadActive,

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -41,7 +42,7 @@ public final class OverloadManager {
     private long lastNanos;
 
     public OverloadManager(OverloadThresholds thresholds, long stuckAfterNanos) {
-        this.thresholds = java.util.Objects.requireNonNull(thresholds, "thresholds");
+        this.thresholds = Objects.requireNonNull(thresholds, "thresholds");
         if (stuckAfterNanos <= 0) {
             throw new IllegalArgumentException("stuckAfterNanos " + stuckAfterNanos + " (expected > 0)");
         }

@@ -1,5 +1,7 @@
 package io.wavelb.core.overload;
 
+import java.util.Objects;
+
 /**
  * Where the control tick publishes the overload state and the data plane reads it: one volatile
  * field, read at accept and session open and by the idle sweeps, never per packet.
@@ -13,6 +15,6 @@ public final class OverloadSignal {
     }
 
     public void publish(OverloadState next) {
-        state = java.util.Objects.requireNonNull(next, "state");
+        state = Objects.requireNonNull(next, "state");
     }
 }

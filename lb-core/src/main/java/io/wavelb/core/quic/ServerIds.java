@@ -1,6 +1,8 @@
 package io.wavelb.core.quic;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -22,7 +24,7 @@ public final class ServerIds<T> {
         }
         this.ids = ids.stream().map(byte[]::clone).toArray(byte[][]::new);
         this.asciiHex = ids.stream()
-                .map(b -> java.util.HexFormat.of().formatHex(b).getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .map(b -> HexFormat.of().formatHex(b).getBytes(StandardCharsets.US_ASCII))
                 .toArray(byte[][]::new);
         this.owners = owners.toArray();
     }

@@ -1,5 +1,7 @@
 package io.wavelb.core.stats;
 
+import java.util.Locale;
+
 /**
  * Every counter a listener keeps. Directions are seen from the client: {@code RX} is client to
  * target, {@code TX} is target to client. The {@code DROPPED_*} and {@code CLOSED_*} entries are the
@@ -74,7 +76,7 @@ public enum ListenerCounter {
     STUN_NO_USERNAME;
 
     public String tagValue() {
-        String n = name().toLowerCase(java.util.Locale.ROOT);
+        String n = name().toLowerCase(Locale.ROOT);
         int cut = n.indexOf('_');
         return n.startsWith("dropped_") || n.startsWith("closed_") || n.startsWith("quic_") || n.startsWith("stun_")
                 ? n.substring(cut + 1) : n;

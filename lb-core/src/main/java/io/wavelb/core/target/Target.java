@@ -1,7 +1,10 @@
 package io.wavelb.core.target;
 
+import io.wavelb.config.HexBytes;
 import io.wavelb.config.HostPort;
+import io.wavelb.core.health.state.HealthStatus;
 import java.net.InetSocketAddress;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,24 +24,21 @@ public final class Target {
     /** Where a target came from: the config file, or the admin API's dynamic list. */
     public enum Source { CONFIG, DYNAMIC }
 
-    /** Active health as the health checker last reported it. */
-    public enum Health { UNKNOWN, HEALTHY, UNHEALTHY }
-
     private final String id;
     private final HostPort address;
     private final InetSocketAddress socketAddress;
     private volatile int weight;
     /** QUIC-LB server ID (and ICE ufrag prefix), or null. */
-    private volatile io.wavelb.config.HexBytes serverId;
+    private volatile HexBytes serverId;
     private volatile Source source;
-    private volatile Health health = Health.UNKNOWN;
+    private volatile HealthStatus health = HealthStatus.UNKNOWN;
     private volatile long ejectedUntilNanos;
     private volatile boolean ejected;
     private volatile boolean draining;
     private volatile boolean removing;
     private volatile boolean adminDrained;
     private volatile long drainDeadlineNanos;
-    private volatile java.time.Instant lastCheckAt;
+    private volatile Instant lastCheckAt;
     private volatile String lastCheckResult;
     /** True while the balancer may give this target new flows (set at each snapshot build). */
     private volatile boolean inRotation;
@@ -75,11 +75,11 @@ public final class Target {
         this.weight = weight;
     }
 
-    public io.wavelb.config.HexBytes serverId() {
+    public HexBytes serverId() {
         return serverId;
     }
 
-    void serverId(io.wavelb.config.HexBytes serverId) {
+    void serverId(HexBytes serverId) {
         this.serverId = serverId;
     }
 
@@ -91,16 +91,17 @@ public final class Target {
         this.source = source;
     }
 
-    public Health health() {
+    /** Active health as the health checker last reported it. */
+    public HealthStatus health() {
         return health;
     }
 
-    void health(Health health) {
+    void health(HealthStatus health) {
         this.health = health;
     }
 
     /** When the last active health check of this target finished, or null. */
-    public java.time.Instant lastCheckAt() {
+    public Instant lastCheckAt() {
         return lastCheckAt;
     }
 
@@ -109,7 +110,7 @@ public final class Target {
         return lastCheckResult;
     }
 
-    public void lastCheck(java.time.Instant at, String result) {
+    public void lastCheck(Instant at, String result) {
         this.lastCheckAt = at;
         this.lastCheckResult = result;
     }
@@ -180,10 +181,10 @@ public final class Target {
         if (draining) {
             return "draining";
         }
-        if (health == Health.UNHEALTHY || ejected) {
+        if (health == HealthStatus.UNHEALTHY || ejected) {
             return "unhealthy";
         }
-        return health == Health.HEALTHY ? "healthy" : "unknown";
+        return health == HealthStatus.HEALTHY ? "healthy" : "unknown";
     }
 
     /** UDP sessions plus TCP connections pinned to this target right now. */
@@ -207,12 +208,20 @@ public final class Target {
         udpSessions.decrementAndGet();
     }
 
-    /** Registers an open TCP connection and how to close it. */
+    /**
+     * Counts a TCP connection to this target, from the moment it is picked (connecting included, so
+     * least connections sees a burst of new connections before they complete) until
+     * {@link #tcpConnectionClosed}, and registers how to close it. The target is the one owner of
+     * this count: least connections, draining and the admin API all read it here.
+     */
     public void tcpConnectionOpened(Runnable closer) {
-        tcpConnections.incrementAndGet();
-        tcpClosers.add(closer);
+        // Counted once per closer, as tcpConnectionClosed uncounts once per closer.
+        if (tcpClosers.add(closer)) {
+            tcpConnections.incrementAndGet();
+        }
     }
 
+    /** Ends what {@link #tcpConnectionOpened} counted; a closer not registered (or already removed) changes nothing. */
     public void tcpConnectionClosed(Runnable closer) {
         if (tcpClosers.remove(closer)) {
             tcpConnections.decrementAndGet();

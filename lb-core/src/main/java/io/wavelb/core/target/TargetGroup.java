@@ -5,21 +5,24 @@ import io.wavelb.config.HostPort;
 import io.wavelb.config.TargetConfig;
 import io.wavelb.config.TargetGroupConfig;
 import io.wavelb.core.balance.Backend;
-import io.wavelb.core.balance.Balancer;
 import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.balance.Picker;
+import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.quic.ServerIds;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The runtime side of a target group: its members and the balancer over those in rotation, held
+ * The runtime side of a target group: its members and the picker over those in rotation, held
  * as one immutable snapshot that the packet path reads with a single volatile load. Every change
  * (health, ejection, drain, membership, reload) builds a new snapshot under a control-plane lock
  * and publishes it whole; the packet path never takes the lock.
@@ -32,8 +35,8 @@ public final class TargetGroup {
 
     private static final System.Logger LOG = System.getLogger(TargetGroup.class.getName());
 
-    /** Members in the balancer's index order, the balancer over them, and all members. */
-    record Snapshot(Target[] rotation, Balancer balancer, boolean failOpen, List<Target> members,
+    /** Members in the picker's index order, the picker over them, and all members. */
+    record Snapshot(Target[] rotation, Picker picker, boolean failOpen, List<Target> members,
                     ServerIds<Target> serverIds) {
     }
 
@@ -84,7 +87,7 @@ public final class TargetGroup {
     private TargetGroup(TargetGroupConfig config) {
         this.name = config.name();
         this.config = config;
-        this.snapshot = new Snapshot(new Target[0], Balancer.of(config.algorithm(), List.of(), config.maglevTableSize()),
+        this.snapshot = new Snapshot(new Target[0], Picker.of(config.algorithm(), List.of(), config.maglevTableSize()),
                 false, List.of(), new ServerIds<>(List.of(), List.of()));
     }
 
@@ -186,14 +189,15 @@ public final class TargetGroup {
     }
 
     /**
-     * Picks a target for a new flow, or null when none is in rotation. Every target returned must
-     * be handed back to {@link #release} when its flow ends or its connect fails.
+     * Picks a target for a new flow, or null when none is in rotation. The flow is counted on the
+     * target by its owner ({@link Target#tcpConnectionOpened}, {@link Target#udpSessionOpened}): the
+     * target is the one owner of its counts, which least connections reads.
      *
      * @param excluded targets already tried for this flow (connect retries); may be null when {@code excludedCount} is 0
      */
     public Target open(long flowHash, Target[] excluded, int excludedCount) {
         Snapshot s = snapshot;
-        int[] excludedIndexes = Balancer.NO_EXCLUSIONS;
+        int[] excludedIndexes = Picker.NO_EXCLUSIONS;
         int n = 0;
         if (excludedCount > 0) {
             excludedIndexes = new int[excludedCount];
@@ -204,12 +208,8 @@ public final class TargetGroup {
                 }
             }
         }
-        int index = s.balancer().pick(flowHash, excludedIndexes, n);
-        if (index < 0) {
-            return null;
-        }
-        s.balancer().onOpened(index);
-        return s.rotation()[index];
+        int index = s.picker().pick(flowHash, excludedIndexes, n);
+        return index < 0 ? null : s.rotation()[index];
     }
 
     public Target open(long flowHash) {
@@ -230,35 +230,13 @@ public final class TargetGroup {
     }
 
     /**
-     * The target the balancer gives {@code flowHash}, without opening a flow on it (routing by a
-     * hash of the packet's content, which then opens with {@link #openOn}). Null when none is in rotation.
+     * The target the picker gives {@code flowHash} (routing by a hash of the packet's content rather
+     * than of its addresses). Null when none is in rotation.
      */
     public Target peek(long flowHash) {
         Snapshot s = snapshot;
-        int index = s.balancer().pick(flowHash, Balancer.NO_EXCLUSIONS, 0);
+        int index = s.picker().pick(flowHash, Picker.NO_EXCLUSIONS, 0);
         return index < 0 ? null : s.rotation()[index];
-    }
-
-    /**
-     * Opens a flow on a target chosen by the packet (QUIC connection ID, ICE ufrag) rather than the
-     * balancer; hand it back to {@link #release} as any other.
-     */
-    public Target openOn(Target target) {
-        Snapshot s = snapshot;
-        int index = indexOf(s.rotation(), target);
-        if (index >= 0) {
-            s.balancer().onOpened(index);
-        }
-        return target;
-    }
-
-    /** Hands back a target {@link #open} returned (least-connections bookkeeping). */
-    public void release(Target target) {
-        Snapshot s = snapshot;
-        int index = indexOf(s.rotation(), target);
-        if (index >= 0) {
-            s.balancer().onClosed(index);
-        }
     }
 
     private static int indexOf(Target[] targets, Target target) {
@@ -299,7 +277,7 @@ public final class TargetGroup {
      * @throws IllegalArgumentException with a reason for the caller when the list cannot be applied
      */
     public void replaceDynamic(List<TargetConfig> dynamic, long nowNanos) {
-        java.util.Set<String> seen = new java.util.HashSet<>();
+        Set<String> seen = new HashSet<>();
         for (int i = 0; i < dynamic.size(); i++) {
             TargetConfig t = dynamic.get(i);
             if (!seen.add(t.address().toString())) {
@@ -349,7 +327,7 @@ public final class TargetGroup {
      * draining. The caller holds the lock.
      */
     private void converge(long nowNanos) {
-        java.util.Set<String> fromConfig = new java.util.HashSet<>();
+        Set<String> fromConfig = new HashSet<>();
         configTargets.forEach(t -> fromConfig.add(t.address().toString()));
         Map<String, TargetConfig> want = desired(configTargets, dynamicTargets);
         List<Target> added = new ArrayList<>();
@@ -406,7 +384,7 @@ public final class TargetGroup {
     }
 
     /** The active health check's verdict on a member. */
-    public void health(Target target, Target.Health health) {
+    public void health(Target target, HealthStatus health) {
         lock.lock();
         try {
             if (target.health() == health) {
@@ -417,7 +395,7 @@ public final class TargetGroup {
         } finally {
             lock.unlock();
         }
-        if (health == Target.Health.UNHEALTHY && config.terminateOnUnhealthy()) {
+        if (health == HealthStatus.UNHEALTHY && config.terminateOnUnhealthy()) {
             target.closeTcpConnections();
         }
     }
@@ -486,7 +464,7 @@ public final class TargetGroup {
         for (Target t : all) {
             if (!t.draining()) {
                 active.add(t);
-                if (t.health() != Target.Health.UNHEALTHY && !t.ejected()) {
+                if (t.health() != HealthStatus.UNHEALTHY && !t.ejected()) {
                     healthy.add(t);
                 }
             }
@@ -499,14 +477,13 @@ public final class TargetGroup {
             backends.add(new Backend(t.id(), t.weight()));
             byId.put(t.id(), t);
         }
-        Balancer balancer = Balancer.of(config.algorithm(), backends, config.maglevTableSize());
         Target[] ordered = new Target[backends.size()];
+        // Least connections reads the targets' own counts (filled in below, before the snapshot is
+        // published), so a rebuild neither loses nor double-counts the connections already open.
+        Picker picker = Picker.of(config.algorithm(), backends, config.maglevTableSize(),
+                i -> ordered[i].tcpConnections());
         for (int i = 0; i < ordered.length; i++) {
-            ordered[i] = byId.get(balancer.backends().get(i).id());
-            // least_connections starts from the connections already open, not from zero
-            for (int c = ordered[i].tcpConnections(); c > 0; c--) {
-                balancer.onOpened(i);
-            }
+            ordered[i] = byId.get(picker.backends().get(i).id());
         }
         for (Target t : all) {
             t.inRotation(byId.containsKey(t.id()) && byId.get(t.id()) == t);
@@ -520,7 +497,7 @@ public final class TargetGroup {
                 owners.add(t);
             }
         }
-        snapshot = new Snapshot(ordered, balancer, failOpen, all, new ServerIds<>(ids, owners));
+        snapshot = new Snapshot(ordered, picker, failOpen, all, new ServerIds<>(ids, owners));
         if (failOpen != previous.failOpen()) {
             if (failOpen) {
                 LOG.log(System.Logger.Level.WARNING, "target group '" + name + "': no healthy target; failing open "

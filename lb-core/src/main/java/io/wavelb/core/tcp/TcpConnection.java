@@ -2,6 +2,7 @@ package io.wavelb.core.tcp;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -9,14 +10,16 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One proxied TCP connection: the client channel, the target channel on the same event loop, and
@@ -95,6 +98,7 @@ final class TcpConnection {
             return;
         }
         tried[attempts++] = next;
+        next.tcpConnectionOpened(closer);
         TcpRelay backendRelay = new TcpRelay(this, false, counters);
         Bootstrap b = new Bootstrap()
                 .group(client.eventLoop())
@@ -112,12 +116,12 @@ final class TcpConnection {
 
     private void onConnect(ChannelFuture f, Target candidate, TcpRelay backendRelay) {
         if (closed) {
-            group.release(candidate);
+            candidate.tcpConnectionClosed(closer);
             f.channel().close();
             return;
         }
         if (!f.isSuccess()) {
-            group.release(candidate);
+            candidate.tcpConnectionClosed(closer);
             group.flowFailed(candidate);
             counters.increment(ListenerCounter.TCP_CONNECT_FAILURES);
             listener.warnRateLimited("connect to target " + candidate + " failed: " + f.cause().getMessage());
@@ -130,19 +134,18 @@ final class TcpConnection {
         }
         target = candidate;
         backend = f.channel();
-        java.util.concurrent.atomic.AtomicInteger sockets = listener.stats().tcpTargetSockets();
+        AtomicInteger sockets = listener.stats().tcpTargetSockets();
         sockets.incrementAndGet();
         backend.closeFuture().addListener(c -> sockets.decrementAndGet());
-        candidate.tcpConnectionOpened(closer);
         group.flowSucceeded(candidate);
-        io.wavelb.config.ProxyProtocol proxy = listener.config().proxyProtocol();
-        if (proxy != io.wavelb.config.ProxyProtocol.NONE) {
+        ProxyProtocol proxy = listener.config().proxyProtocol();
+        if (proxy != ProxyProtocol.NONE) {
             // Before any client byte: the relay starts reading the client only below.
             InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
             InetSocketAddress to = (InetSocketAddress) client.localAddress();
-            backend.write(Unpooled.wrappedBuffer(proxy == io.wavelb.config.ProxyProtocol.V1
-                    ? io.wavelb.core.proxy.ProxyHeaders.v1(from, to)
-                    : io.wavelb.core.proxy.ProxyHeaders.v2(from, to, false)), backend.voidPromise());
+            backend.write(Unpooled.wrappedBuffer(proxy == ProxyProtocol.V1
+                    ? ProxyHeaders.v1(from, to)
+                    : ProxyHeaders.v2(from, to, false)), backend.voidPromise());
         }
         TcpRelay clientRelay = client.pipeline().get(TcpRelay.class);
         clientRelay.start(client, backend);
@@ -209,7 +212,6 @@ final class TcpConnection {
         closed = true;
         loopConnections.remove(this);
         if (target != null) {
-            group.release(target);
             target.tcpConnectionClosed(closer);
         }
     }

@@ -19,7 +19,9 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.wavelb.config.ListenerConfig;
 import io.wavelb.core.listener.AbstractListener;
+import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.listener.Bind;
+import io.wavelb.core.overload.OverloadState;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.stats.LoopCounters;
@@ -30,7 +32,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 /**
  * A TCP listener: one SO_REUSEPORT accept socket per event loop (one in all on NIO). An accepted
@@ -44,7 +48,7 @@ public final class TcpListener extends AbstractListener {
     private final List<Channel> acceptors = new ArrayList<>();
     private final ChannelGroup clients = new DefaultChannelGroup("tcp-clients", GlobalEventExecutor.INSTANCE);
     /** One per event loop with an accept socket (the loop its connections live on). */
-    private final List<TcpLoopConnections> perLoop = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<TcpLoopConnections> perLoop = new CopyOnWriteArrayList<>();
 
     public TcpListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats) {
         super(config, group, transport, stats, LOG);
@@ -56,8 +60,8 @@ public final class TcpListener extends AbstractListener {
         ListenerStats stats = stats();
         Bind.probeFree("tcp", config.name(), address);
         InetSocketAddress bindTo = address;
-        io.wavelb.core.listener.AcceptFailures acceptFailures =
-                new io.wavelb.core.listener.AcceptFailures("listener '" + config.name() + "' (tcp)", LOG);
+        AcceptFailures acceptFailures =
+                new AcceptFailures("listener '" + config.name() + "' (tcp)", LOG);
         for (EventExecutor e : loops) {
             EventLoop loop = (EventLoop) e;
             TcpLoopConnections loopConnections = new TcpLoopConnections(loop);
@@ -172,8 +176,8 @@ public final class TcpListener extends AbstractListener {
      * Applies an overload state to this listener's connections, on each of their loops: shortened
      * idle timeouts, and shedding {@code bytesToFreePerLoop} from each loop's biggest holders.
      */
-    public void applyOverload(io.wavelb.core.overload.OverloadState state, long bytesToFreePerLoop,
-                              java.util.function.LongConsumer freed) {
+    public void applyOverload(OverloadState state, long bytesToFreePerLoop,
+                              LongConsumer freed) {
         long idle = config().tcp().idleTimeout().toNanos();
         for (TcpLoopConnections c : perLoop) {
             c.loop().execute(() -> freed.accept(c.apply(state, idle, bytesToFreePerLoop, System.nanoTime())));

@@ -8,8 +8,10 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.util.ReferenceCountUtil;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
+import java.util.ArrayDeque;
 
 /**
  * Copies bytes from one TCP channel to its peer: used on both sides of a proxied connection.
@@ -32,7 +34,7 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
      * FIN arrives early the epoll transport still drains the socket (EPOLLRDHUP), so what it reads
      * must be kept, not dropped. Bounded by the socket receive buffer.
      */
-    private java.util.ArrayDeque<Object> early;
+    private ArrayDeque<Object> early;
     private boolean inputShutdownEarly;
 
     TcpRelay(TcpConnection connection, boolean clientSide, LoopCounters counters) {
@@ -64,7 +66,7 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
         if (early != null) {
             Object m;
             while ((m = early.poll()) != null) {
-                io.netty.util.ReferenceCountUtil.release(m);
+                ReferenceCountUtil.release(m);
             }
         }
     }
@@ -74,13 +76,13 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
         counters.add(bytesCounter, ((ByteBuf) msg).readableBytes());
         if (peer == null) {
             if (early == null) {
-                early = new java.util.ArrayDeque<>(2);
+                early = new ArrayDeque<>(2);
             }
             early.add(msg);
             return;
         }
         if (!peer.isActive()) {
-            io.netty.util.ReferenceCountUtil.release(msg);
+            ReferenceCountUtil.release(msg);
             return;
         }
         peer.write(msg, peer.voidPromise());

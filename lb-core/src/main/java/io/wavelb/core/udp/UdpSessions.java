@@ -122,7 +122,7 @@ final class UdpSessions implements UpstreamEvents {
         TargetGroup group = s.group();
         Target target;
         if (routed != null) {
-            target = group.openOn(routed);
+            target = routed;
         } else {
             long hash = s.udp().affinity() == UdpAffinity.SOURCE_IP
                     ? FlowHash.sourceIp(client.getAddress())
@@ -140,7 +140,6 @@ final class UdpSessions implements UpstreamEvents {
         } catch (Exception e) {
             // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
             budget.release();
-            group.release(target);
             counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
             listener.warnRateLimited("cannot open an upstream socket for a new UDP session to " + target + ": " + e);
             return null;
@@ -389,7 +388,6 @@ final class UdpSessions implements UpstreamEvents {
         session.closed = true;
         session.releaseHeld();
         budget.release();
-        session.group.release(session.target);
         session.target.udpSessionClosed();
         counters.increment(reason);
         session.upstream.close();

@@ -106,26 +106,26 @@ class FlowHashTest {
 
     @Test
     void sourceIpIgnoresPortsSoAllFlowsOfAClientShareABackend() {
-        Balancer balancer = Balancer.of(io.wavelb.config.Algorithm.SOURCE_IP, Fixtures.backends(10), Fixtures.M);
-        int first = balancer.pick(FlowHash.sourceIp(CLIENT4));
+        Picker picker = Picker.of(io.wavelb.config.Algorithm.SOURCE_IP, Fixtures.backends(10), Fixtures.M);
+        int first = picker.pick(FlowHash.sourceIp(CLIENT4));
         Set<Long> fiveTupleHashes = new HashSet<>();
         for (int port = 1024; port < 1124; port++) {
             fiveTupleHashes.add(FlowHash.fiveTuple(FlowHash.UDP, CLIENT4, port, LISTENER4, 7000));
-            assertThat(balancer.pick(FlowHash.sourceIp(ip("192.0.2.10")))).isEqualTo(first);
+            assertThat(picker.pick(FlowHash.sourceIp(ip("192.0.2.10")))).isEqualTo(first);
         }
         assertThat(fiveTupleHashes).hasSize(100);
     }
 
     @Test
     void randomIpv4FlowsSpreadEvenlyOverThreeBackends() {
-        Balancer balancer = Balancer.of(io.wavelb.config.Algorithm.MAGLEV, Fixtures.backends(3), Fixtures.M);
+        Picker picker = Picker.of(io.wavelb.config.Algorithm.MAGLEV, Fixtures.backends(3), Fixtures.M);
         Random random = new Random(11);
         int flows = 300_000;
         int[] counts = new int[3];
         for (int i = 0; i < flows; i++) {
             byte[] src = new byte[4];
             random.nextBytes(src);
-            counts[balancer.pick(FlowHash.fiveTuple(FlowHash.UDP, ip(src), 1024 + random.nextInt(64512),
+            counts[picker.pick(FlowHash.fiveTuple(FlowHash.UDP, ip(src), 1024 + random.nextInt(64512),
                     LISTENER4, 7000))]++;
         }
         for (int count : counts) {
@@ -135,7 +135,7 @@ class FlowHashTest {
 
     @Test
     void randomIpv6FlowsFromOneSubnetSpreadEvenlyOverThreeBackends() {
-        Balancer balancer = Balancer.of(io.wavelb.config.Algorithm.MAGLEV, Fixtures.backends(3), Fixtures.M);
+        Picker picker = Picker.of(io.wavelb.config.Algorithm.MAGLEV, Fixtures.backends(3), Fixtures.M);
         Random random = new Random(12);
         int flows = 300_000;
         int[] counts = new int[3];
@@ -143,7 +143,7 @@ class FlowHashTest {
         for (int i = 0; i < flows; i++) {
             src[15] = (byte) random.nextInt(256);
             src[14] = (byte) random.nextInt(256);
-            counts[balancer.pick(FlowHash.fiveTuple(FlowHash.UDP, ip(src), 1024 + random.nextInt(64512),
+            counts[picker.pick(FlowHash.fiveTuple(FlowHash.UDP, ip(src), 1024 + random.nextInt(64512),
                     LISTENER6, 7000))]++;
         }
         for (int count : counts) {

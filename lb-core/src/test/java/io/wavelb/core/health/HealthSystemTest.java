@@ -19,6 +19,7 @@ import io.wavelb.config.Transport;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.Wavelb;
+import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.testing.EchoServer;
@@ -63,7 +64,7 @@ class HealthSystemTest {
         try (b; c; Wavelb w = Wavelb.start(config(Optional.of(udpCheck), OutlierDetectionConfig.DEFAULTS,
                 a.address(), b.address(), c.address()), Optional.empty())) {
             TargetGroup g = w.balancer().targetGroups().get("g");
-            await().atMost(Duration.ofSeconds(5)).until(() -> g.targets().stream().allMatch(t -> t.health() == Target.Health.HEALTHY));
+            await().atMost(Duration.ofSeconds(5)).until(() -> g.targets().stream().allMatch(t -> t.health() == HealthStatus.HEALTHY));
             InetSocketAddress vip = w.balancer().address("l");
             Map<UdpClient, String> flows = new HashMap<>();
             List<UdpClient> clients = new ArrayList<>();
@@ -78,7 +79,7 @@ class HealthSystemTest {
                 long killedAt = System.nanoTime();
                 a.close();
                 Target ta = g.member(a.address());
-                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> ta.health() == Target.Health.UNHEALTHY);
+                await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() -> ta.health() == HealthStatus.UNHEALTHY);
                 Duration took = Duration.ofNanos(System.nanoTime() - killedAt);
                 // interval x threshold + timeout, plus one interval of phase and scheduling slack
                 assertThat(took).isLessThan(interval.multipliedBy(threshold + 1).plus(timeout).plusMillis(500));

@@ -1,5 +1,7 @@
 package io.wavelb.core.health.state;
 
+import java.util.Locale;
+
 /** The outcome of one active probe. */
 public sealed interface ProbeResult permits ProbeResult.Success, ProbeResult.Failure {
 
@@ -8,7 +10,7 @@ public sealed interface ProbeResult permits ProbeResult.Success, ProbeResult.Fai
         TIMEOUT, REFUSED, PORT_UNREACHABLE, BAD_RESPONSE, ERROR;
 
         public String tag() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

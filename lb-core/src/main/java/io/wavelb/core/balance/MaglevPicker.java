@@ -6,11 +6,11 @@ import java.util.List;
  * MAGLEV and SOURCE_IP: the two differ only in the hash the caller passes (5-tuple or client
  * address). Retries walk the table from the flow's slot, so they too are consistent across instances.
  */
-final class MaglevBalancer implements Balancer {
+final class MaglevPicker implements Picker {
 
     private final MaglevTable table;
 
-    MaglevBalancer(MaglevTable table) {
+    MaglevPicker(MaglevTable table) {
         this.table = table;
     }
 

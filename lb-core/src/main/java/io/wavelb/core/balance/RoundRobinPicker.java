@@ -11,12 +11,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The cursor is one {@link AtomicLong} shared by all event loops: one contended increment per new
  * flow, not per packet.
  */
-final class RoundRobinBalancer implements Balancer {
+final class RoundRobinPicker implements Picker {
 
     private final MaglevTable table;
     private final AtomicLong cursor = new AtomicLong();
 
-    RoundRobinBalancer(MaglevTable table) {
+    RoundRobinPicker(MaglevTable table) {
         this.table = table;
     }
 
