@@ -2,12 +2,6 @@ package io.wavelb.agent.aws;
 
 import java.net.URI;
 import java.util.Optional;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.autoscaling.AutoScalingClient;
 import software.amazon.awssdk.services.autoscaling.model.AutoScalingInstanceDetails;
 
@@ -31,16 +25,7 @@ public final class AutoScalingLifecycle implements AutoCloseable {
     }
 
     public static AutoScalingClient client(String region, Optional<URI> endpoint) {
-        var b = AutoScalingClient.builder().httpClient(UrlConnectionHttpClient.create())
-                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
-                .region(Region.of(region));
-        if (endpoint.isPresent()) {
-            b.endpointOverride(endpoint.get())
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("wavelb", "wavelb")));
-        } else {
-            b.credentialsProvider(DefaultCredentialsProvider.builder().build());
-        }
-        return b.build();
+        return AwsClients.build(AutoScalingClient.builder(), region, endpoint, false);
     }
 
     /** The instance's group: configured, else asked once. */

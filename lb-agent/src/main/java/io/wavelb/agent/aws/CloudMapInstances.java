@@ -5,13 +5,6 @@ import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.client.config.SdkAdvancedClientOption;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.servicediscovery.ServiceDiscoveryClient;
 import software.amazon.awssdk.services.servicediscovery.model.CustomHealthStatus;
 import software.amazon.awssdk.services.servicediscovery.model.HealthStatusFilter;
@@ -44,23 +37,7 @@ public final class CloudMapInstances implements AutoCloseable {
      * a private endpoint does not answer.
      */
     public static ServiceDiscoveryClient client(String region, Optional<URI> endpoint) {
-        var b = ServiceDiscoveryClient.builder().httpClient(UrlConnectionHttpClient.create())
-                // The agent's own full-jitter backoff is the one retry layer: it counts every
-                // throttle for the metrics, and it spreads a fleet's retries; the SDK's would hide both.
-                .overrideConfiguration(o -> {
-                    o.retryStrategy(AwsRetryStrategy.doNotRetry());
-                    if (endpoint.isPresent()) {
-                        o.putAdvancedOption(SdkAdvancedClientOption.DISABLE_HOST_PREFIX_INJECTION, true);
-                    }
-                })
-                .region(Region.of(region));
-        if (endpoint.isPresent()) {
-            b.endpointOverride(endpoint.get())
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("wavelb", "wavelb")));
-        } else {
-            b.credentialsProvider(DefaultCredentialsProvider.builder().build());
-        }
-        return b.build();
+        return AwsClients.build(ServiceDiscoveryClient.builder(), region, endpoint, true);
     }
 
     /** The service's id, looked up once by namespace and service name. */

@@ -3,12 +3,6 @@ package io.wavelb.agent.aws;
 import java.net.URI;
 import java.time.Instant;
 import java.util.Optional;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.cloudwatch.CloudWatchClient;
 import software.amazon.awssdk.services.cloudwatch.model.Dimension;
 import software.amazon.awssdk.services.cloudwatch.model.MetricDatum;
@@ -38,16 +32,7 @@ public final class CloudWatchLoad implements AutoCloseable {
     }
 
     public static CloudWatchClient client(String region, Optional<URI> endpoint) {
-        var b = CloudWatchClient.builder().httpClient(UrlConnectionHttpClient.create())
-                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
-                .region(Region.of(region));
-        if (endpoint.isPresent()) {
-            b.endpointOverride(endpoint.get())
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("wavelb", "wavelb")));
-        } else {
-            b.credentialsProvider(DefaultCredentialsProvider.builder().build());
-        }
-        return b.build();
+        return AwsClients.build(CloudWatchClient.builder(), region, endpoint, false);
     }
 
     /** One PutMetricData: utilization as a percentage (0..100) and the weight published now. */

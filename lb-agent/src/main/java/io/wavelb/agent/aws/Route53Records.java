@@ -10,12 +10,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.route53.Route53Client;
 import software.amazon.awssdk.services.route53.model.Change;
 import software.amazon.awssdk.services.route53.model.ChangeAction;
@@ -75,20 +69,7 @@ public final class Route53Records implements AutoCloseable {
 
     /** One client for the process: url-connection HTTP, the region, and an endpoint override for tests. */
     public static Route53Client client(String region, Optional<URI> endpoint) {
-        var b = Route53Client.builder()
-                .httpClient(UrlConnectionHttpClient.create())
-                // The agent's own full-jitter backoff is the one retry layer: it counts every
-                // throttle for the metrics, and it spreads a fleet's retries; the SDK's would hide both.
-                .overrideConfiguration(o -> o.retryStrategy(AwsRetryStrategy.doNotRetry()))
-                .region(Region.of(region));
-        if (endpoint.isPresent()) {
-            // An emulator wants no real credentials; a real endpoint uses the default chain.
-            b.endpointOverride(endpoint.get())
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("wavelb", "wavelb")));
-        } else {
-            b.credentialsProvider(DefaultCredentialsProvider.builder().build());
-        }
-        return b.build();
+        return AwsClients.build(Route53Client.builder(), region, endpoint, false);
     }
 
     /** ListHostedZones answers "/hostedzone/Z..."; passing that back gets URL-encoded and fails. */
