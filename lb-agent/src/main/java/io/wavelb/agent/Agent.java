@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.wavelb.agent.aws.AwsRetry;
 import io.wavelb.agent.aws.CloudMapInstances;
 import io.wavelb.agent.aws.CloudWatchLoad;
 import io.wavelb.agent.aws.Route53Records;
@@ -36,8 +37,6 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import software.amazon.awssdk.core.exception.SdkClientException;
 
 /**
  * The sidecar's control loop: keeps this instance registered and heartbeating in Cloud Map, its
@@ -183,10 +182,6 @@ public final class Agent {
         return this;
     }
 
-    public Identity identity() {
-        return me;
-    }
-
     /** True when the identity changed (the caller re-registers with the new attributes). */
     private boolean refreshIdentity() throws InterruptedException {
         if (identitySource == null || (!identityStale && System.nanoTime() - lastIdentityRead < identityRefreshNanos)) {
@@ -235,11 +230,6 @@ public final class Agent {
 
     public LifecycleMeters lifecycleMeters() {
         return lifecycleMeters;
-    }
-
-    /** The load utilization last read, NaN before the first reading or with a fixed weight. */
-    public double loadUtilization() {
-        return Double.longBitsToDouble(loadUtilizationBits.get());
     }
 
     /**
@@ -295,30 +285,9 @@ public final class Agent {
         }
     }
 
-    /** Calls AWS with backoff and full jitter on throttling, PriorRequestNotComplete and 5xx. */
+    /** Calls AWS through {@link AwsRetry}, counting every attempt and throttle under {@code service}. */
     private <T> T aws(String service, Callable<T> call) throws Exception {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                T t = call.call();
-                count(service, false);
-                return t;
-            } catch (AwsServiceException e) {
-                String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
-                boolean retry = e.isThrottlingException() || "Throttling".equals(code) || "PriorRequestNotComplete".equals(code)
-                        || e.statusCode() >= 500;
-                count(service, retry);
-                if (!retry || attempt + 1 >= maxAttempts) {
-                    throw e;
-                }
-                Thread.sleep(backoff.delayNanos(attempt) / 1_000_000);
-            } catch (SdkClientException e) {
-                count(service, false);
-                if (attempt + 1 >= maxAttempts) {
-                    throw e;
-                }
-                Thread.sleep(backoff.delayNanos(attempt) / 1_000_000);
-            }
-        }
+        return AwsRetry.call(backoff, maxAttempts, call, throttled -> count(service, throttled));
     }
 
     /**

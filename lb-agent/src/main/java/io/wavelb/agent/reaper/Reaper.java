@@ -1,5 +1,6 @@
 package io.wavelb.agent.reaper;
 
+import io.wavelb.agent.aws.AwsRetry;
 import io.wavelb.agent.aws.CloudMapInstances;
 import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.dns.DnsPlanner;
@@ -14,8 +15,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import software.amazon.awssdk.core.exception.SdkClientException;
 
 /**
  * Collects one departed instance: under each record name, its weighted A record and owner marker
@@ -109,26 +108,12 @@ public final class Reaper {
 
     /** Throttling, PriorRequestNotComplete, 5xx and dropped connections: retried with full jitter. */
     private <T> T retry(Callable<T> call) throws InterruptedException {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                return call.call();
-            } catch (AwsServiceException e) {
-                String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();
-                boolean again = e.isThrottlingException() || "Throttling".equals(code) || "PriorRequestNotComplete".equals(code)
-                        || e.statusCode() >= 500;
-                if (!again || attempt + 1 >= MAX_ATTEMPTS) {
-                    throw e;
-                }
-            } catch (SdkClientException e) {
-                if (attempt + 1 >= MAX_ATTEMPTS) {
-                    throw e;
-                }
-            } catch (InterruptedException | RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-            Thread.sleep(backoff.delayNanos(attempt) / 1_000_000);
+        try {
+            return AwsRetry.call(backoff, MAX_ATTEMPTS, call, retryable -> { });
+        } catch (InterruptedException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
         }
     }
 }
