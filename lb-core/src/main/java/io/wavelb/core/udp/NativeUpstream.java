@@ -164,12 +164,21 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
             try {
                 buffer = loop.alloc.directBuffer(receiveCapacity, receiveCapacity);
             } catch (OutOfMemoryError e) {
-                loop.events.noMemory(e);
+                // No buffer within the budget: drop the datagram (read into one scratch byte) so
+                // the socket does not stay readable and spin. When there was none to drop (recv
+                // answers 0 for EAGAIN), stop here rather than fail allocations for nothing.
+                int dropped;
                 try {
-                    socket.recv(loop.discard, 0, 1);
-                } catch (IOException ignored) {
-                    // the error is the socket's next read's business
+                    dropped = socket.recv(loop.discard, 0, 1);
+                } catch (IOException refusal) {
+                    // ECONNREFUSED, as for a read below: the recv consumed it, so report it now.
+                    loop.events.refused(session);
+                    return false;
                 }
+                if (dropped == 0) {
+                    return true;
+                }
+                loop.events.noMemory(e);
                 continue;
             }
             int n;
