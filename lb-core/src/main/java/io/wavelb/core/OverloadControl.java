@@ -6,7 +6,6 @@ import io.wavelb.core.overload.OverloadManager;
 import io.wavelb.core.overload.OverloadSignal;
 import io.wavelb.core.overload.OverloadState;
 import io.wavelb.core.overload.OverloadStatus;
-import io.wavelb.core.overload.OverloadThresholds;
 import io.wavelb.core.tcp.TcpListener;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
@@ -25,13 +24,12 @@ final class OverloadControl {
     private static final System.Logger LOG = System.getLogger(OverloadControl.class.getName());
 
     private final OverloadSignal signal = new OverloadSignal();
-    private final OverloadManager manager = new OverloadManager(OverloadThresholds.DEFAULTS,
-            OverloadManager.DEFAULT_STUCK_AFTER_NANOS);
+    private final OverloadManager manager = new OverloadManager();
     private final long budget;
     private final int loopCount;
     private final AtomicLongArray activations = new AtomicLongArray(OverloadAction.values().length);
     private final AtomicLong shedBytes = new AtomicLong();
-    private volatile OverloadStatus status = new OverloadManager().status();
+    private volatile OverloadStatus status = manager.status();
 
     /**
      * @param configuredBudget {@code runtime.memory_budget}, 0 for the allocator's limit
@@ -105,10 +103,7 @@ final class OverloadControl {
         if ((!state.reduceTimeouts() && !state.shedConnections()) || tcp.isEmpty()) {
             return;
         }
-        // Shed down to where stop_accepting turns off again, not just under the shed threshold:
-        // otherwise the holders that caused it keep new flows out until their idle timeouts.
-        OverloadThresholds t = OverloadThresholds.DEFAULTS;
-        long target = (long) (budget * (t.stopAccepting() - t.hysteresis()));
+        long target = manager.shedTarget(budget);
         long perLoop = Math.max(0, state.used() - target) / ((long) loopCount * tcp.size());
         for (TcpListener l : tcp) {
             l.applyOverload(state, perLoop, shedBytes::addAndGet);

@@ -50,19 +50,14 @@ public final class AcceptFailures extends ChannelInboundHandlerAdapter {
         this(what, logger, () -> null, () -> { });
     }
 
-    /** Failed accepts so far. */
-    public long failures() {
-        return failures.get();
-    }
-
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        failures.incrementAndGet();
+        long failed = failures.incrementAndGet();
         counted.run();
         String freed = freeSome.get();
         log.warn(what + ": cannot accept a connection: " + describe(cause)
                 + (freed != null ? "; " + freed : "; accepting again in " + PAUSE_MILLIS + "ms") + " ("
-                + failures.get() + " failed accepts so far)");
+                + failed + " failed accepts so far)");
         if (freed != null) {
             ctx.channel().read();
             return;

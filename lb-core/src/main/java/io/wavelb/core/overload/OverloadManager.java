@@ -53,6 +53,15 @@ public final class OverloadManager {
         this(OverloadThresholds.DEFAULTS, DEFAULT_STUCK_AFTER_NANOS);
     }
 
+    /**
+     * The memory level shedding aims for: where stop_accepting turns off again, not just under the
+     * shed threshold, or the holders that caused it would keep new flows out until their idle
+     * timeouts.
+     */
+    public long shedTarget(long budget) {
+        return (long) (budget * (thresholds.stopAccepting() - thresholds.hysteresis()));
+    }
+
     /** An action that turned on or off at one evaluation, with the figures that made it. */
     public record Change(OverloadAction action, boolean on, long used, long budget) {
 

@@ -35,10 +35,6 @@ final class TcpLoopConnections {
         open.remove(c);
     }
 
-    int size() {
-        return open.size();
-    }
-
     /**
      * Applies an overload state on this loop: closes connections idle for longer than the shortened
      * idle timeout, then, when shedding, the connections holding the most buffered bytes until
