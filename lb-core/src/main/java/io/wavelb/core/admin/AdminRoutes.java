@@ -34,7 +34,8 @@ final class AdminRoutes {
     }
 
     interface Action {
-        Reply run(Request request);
+        /** @throws AdminException for a refusal the caller answers with its status and message */
+        Reply run(Request request) throws AdminException;
     }
 
     /** What an endpoint gets besides the path: the Accept header and the body (empty when none). */
@@ -112,12 +113,8 @@ final class AdminRoutes {
         return endpoint;
     }
 
-    private Reply load() {
-        try {
-            return Reply.json(HttpResponseStatus.OK, ops.load().body());
-        } catch (AdminException e) {
-            return Reply.error(HttpResponseStatus.valueOf(e.status()), e.getMessage());
-        }
+    private Reply load() throws AdminException {
+        return Reply.json(HttpResponseStatus.OK, ops.load().body());
     }
 
     /** Alive: 200 {@code ok}; stuck: 503 with one reason per line. */
@@ -191,42 +188,30 @@ final class AdminRoutes {
         };
     }
 
-    private Reply drainBalancer() {
-        try {
-            ops.drainBalancer();
-            return Reply.json(HttpResponseStatus.ACCEPTED, Map.of("draining", true));
-        } catch (AdminException e) {
-            return Reply.error(HttpResponseStatus.valueOf(e.status()), e.getMessage());
-        }
+    private Reply drainBalancer() throws AdminException {
+        ops.drainBalancer();
+        return Reply.json(HttpResponseStatus.ACCEPTED, Map.of("draining", true));
     }
 
-    private Reply drainTarget(String group, String address) {
+    private Reply drainTarget(String group, String address) throws AdminException {
         HostPort hp;
         try {
             hp = HostPort.parse(address);
         } catch (IllegalArgumentException e) {
             return Reply.error(HttpResponseStatus.BAD_REQUEST, "address: " + e.getMessage());
         }
-        try {
-            ops.drain(group, hp);
-            return Reply.json(HttpResponseStatus.ACCEPTED, Map.of("draining", hp.toString()));
-        } catch (AdminException e) {
-            return Reply.error(HttpResponseStatus.valueOf(e.status()), e.getMessage());
-        }
+        ops.drain(group, hp);
+        return Reply.json(HttpResponseStatus.ACCEPTED, Map.of("draining", hp.toString()));
     }
 
-    private Reply replaceTargets(String group, String body) {
+    private Reply replaceTargets(String group, String body) throws AdminException {
         List<AdminOperations.TargetSpec> specs;
         try {
             specs = TargetListBody.parse(body);
         } catch (TargetListBody.BadBody e) {
             return Reply.error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
         }
-        try {
-            ops.replaceTargets(group, specs);
-        } catch (AdminException e) {
-            return Reply.error(HttpResponseStatus.valueOf(e.status()), e.getMessage());
-        }
+        ops.replaceTargets(group, specs);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("target_group", group);
         out.put("targets", specs.size());

@@ -224,6 +224,8 @@ public final class AdminServer implements AutoCloseable {
     Reply run(AdminRoutes.Endpoint e, AdminRoutes.Request request) {
         try {
             return e.action().run(request);
+        } catch (AdminException ex) {
+            return Reply.error(HttpResponseStatus.valueOf(ex.status()), ex.getMessage());
         } catch (IllegalArgumentException ex) {
             return Reply.error(HttpResponseStatus.BAD_REQUEST, "malformed request: " + ex.getMessage());
         } catch (RuntimeException | LinkageError ex) {
