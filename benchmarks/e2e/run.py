@@ -24,20 +24,23 @@ IPERF_PORT, SOCKPERF_PORT, ECHO_PORT = 25201, 25311, 25411
 # Proxy ports: base + 1 iperf3 (tcp+udp), +2 sockperf (tcp+udp), +3 new UDP flows, +4 idle UDP sessions
 BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-nobatch": 24000,
         "wavelb-zgc": 26000, "wavelb-parallel": 27000, "wavelb-serial": 28000, "wavelb-iouring": 30000,
-        "wavelb-channels": 31000, "wavelb-nogso": 32000, "wavelb-base": 33000}
+        "wavelb-channels": 31000, "wavelb-nogso": 32000, "wavelb-base": 33000,
+        "wavelb-lowmem": 34000}
 CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-nobatch", "wavelb-zgc", "wavelb-parallel", "wavelb-serial",
-              "wavelb-iouring", "wavelb-channels", "wavelb-nogso", "wavelb-base"]
+              "wavelb-iouring", "wavelb-channels", "wavelb-nogso", "wavelb-base", "wavelb-lowmem"]
 DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
 # Variants: the same wavelb with other JVM flags, beside the default one (--only ...,wavelb-nobatch).
 # wavelb-nobatch: one datagram per receive call, as before recvmmsg became the default.
 # wavelb-zgc/-parallel/-serial: another collector instead of bin/wavelb's default G1.
 # wavelb-channels: a Netty datagram channel per UDP session, as before native upstream sockets.
 # wavelb-nogso: native upstream sockets, one send per datagram (no UDP GSO bursts).
+# wavelb-lowmem: Netty's adaptive allocator in its low-memory mode (unpooled buffers above 16 KiB),
+#   as before wavelb turned that mode off.
 # wavelb-base: the jar named by $WAVELB_BASE_JAR (built from another commit), for before/after in one run.
 VARIANT_JAVA_OPTS = {"wavelb-nobatch": "-Dwavelb.udp.receiveBatch=1", "wavelb-zgc": "-XX:+UseZGC",
                      "wavelb-parallel": "-XX:+UseParallelGC", "wavelb-serial": "-XX:+UseSerialGC", "wavelb-iouring": "",
                      "wavelb-channels": "-Dwavelb.udp.nativeUpstream=false", "wavelb-nogso": "-Dwavelb.udp.gso=false",
-                     "wavelb-base": ""}
+                     "wavelb-base": "", "wavelb-lowmem": "-Dio.netty.allocator.lowMemory=true"}
 # wavelb-iouring: runtime.transport io_uring instead of auto (epoll).
 VARIANT_TRANSPORT = {"wavelb-iouring": "io_uring"}
 TCP_ONLY = {"haproxy"}
@@ -273,6 +276,10 @@ def start_proxy(name, d):
             if not jar or not os.path.isfile(jar):
                 raise RuntimeError("wavelb-base needs WAVELB_BASE_JAR=<a wavelb.jar built from the commit to compare with>")
             env = ["env", "WAVELB_JAR=" + jar]
+        extra = os.environ.get("E2E_WAVELB_JAVA_OPTS", "").replace("{name}", name)
+        if extra:  # e.g. a flight recording per candidate: -XX:StartFlightRecording=filename=/tmp/{name}.jfr
+            opts = (VARIANT_JAVA_OPTS.get(name, "") + " " + extra).strip()
+            env = (env or ["env"]) + ["JAVA_OPTS=" + opts]
         cmd = PROXY_CPU + env + [os.path.join(ROOT, "bin", "wavelb"), "run", "--config", f]
     p = Proc(name, cmd, d)
     if not wait_tcp(base + 1, 90) or not p.alive():
@@ -518,6 +525,9 @@ def main():
     ap.add_argument("--only", default=",".join(DEFAULT_CANDIDATES),
                     help="candidates, from: " + ",".join(CANDIDATES) + " (wavelb-nobatch: one datagram per receive call)")
     ap.add_argument("--out", default=None, help="markdown results file (default benchmarks/e2e/results/e2e-DATE.md)")
+    ap.add_argument("--steps", default=None,
+                    help="measure only these steps (comma-separated: udp64_30k,udp64_max,udp1200_30k,udp1200_max,"
+                         "tcp1,tcp4,rtt_udp,rtt_tcp,newflows,idle); default all")
     ap.add_argument("--rerender", metavar="RAW_JSON", help="print the table of an earlier run's raw.json")
     a = ap.parse_args()
     if a.rerender:
@@ -578,6 +588,8 @@ def main():
                 ("rtt_tcp", True, lambda c, p: b.rtt(c, "tcp", secs)),
                 ("newflows", False, lambda c, p: b.newflows(c, p, secs)),
             ]
+            if a.steps:
+                steps = [st for st in steps if st[0] in a.steps.split(",")]
             rec = {c: {} for c in cands}
             for name, tcp_ok, fn in steps:
                 for c in (cands if rnd % 2 == 0 else list(reversed(cands))):  # interleave, alternate order
@@ -590,6 +602,8 @@ def main():
                     rec[c][name] = fn(c, p)
                     log(f"  {name:12s} {c:8s} {rec[c][name]}")
             for c in cands:
+                if a.steps and "idle" not in a.steps.split(","):
+                    break
                 if c in proxies and c not in TCP_ONLY and proxies[c].alive():
                     rec[c]["idle"] = b.idle_memory(c, proxies[c], n_sessions)
                     log(f"  {'idle':12s} {c:8s} {rec[c]['idle']}")

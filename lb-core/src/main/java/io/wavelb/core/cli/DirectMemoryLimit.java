@@ -11,6 +11,13 @@ import java.lang.management.ManagementFactory;
  * Netty reads the property once, when {@code PlatformDependent} initialises, so this runs before
  * anything touches Netty. A value set by the operator ({@code JAVA_OPTS=-Dio.netty.maxDirectMemory=})
  * is kept.
+ *
+ * <p>It also keeps Netty's adaptive allocator out of its low-memory mode, which Netty picks when
+ * the <em>heap</em> limit is at most 512 MiB ({@code bin/wavelb}'s -Xmx). In that mode every buffer
+ * above 16 KiB (a listener's batched receive buffer is {@code (max_datagram_size + 1) x 16}, 147 KiB
+ * by default) is a fresh, zeroed, unpooled allocation freed right after: a 147 KiB memset per
+ * listener wake-up. Direct memory has its own bound here (the budget above), so the heap size says
+ * nothing about it. {@code -Dio.netty.allocator.lowMemory=true} restores Netty's choice.
  */
 final class DirectMemoryLimit {
 
@@ -20,7 +27,12 @@ final class DirectMemoryLimit {
     private DirectMemoryLimit() {
     }
 
+    static final String LOW_MEMORY_PROPERTY = "io.netty.allocator.lowMemory";
+
     static void apply(long configuredBudget) {
+        if (System.getProperty(LOW_MEMORY_PROPERTY) == null) {
+            System.setProperty(LOW_MEMORY_PROPERTY, "false");
+        }
         if (System.getProperty(PROPERTY) != null) {
             return;
         }

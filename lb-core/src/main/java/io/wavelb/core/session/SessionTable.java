@@ -87,7 +87,12 @@ public final class SessionTable<K, S extends SessionTable.Session> {
         if (expired == null) {
             return 0;
         }
-        for (Map.Entry<K, S> e : expired) {
+        // Newest first: sessions opened in a row hold ascending descriptor numbers, and the
+        // event loop's descriptor map (open addressing, keyed by the number itself) pays for
+        // each removal with a walk to the end of the run of numbers above it. Ending the run
+        // from its top makes each removal O(1) instead of a sweep of n sessions costing O(n^2).
+        for (int i = expired.size() - 1; i >= 0; i--) {
+            Map.Entry<K, S> e = expired.get(i);
             unindex(e.getKey(), e.getValue().target());
             onExpired.accept(e.getValue());
         }
@@ -142,7 +147,10 @@ public final class SessionTable<K, S extends SessionTable.Session> {
         List<S> all = new ArrayList<>(byKey.values());
         byKey.clear();
         byTarget.clear();
-        all.forEach(onRemoved);
+        // Newest first, for the reason given in expire.
+        for (int i = all.size() - 1; i >= 0; i--) {
+            onRemoved.accept(all.get(i));
+        }
     }
 
     public int size() {
