@@ -42,6 +42,8 @@ public final class SessionTable<K, S extends SessionTable.Session> {
 
     private final Map<K, S> byKey = new LinkedHashMap<>(16, 0.75f, true);
     private final Map<Object, Set<K>> byTarget = new HashMap<>();
+    /** Reused by {@link #evictIdlest}: the scanned keys not quiet enough, moved back after the scan. */
+    private final Object[] busy = new Object[EVICTION_SCAN];
 
     /** The session for a key, or null. Allocation-free. */
     public S get(K key) {
@@ -102,24 +104,36 @@ public final class SessionTable<K, S extends SessionTable.Session> {
     /**
      * Removes the session quiet the longest among the {@link #EVICTION_SCAN} whose clients were
      * seen least recently, if it has been quiet for at least {@code minIdleNanos}: room for a new
-     * client when the session cap is reached. (A session only the target still talks to can sit at
-     * the front while busy; its last-seen time, which replies update, keeps it.)
+     * client when the session cap is reached. Those of the scanned sessions that are not quiet
+     * enough go to the back: a session only its target still talks to (replies update its
+     * last-seen time, not the order) would otherwise sit at the front for good, and a front of
+     * {@link #EVICTION_SCAN} such sessions would hide every idle one behind it.
      *
-     * @return the removed session, or null when none of them has been quiet long enough
+     * @return the removed session, or null when none of the scanned ones has been quiet long enough
      */
+    @SuppressWarnings("unchecked")
     public S evictIdlest(long nowNanos, long minIdleNanos) {
         K victim = null;
         long longest = -1;
         int looked = 0;
+        int busyCount = 0;
         for (Map.Entry<K, S> e : byKey.entrySet()) {
             long idle = nowNanos - e.getValue().lastSeenNanos();
-            if (idle >= minIdleNanos && idle > longest) {
-                victim = e.getKey();
-                longest = idle;
+            if (idle >= minIdleNanos) {
+                if (idle > longest) {
+                    victim = e.getKey();
+                    longest = idle;
+                }
+            } else {
+                busy[busyCount++] = e.getKey();
             }
             if (++looked == EVICTION_SCAN) {
                 break;
             }
+        }
+        for (int i = 0; i < busyCount; i++) {
+            byKey.get((K) busy[i]); // a lookup in an access-ordered map moves the entry to the back
+            busy[i] = null;
         }
         return victim == null ? null : remove(victim);
     }

@@ -72,6 +72,37 @@ class SessionTableTest {
     }
 
     @Test
+    void busySessionsAtTheFrontDoNotHideIdleOnesForGood() {
+        SessionTable<String, S> table = new SessionTable<>();
+        // Sessions only their targets talk to: last seen recently, never looked up again.
+        for (int i = 0; i < SessionTable.EVICTION_SCAN; i++) {
+            table.put("busy" + i, new S("t", 990));
+        }
+        table.put("idle", new S("t", 0));
+        assertThat(table.evictIdlest(1000, 100)).as("the first scan sees only busy sessions").isNull();
+        S evicted = table.evictIdlest(1000, 100);
+        assertThat(evicted).as("the busy front moved back, so the idle session is reached").isNotNull();
+        assertThat(evicted.lastSeen).isZero();
+        assertThat(table.size()).isEqualTo(SessionTable.EVICTION_SCAN);
+    }
+
+    @Test
+    void expiredSessionsEndNewestFirst() {
+        // Sessions opened in a row hold ascending descriptors; closing the highest first keeps
+        // each removal from the event loop's descriptor map O(1).
+        SessionTable<String, S> table = new SessionTable<>();
+        List<S> opened = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            S s = new S("t", i);
+            opened.add(s);
+            table.put("k" + i, s);
+        }
+        List<S> expired = new ArrayList<>();
+        table.expire(1000, 100, expired::add);
+        assertThat(expired).containsExactlyElementsOf(opened.reversed());
+    }
+
+    @Test
     void touchedSessionSurvivesTheSweep() {
         SessionTable<String, S> table = new SessionTable<>();
         S s = new S("t", 0);
