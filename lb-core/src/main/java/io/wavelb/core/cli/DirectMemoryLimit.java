@@ -17,7 +17,8 @@ import java.lang.management.ManagementFactory;
  * above 16 KiB (a listener's batched receive buffer is {@code (max_datagram_size + 1) x 16}, 147 KiB
  * by default) is a fresh, zeroed, unpooled allocation freed right after: a 147 KiB memset per
  * listener wake-up. Direct memory has its own bound here (the budget above), so the heap size says
- * nothing about it. {@code -Dio.netty.allocator.lowMemory=true} restores Netty's choice.
+ * nothing about it: the mode follows the budget instead, off from {@link #POOLED_LARGE_BUFFERS_FROM}.
+ * {@code -Dio.netty.allocator.lowMemory=true|false} set by the operator is kept.
  */
 final class DirectMemoryLimit {
 
@@ -28,22 +29,39 @@ final class DirectMemoryLimit {
     }
 
     static final String LOW_MEMORY_PROPERTY = "io.netty.allocator.lowMemory";
+    /**
+     * Below this budget Netty's low-memory mode stays: out of it, the allocator works in chunks of
+     * up to 8 MiB and keeps a few per size class and event loop, which a budget of a few tens of
+     * MiB cannot spare (it would sit above the overload thresholds with no flow open).
+     */
+    static final long POOLED_LARGE_BUFFERS_FROM = 256L << 20;
 
     static void apply(long configuredBudget) {
+        String operatorLimit = System.getProperty(PROPERTY);
+        long budget;
+        if (operatorLimit != null) {
+            budget = parseOr(operatorLimit, 0);
+        } else {
+            long jvmLimit = jvmLimit();
+            budget = MemoryBudgets.budget(configuredBudget, jvmLimit);
+            if (configuredBudget > budget) {
+                LOG.log(System.Logger.Level.WARNING, "runtime.memory_budget " + (configuredBudget >> 20) + " MiB is over "
+                        + (int) (MemoryBudgets.JVM_SHARE * 100) + " % of the JVM's direct-memory limit (" + (jvmLimit >> 20)
+                        + " MiB): using " + (budget >> 20) + " MiB; raise -XX:MaxDirectMemorySize to allow more");
+            }
+            System.setProperty(PROPERTY, Long.toString(budget));
+        }
         if (System.getProperty(LOW_MEMORY_PROPERTY) == null) {
-            System.setProperty(LOW_MEMORY_PROPERTY, "false");
+            System.setProperty(LOW_MEMORY_PROPERTY, Boolean.toString(budget < POOLED_LARGE_BUFFERS_FROM));
         }
-        if (System.getProperty(PROPERTY) != null) {
-            return;
+    }
+
+    private static long parseOr(String value, long fallback) {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return fallback;
         }
-        long jvmLimit = jvmLimit();
-        long budget = MemoryBudgets.budget(configuredBudget, jvmLimit);
-        if (configuredBudget > budget) {
-            LOG.log(System.Logger.Level.WARNING, "runtime.memory_budget " + (configuredBudget >> 20) + " MiB is over "
-                    + (int) (MemoryBudgets.JVM_SHARE * 100) + " % of the JVM's direct-memory limit (" + (jvmLimit >> 20)
-                    + " MiB): using " + (budget >> 20) + " MiB; raise -XX:MaxDirectMemorySize to allow more");
-        }
-        System.setProperty(PROPERTY, Long.toString(budget));
     }
 
     /** {@code -XX:MaxDirectMemorySize}, or when unset (0) the JVM's default: the heap's maximum. */

@@ -80,6 +80,12 @@ public final class TcpListener extends AbstractListener {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             LoopCounters counters = stats.forCurrentLoop();
+                            if (overloadState().stopAccepting()) {
+                                // Refused before any handler, timer or target connection is built for it.
+                                counters.increment(ListenerCounter.DROPPED_OVERLOAD);
+                                ch.close();
+                                return;
+                            }
                             // read per connection: a reload may have changed it
                             long idleMillis = config().tcp().idleTimeout().toMillis();
                             TcpConnection connection = new TcpConnection(TcpListener.this, ch, counters, loopConnections);
@@ -149,11 +155,6 @@ public final class TcpListener extends AbstractListener {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            if (overloadState().stopAccepting()) {
-                counters.increment(ListenerCounter.DROPPED_OVERLOAD);
-                ctx.channel().close();
-                return;
-            }
             counted = true;
             counters.increment(ListenerCounter.TCP_ACCEPTED);
             stats().tcpConnections().incrementAndGet();

@@ -60,21 +60,27 @@ final class TcpLoopConnections {
         if (!state.shedConnections() || bytesToFree <= 0) {
             return 0;
         }
-        List<TcpConnection> holders = new ArrayList<>();
+        // Each connection's buffered bytes taken once: summing its queues inside the comparator
+        // would redo it O(n log n) times.
+        List<Holder> holders = new ArrayList<>();
         for (TcpConnection c : open) {
-            if (c.bufferedBytes() > 0) {
-                holders.add(c);
+            long bytes = c.bufferedBytes();
+            if (bytes > 0) {
+                holders.add(new Holder(c, bytes));
             }
         }
-        holders.sort(Comparator.comparingLong(TcpConnection::bufferedBytes).reversed());
+        holders.sort(Comparator.comparingLong(Holder::bytes).reversed());
         long freed = 0;
-        for (TcpConnection c : holders) {
+        for (Holder h : holders) {
             if (freed >= bytesToFree) {
                 break;
             }
-            freed += c.bufferedBytes();
-            c.abort(ListenerCounter.TCP_CLOSED_OVERLOAD);
+            freed += h.bytes();
+            h.connection().abort(ListenerCounter.TCP_CLOSED_OVERLOAD);
         }
         return freed;
+    }
+
+    private record Holder(TcpConnection connection, long bytes) {
     }
 }

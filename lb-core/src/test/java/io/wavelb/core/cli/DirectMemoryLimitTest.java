@@ -35,10 +35,17 @@ class DirectMemoryLimitTest {
     }
 
     @Test
-    void setsTheBudgetAndKeepsTheAdaptiveAllocatorPooling() {
+    void setsTheBudgetAndKeepsTheAdaptiveAllocatorPoolingForALargeOne() {
+        DirectMemoryLimit.apply(DirectMemoryLimit.POOLED_LARGE_BUFFERS_FROM);
+        assertThat(System.getProperty(DirectMemoryLimit.PROPERTY)).isEqualTo(Long.toString(DirectMemoryLimit.POOLED_LARGE_BUFFERS_FROM));
+        assertThat(System.getProperty(DirectMemoryLimit.LOW_MEMORY_PROPERTY)).isEqualTo("false");
+    }
+
+    @Test
+    void aSmallBudgetKeepsNettysLowMemoryMode() {
         DirectMemoryLimit.apply(64L << 20);
         assertThat(System.getProperty(DirectMemoryLimit.PROPERTY)).isEqualTo(Long.toString(64L << 20));
-        assertThat(System.getProperty(DirectMemoryLimit.LOW_MEMORY_PROPERTY)).isEqualTo("false");
+        assertThat(System.getProperty(DirectMemoryLimit.LOW_MEMORY_PROPERTY)).isEqualTo("true");
     }
 
     @Test
