@@ -13,6 +13,8 @@ import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.admin.AdminException;
 import io.wavelb.core.admin.AdminOperations;
 import io.wavelb.core.admin.LoadReport;
+import io.wavelb.core.listener.Descriptors;
+import io.wavelb.core.listener.InheritedSockets;
 import io.wavelb.core.listener.Listener;
 import io.wavelb.core.liveness.Heartbeats;
 import io.wavelb.core.overload.OverloadAction;
@@ -163,19 +165,42 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
      */
     public static LoadBalancer start(WavelbConfig config, Optional<Path> configFile, List<LifecycleHooks> hooks)
             throws Exception {
+        return start(config, configFile, hooks, InheritedSockets.none());
+    }
+
+    /**
+     * As {@link #start(WavelbConfig, Optional, List)}, with listener sockets this process did not
+     * bind (systemd socket activation): each listener side takes the ones meant for it instead of
+     * binding; those no listener takes are named in a warning and closed. Only this start uses
+     * them: a listener a reload adds binds its own.
+     *
+     * @throws IllegalStateException when there are inherited sockets and the transport cannot use them
+     */
+    public static LoadBalancer start(WavelbConfig config, Optional<Path> configFile, List<LifecycleHooks> hooks,
+                                     InheritedSockets inherited) throws Exception {
         Map<String, TargetGroup> created = new LinkedHashMap<>();
         for (TargetGroupConfig g : config.targetGroups()) {
             created.put(g.name(), TargetGroup.create(g));
         }
         Transport transport = Transport.select(config.runtime().transport());
+        if (!inherited.isEmpty() && !transport.canAdoptSockets()) {
+            closeUntaken(inherited, "closing it");
+            throw new IllegalStateException(inherited.source() + " passed " + inherited.untaken().size()
+                    + " listening socket(s), which the " + transport.name() + " transport cannot use: set"
+                    + " runtime.transport: epoll (or auto where epoll is available)");
+        }
         EventLoopGroup loops = transport.newEventLoopGroup(config.runtime().eventLoops());
         LoadBalancer lb = new LoadBalancer(config, configFile, transport, loops);
         List<BoundListener> bound = new ArrayList<>();
         try {
             for (ListenerConfig l : config.listeners()) {
-                bound.add(lb.binder.bind(l, created.get(l.targetGroup())));
+                bound.add(lb.binder.bind(l, created.get(l.targetGroup()), inherited));
             }
+            // Not kept for later: a reload never re-adopts, and an unused socket would hold its port.
+            closeUntaken(inherited, "no listener matches it (FileDescriptorName= must be a listener's name, or"
+                    + " the socket's address a listener's listen:); closing it");
         } catch (Exception | Error e) {
+            closeUntaken(inherited, "closing it");
             for (BoundListener b : bound) {
                 b.stopAccepting().join();
             }
@@ -201,6 +226,14 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         LOG.log(System.Logger.Level.INFO, "wavelb started on " + transport.name() + " with "
                 + count(loops) + " event loop(s); memory budget " + (lb.overload.budget() >> 20) + " MiB");
         return lb;
+    }
+
+    private static void closeUntaken(InheritedSockets inherited, String why) {
+        for (InheritedSockets.InheritedSocket s : inherited.untaken()) {
+            String failed = Descriptors.close(s.fd());
+            LOG.log(System.Logger.Level.WARNING, inherited.source() + " passed " + s.describe() + ": " + why
+                    + (failed == null ? "" : " (close failed: " + failed + ")"));
+        }
     }
 
     /** Each loop stamps its heartbeat from a task of its own: a loop that stops running stops stamping. */

@@ -3,6 +3,7 @@ package io.wavelb.core;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.admin.AdminServer;
 import io.wavelb.core.health.HealthHooks;
+import io.wavelb.core.listener.InheritedSockets;
 import io.wavelb.core.metrics.MetricsHooks;
 import io.wavelb.core.metrics.WavelbMetrics;
 import java.nio.file.Path;
@@ -33,6 +34,12 @@ public final class Wavelb implements AutoCloseable {
 
     public static Wavelb start(WavelbConfig config, Optional<Path> configFile, List<LoadBalancer.LifecycleHooks> extra)
             throws Exception {
+        return start(config, configFile, extra, InheritedSockets.none());
+    }
+
+    /** With listener sockets systemd passed (see {@link LoadBalancer#start(WavelbConfig, Optional, List, InheritedSockets)}). */
+    public static Wavelb start(WavelbConfig config, Optional<Path> configFile, List<LoadBalancer.LifecycleHooks> extra,
+                               InheritedSockets inherited) throws Exception {
         WavelbMetrics metrics = new WavelbMetrics();
         List<LoadBalancer.LifecycleHooks> hooks = new ArrayList<>();
         hooks.add(new MetricsHooks(metrics));
@@ -40,7 +47,7 @@ public final class Wavelb implements AutoCloseable {
         hooks.addAll(extra);
         LoadBalancer lb;
         try {
-            lb = LoadBalancer.start(config, configFile, hooks);
+            lb = LoadBalancer.start(config, configFile, hooks, inherited);
         } catch (Exception | Error e) {
             metrics.close();
             throw e;

@@ -19,9 +19,11 @@ import io.wavelb.core.Wavelb;
 import io.wavelb.core.admin.AdminOperations;
 import io.wavelb.core.demo.EchoTargets;
 import io.wavelb.core.listener.Bind;
+import io.wavelb.core.listener.InheritedSockets;
 import io.wavelb.core.listener.Listener;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.systemd.SdNotify;
+import io.wavelb.core.systemd.SocketActivation;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.transport.Transport;
 import io.wavelb.core.udp.UdpListener;
@@ -68,6 +70,8 @@ public final class Main {
               --version                 the version
 
             Environment: JAVA_OPTS adds JVM flags (bin/wavelb); WAVELB_LOG_LEVEL = debug|info|warn.
+            LISTEN_PID/LISTEN_FDS/LISTEN_FDNAMES (systemd socket activation): run uses the sockets passed
+            instead of binding, each for the listener its FileDescriptorName= names (docs/operations.md).
             """;
 
     private Main() {
@@ -163,15 +167,24 @@ public final class Main {
             err.println("wavelb: " + file + ": cannot read: " + e.getMessage());
             return USAGE;
         }
-        return serve(config, Optional.of(Path.of(file)), err, null);
+        InheritedSockets inherited;
+        try {
+            // Read once: the descriptors are ours from here on, and a reload binds what it adds itself.
+            inherited = SocketActivation.fromEnvironment(System.getenv(), ProcessHandle.current().pid());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            err.println("wavelb: sockets passed by systemd: " + e.getMessage());
+            return FAILED;
+        }
+        return serve(config, Optional.of(Path.of(file)), err, null, inherited);
     }
 
     /** Starts the balancer and blocks until SIGTERM or SIGINT, then shuts down gracefully. */
-    private static int serve(WavelbConfig config, Optional<Path> file, PrintStream err, DemoView view) {
+    private static int serve(WavelbConfig config, Optional<Path> file, PrintStream err, DemoView view,
+                             InheritedSockets inherited) {
         DirectMemoryLimit.apply(config.runtime().memoryBudget());
         Wavelb wavelb;
         try {
-            wavelb = Wavelb.start(config, file);
+            wavelb = Wavelb.start(config, file, List.of(), inherited);
         } catch (IllegalArgumentException | IllegalStateException | IOException e) {
             err.println("wavelb: " + e.getMessage());
             return FAILED;
@@ -278,7 +291,7 @@ public final class Main {
             out.println("  nc " + listen.host() + " " + listen.port() + "                                    # TCP: type lines");
             out.println("Ctrl-C stops the demo. Flows per target, live:");
             out.flush();
-            return serve(config, Optional.empty(), err, new DemoView(out, names));
+            return serve(config, Optional.empty(), err, new DemoView(out, names), InheritedSockets.none());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return FAILED;

@@ -11,6 +11,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -20,13 +21,14 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.wavelb.config.ListenerConfig;
 import io.wavelb.core.listener.AbstractListener;
 import io.wavelb.core.listener.AcceptFailures;
-import io.wavelb.core.listener.Bind;
+import io.wavelb.core.listener.SocketSource;
 import io.wavelb.core.overload.OverloadState;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.transport.Transport;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +39,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 
 /**
- * A TCP listener: one SO_REUSEPORT accept socket per event loop (one in all on NIO). An accepted
+ * A TCP listener: one SO_REUSEPORT accept socket per event loop (one in all on NIO), or the
+ * inherited listening sockets it was given (systemd socket activation), usually one. An accepted
  * connection stays on the loop that accepted it, and its target connection is opened on that same
  * loop, so a flow never crosses threads.
  */
@@ -54,20 +57,41 @@ public final class TcpListener extends AbstractListener {
         super(config, group, transport, stats, LOG);
     }
 
+    /** Binds one accept socket per event loop (one on NIO); blocks until bound. */
     public void bind(EventLoopGroup loops, InetSocketAddress address) throws Exception {
+        open(loops, new SocketSource.Fresh(address));
+    }
+
+    /**
+     * Uses inherited listening sockets {@code fds}, already bound and listening, instead of
+     * binding: socket {@code i} is accepted from by event loop {@code i} modulo the loops, with the
+     * same handlers and options as a fresh bind; the listener's address is theirs. On failure every
+     * one of {@code fds} is closed.
+     *
+     * @param configured the {@code listen:} address, for errors
+     */
+    public void bind(EventLoopGroup loops, InetSocketAddress configured, List<Integer> fds) throws Exception {
+        open(loops, new SocketSource.Inherited(fds, configured));
+    }
+
+    private void open(EventLoopGroup loops, SocketSource source) throws Exception {
         ListenerConfig config = config();
         Transport transport = transport();
         ListenerStats stats = stats();
-        Bind.probeFree("tcp", config.name(), address);
-        InetSocketAddress bindTo = address;
+        List<EventLoop> all = new ArrayList<>();
+        for (EventExecutor e : loops) {
+            all.add((EventLoop) e);
+        }
+        source.checkFree("tcp", config.name());
+        InetSocketAddress bindTo = source.address();
         AcceptFailures acceptFailures =
                 new AcceptFailures("listener '" + config.name() + "' (tcp)", LOG);
-        for (EventExecutor e : loops) {
-            EventLoop loop = (EventLoop) e;
+        int members = source.members(all.size(), transport.supportsReusePort());
+        for (int member = 0; member < members; member++) {
+            EventLoop loop = all.get(member % all.size());
             TcpLoopConnections loopConnections = new TcpLoopConnections(loop);
             ServerBootstrap b = new ServerBootstrap()
                     .group(loop, loop)
-                    .channel(transport.serverSocketChannelClass())
                     .option(ChannelOption.SO_BACKLOG, 4096)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .handler(acceptFailures)
@@ -96,27 +120,56 @@ public final class TcpListener extends AbstractListener {
                                     new Accounting(connection, counters, loopConnections));
                         }
                     });
-            if (transport.supportsReusePort()) {
-                b.option(UnixChannelOption.SO_REUSEPORT, true);
+            ChannelFuture f;
+            try {
+                f = open(b, source, member, bindTo).awaitUninterruptibly();
+            } catch (IOException | RuntimeException e) {
+                closeAcceptors();
+                source.closeUnused(member, true);
+                throw source.failure("tcp", config.name(), member, bindTo, e);
             }
-            ChannelFuture f = b.bind(bindTo).awaitUninterruptibly();
             if (!f.isSuccess()) {
-                for (Channel c : acceptors) {
-                    c.close().awaitUninterruptibly();
-                }
-                acceptors.clear();
-                throw Bind.failure("tcp", config.name(), bindTo, f.cause());
+                closeAcceptors();
+                source.closeUnused(member, false);
+                throw source.failure("tcp", config.name(), member, bindTo, f.cause());
             }
             acceptors.add(f.channel());
             perLoop.add(loopConnections);
-            if (bindTo.getPort() == 0) {
-                bindTo = new InetSocketAddress(bindTo.getAddress(), ((InetSocketAddress) f.channel().localAddress()).getPort());
-            }
-            if (!transport.supportsReusePort()) {
-                break;
+            if (member == 0) {
+                bindTo = source.learned(bindTo, (InetSocketAddress) f.channel().localAddress());
             }
         }
         boundTo(bindTo);
+    }
+
+    /**
+     * Binds a new socket, or registers the inherited one (already listening, so already active;
+     * its backlog is the one it was given, systemd's {@code Backlog=}).
+     */
+    private ChannelFuture open(ServerBootstrap b, SocketSource source, int member, InetSocketAddress bindTo)
+            throws IOException {
+        Transport transport = transport();
+        return switch (source) {
+            case SocketSource.Fresh fresh -> {
+                b.channel(transport.serverSocketChannelClass());
+                if (transport.supportsReusePort()) {
+                    b.option(UnixChannelOption.SO_REUSEPORT, true);
+                }
+                yield b.bind(bindTo);
+            }
+            case SocketSource.Inherited inherited -> {
+                ServerSocketChannel ch = transport.adoptServerSocketChannel(inherited.fds().get(member));
+                yield b.channelFactory(() -> ch).register();
+            }
+        };
+    }
+
+    private void closeAcceptors() {
+        for (Channel c : acceptors) {
+            c.close().awaitUninterruptibly();
+        }
+        acceptors.clear();
+        perLoop.clear();
     }
 
     /** Closes the connection when neither side has sent a byte for {@code tcp.idle_timeout}. */

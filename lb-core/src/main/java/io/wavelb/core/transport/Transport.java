@@ -24,6 +24,7 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
 import java.util.function.Supplier;
 
 /**
@@ -113,6 +114,40 @@ public final class Transport {
     /** A new, unregistered datagram channel (the socket is created here: may throw when out of descriptors). */
     public DatagramChannel newDatagramChannel() {
         return datagramChannels.get();
+    }
+
+    /**
+     * Whether listeners can use sockets this process did not bind (systemd socket activation, a
+     * takeover): Netty wraps an existing descriptor only in its epoll channels.
+     */
+    public boolean canAdoptSockets() {
+        return kind == Kind.EPOLL;
+    }
+
+    /**
+     * An unregistered channel on an inherited, bound UDP socket {@code fd}, already active (so it is
+     * registered, not bound), put in non-blocking mode first.
+     *
+     * @throws IllegalStateException on a transport other than epoll
+     */
+    public DatagramChannel adoptDatagramChannel(int fd) throws IOException {
+        requireAdoption(fd);
+        NonBlockingMode.ensure(fd);
+        return new EpollDatagramChannel(fd);
+    }
+
+    /** As {@link #adoptDatagramChannel}, for an inherited listening TCP socket. */
+    public ServerSocketChannel adoptServerSocketChannel(int fd) throws IOException {
+        requireAdoption(fd);
+        NonBlockingMode.ensure(fd);
+        return new EpollServerSocketChannel(fd);
+    }
+
+    private void requireAdoption(int fd) {
+        if (!canAdoptSockets()) {
+            throw new IllegalStateException("cannot use inherited socket fd " + fd + " on the " + name
+                    + " transport: inherited sockets need runtime.transport: epoll (or auto where epoll is available)");
+        }
     }
 
     public Class<? extends ServerSocketChannel> serverSocketChannelClass() {

@@ -12,12 +12,13 @@ import io.netty.util.concurrent.EventExecutor;
 import io.wavelb.config.ListenerConfig;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.core.listener.AbstractListener;
-import io.wavelb.core.listener.Bind;
+import io.wavelb.core.listener.SocketSource;
 import io.wavelb.core.session.SessionBudget;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.transport.Transport;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A UDP listener: one SO_REUSEPORT socket per event loop on the same address, so the kernel's
  * 4-tuple hash keeps every client on one loop and each loop's session table stays private to it.
- * Without SO_REUSEPORT (NIO) there is one socket on one loop.
+ * Without SO_REUSEPORT (NIO) there is one socket on one loop. On inherited sockets (systemd socket
+ * activation) it has as many as were passed, usually one, read by one loop.
  */
 public final class UdpListener extends AbstractListener {
 
@@ -81,25 +83,37 @@ public final class UdpListener extends AbstractListener {
      * others join it. Blocks until bound; throws with the address named when it cannot bind.
      */
     public void bind(EventLoopGroup loops, InetSocketAddress address) throws Exception {
+        open(loops, new SocketSource.Fresh(address));
+    }
+
+    /**
+     * Uses inherited UDP sockets {@code fds}, already bound, instead of binding: socket {@code i}
+     * is read by event loop {@code i} modulo the loops, with the same handlers and options as a
+     * fresh bind; the listener's address is theirs. On failure every one of {@code fds} is closed.
+     *
+     * @param configured the {@code listen:} address, for errors
+     */
+    public void bind(EventLoopGroup loops, InetSocketAddress configured, List<Integer> fds) throws Exception {
+        open(loops, new SocketSource.Inherited(fds, configured));
+    }
+
+    private void open(EventLoopGroup loops, SocketSource source) throws Exception {
         ListenerConfig config = config();
         Transport transport = transport();
-        List<EventLoop> targets = new ArrayList<>();
+        List<EventLoop> all = new ArrayList<>();
         for (EventExecutor e : loops) {
-            targets.add((EventLoop) e);
-            if (!transport.supportsReusePort()) {
-                break;
-            }
+            all.add((EventLoop) e);
         }
-        Bind.probeFree("udp", config.name(), address);
-        InetSocketAddress bindTo = address;
-        for (EventLoop loop : targets) {
-            // Until the port is known (bound to port 0), the first loop's settings carry port 0;
-            // every loop gets the bound address below, before bind returns.
+        source.checkFree("udp", config.name());
+        InetSocketAddress bindTo = source.address();
+        int members = source.members(all.size(), transport.supportsReusePort());
+        for (int member = 0; member < members; member++) {
+            // Until the port is known (bound to port 0, or inherited), the first loop's settings carry
+            // the configured address; every loop gets the bound address below, before bind returns.
             UdpLoopHandler handler = new UdpLoopHandler(this, UdpLoopSettings.of(config, group(), bindTo), upstreams);
             int maxDatagramSize = config.udp().maxDatagramSize();
             Bootstrap b = new Bootstrap()
-                    .group(loop)
-                    .channelFactory(transport::newDatagramChannel)
+                    .group(all.get(member % all.size()))
                     .handler(new ChannelInitializer<DatagramChannel>() {
                         @Override
                         protected void initChannel(DatagramChannel ch) {
@@ -107,29 +121,52 @@ public final class UdpListener extends AbstractListener {
                             ch.pipeline().addLast(handler);
                         }
                     });
-            if (transport.supportsReusePort()) {
-                b.option(UnixChannelOption.SO_REUSEPORT, true);
+            ChannelFuture f;
+            try {
+                f = open(b, source, member, bindTo).awaitUninterruptibly();
+            } catch (IOException | RuntimeException e) {
+                closeChannels();
+                source.closeUnused(member, true);
+                throw source.failure("udp", config.name(), member, bindTo, e);
             }
-            ChannelFuture f = b.bind(bindTo).awaitUninterruptibly();
             if (!f.isSuccess()) {
                 closeChannels();
-                throw Bind.failure("udp", config.name(), bindTo, f.cause());
+                source.closeUnused(member, false);
+                throw source.failure("udp", config.name(), member, bindTo, f.cause());
             }
             channels.add(f.channel());
             applyReceiveBuffer((DatagramChannel) f.channel(), config.udp().receiveBuffer(), channels.size() == 1);
             handlers.add(handler);
-            if (bindTo.getPort() == 0) {
-                bindTo = new InetSocketAddress(bindTo.getAddress(), ((InetSocketAddress) f.channel().localAddress()).getPort());
+            if (member == 0) {
+                bindTo = source.learned(bindTo, (InetSocketAddress) f.channel().localAddress());
             }
         }
         boundTo(bindTo);
-        if (!bindTo.equals(address)) {
+        if (!bindTo.equals(source.address())) {
             pushSettings(UdpLoopSettings.of(config, group(), bindTo), true);
         }
         if (transport.datagramReceiveBatch() > 1) {
             LOG.log(System.Logger.Level.DEBUG, "listener '" + config.name() + "': up to "
                     + transport.datagramReceiveBatch() + " datagrams per recvmmsg");
         }
+    }
+
+    /** Binds a new socket, or registers the inherited one (already bound, so already active). */
+    private ChannelFuture open(Bootstrap b, SocketSource source, int member, InetSocketAddress bindTo) throws IOException {
+        Transport transport = transport();
+        return switch (source) {
+            case SocketSource.Fresh fresh -> {
+                b.channelFactory(transport::newDatagramChannel);
+                if (transport.supportsReusePort()) {
+                    b.option(UnixChannelOption.SO_REUSEPORT, true);
+                }
+                yield b.bind(bindTo);
+            }
+            case SocketSource.Inherited inherited -> {
+                DatagramChannel ch = transport.adoptDatagramChannel(inherited.fds().get(member));
+                yield b.channelFactory(() -> ch).register();
+            }
+        };
     }
 
     /** Hands {@code settings} to every loop's handler, on its loop; waits for them when {@code wait}. */

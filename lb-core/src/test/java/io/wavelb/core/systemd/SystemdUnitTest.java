@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The shipped unit passes {@code systemd-analyze verify} with no warning at all. */
+/** The shipped units pass {@code systemd-analyze verify} with no warning at all. */
 @Timeout(60)
 class SystemdUnitTest {
 
@@ -48,6 +48,16 @@ class SystemdUnitTest {
         Files.writeString(dir.resolve("wavelb.service"), Files.readString(Path.of("../packaging/systemd/wavelb.service"))
                 .replace("/opt/wavelb/bin/", Path.of("../bin").toAbsolutePath().normalize() + "/"));
         assertThat(verify(unit, "wavelb-agent.service")).isEqualTo("exit 0");
+    }
+
+    @Test
+    void shippedSocketUnitVerifiesCleanlyAndNamesItsSocketsForAListener() throws Exception {
+        String unit = Files.readString(Path.of("../packaging/systemd/wavelb.socket"));
+        assertThat(unit).contains("FileDescriptorName=edge").contains("Service=wavelb.service").contains("Accept=no");
+        // verified beside the service it activates
+        Files.writeString(dir.resolve("wavelb.service"), Files.readString(Path.of("../packaging/systemd/wavelb.service"))
+                .replace("/opt/wavelb/bin/", Path.of("../bin").toAbsolutePath().normalize() + "/"));
+        assertThat(verify(unit, "wavelb.socket")).isEqualTo("exit 0");
     }
 
     @Test

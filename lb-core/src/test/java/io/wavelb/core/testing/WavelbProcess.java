@@ -40,26 +40,47 @@ public final class WavelbProcess implements AutoCloseable {
         this.adminPort = adminPort;
     }
 
-    /** What to start: the YAML (its admin block must listen on 127.0.0.1:{@code adminPort}), JVM flags, an optional prlimit. */
-    public record Spec(String yaml, int adminPort, List<String> jvmFlags, String nofile) {
+    /**
+     * What to start: the YAML (its admin block must listen on 127.0.0.1:{@code adminPort}), JVM
+     * flags, an optional prlimit, and an optional launcher the java command is handed to (e.g.
+     * {@code systemd-socket-activate -l ADDR --}).
+     */
+    public record Spec(String yaml, int adminPort, List<String> jvmFlags, String nofile, List<String> launcher) {
+        public Spec {
+            jvmFlags = List.copyOf(jvmFlags);
+            launcher = List.copyOf(launcher);
+        }
+
         public static Spec of(String yaml, int adminPort) {
-            return new Spec(yaml, adminPort, List.of(), null);
+            return new Spec(yaml, adminPort, List.of(), null, List.of());
         }
 
         public Spec jvm(String... flags) {
             List<String> all = new ArrayList<>(jvmFlags);
             all.addAll(List.of(flags));
-            return new Spec(yaml, adminPort, List.copyOf(all), nofile);
+            return new Spec(yaml, adminPort, all, nofile, launcher);
         }
 
         /** Runs the child under {@code prlimit --nofile=N:N}. */
         public Spec nofile(int limit) {
-            return new Spec(yaml, adminPort, jvmFlags, limit + ":" + limit);
+            return new Spec(yaml, adminPort, jvmFlags, limit + ":" + limit, launcher);
+        }
+
+        /** Runs the java command as the last arguments of {@code command}. */
+        public Spec launchedBy(String... command) {
+            return new Spec(yaml, adminPort, jvmFlags, nofile, List.of(command));
         }
     }
 
     /** Starts the child and waits until its admin endpoint answers /readyz with 200. */
     public static WavelbProcess start(Path dir, Spec spec) throws IOException, InterruptedException {
+        WavelbProcess w = launch(dir, spec);
+        w.awaitReady();
+        return w;
+    }
+
+    /** Starts the child without waiting for it (its launcher may wait for something first); see {@link #awaitReady}. */
+    public static WavelbProcess launch(Path dir, Spec spec) throws IOException {
         Path cfg = dir.resolve("wavelb.yaml");
         Files.writeString(cfg, spec.yaml());
         Path log = dir.resolve("wavelb.log");
@@ -67,23 +88,28 @@ public final class WavelbProcess implements AutoCloseable {
         if (spec.nofile() != null) {
             cmd.addAll(List.of("prlimit", "--nofile=" + spec.nofile()));
         }
+        cmd.addAll(spec.launcher());
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(spec.jvmFlags());
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.wavelb.core.cli.Main", "run", "--config", cfg.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        WavelbProcess w = new WavelbProcess(p, log, cfg, spec.adminPort());
+        return new WavelbProcess(p, log, cfg, spec.adminPort());
+    }
+
+    /** Waits until the admin endpoint answers /readyz with 200; fails (and kills the child) when it exits or takes too long. */
+    public void awaitReady() throws InterruptedException {
         long deadline = System.nanoTime() + START_LIMIT.toNanos();
         while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                throw new IllegalStateException("wavelb exited with " + p.exitValue() + " while starting:\n" + w.logTail());
+            if (!process.isAlive()) {
+                throw new IllegalStateException("wavelb exited with " + process.exitValue() + " while starting:\n" + logTail());
             }
-            if (w.status("/readyz") == 200) {
-                return w;
+            if (status("/readyz") == 200) {
+                return;
             }
             Thread.sleep(100);
         }
-        w.close();
-        throw new IllegalStateException("wavelb did not become ready in " + START_LIMIT + ":\n" + w.logTail());
+        close();
+        throw new IllegalStateException("wavelb did not become ready in " + START_LIMIT + ":\n" + logTail());
     }
 
     public Process process() {
