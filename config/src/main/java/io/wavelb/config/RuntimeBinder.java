@@ -1,5 +1,8 @@
 package io.wavelb.config;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -7,11 +10,11 @@ import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 
-/** The {@code runtime:} section: event loops, transport, shutdown grace period, memory budget. */
+/** The {@code runtime:} section: event loops, transport, shutdown grace period, memory budget, state directory. */
 final class RuntimeBinder {
 
     static final List<String> RUNTIME_KEYS = List.of("event_loops", "transport", "shutdown_grace_period",
-            "memory_budget");
+            "memory_budget", "state_dir");
     static final int MAX_EVENT_LOOPS = 256;
     /** 1 TiB: more direct memory than any JVM here is given; a larger value is a typo. */
     static final long MAX_MEMORY_BUDGET = 1L << 40;
@@ -36,6 +39,26 @@ final class RuntimeBinder {
                 RuntimeSettings.DEFAULT_SHUTDOWN_GRACE_PERIOD);
         long budget = reader.bytesOr(f, "memory_budget", "runtime", RuntimeSettings.MIN_MEMORY_BUDGET,
                 MAX_MEMORY_BUDGET, 0);
-        return new RuntimeSettings(eventLoops, transport == null ? Transport.AUTO : transport, grace, budget);
+        Node stateNode = NodeReader.value(f, "state_dir");
+        Path stateDir = stateNode == null ? null : reader.parsed(stateNode, "runtime.state_dir", "an absolute directory path",
+                RuntimeBinder::stateDir, (text, refusal) -> refusal instanceof InvalidPathException invalid
+                        ? "'" + text + "' is not a valid path (" + invalid.getReason() + ")"
+                        : refusal.getMessage());
+        return new RuntimeSettings(eventLoops, transport == null ? Transport.AUTO : transport, grace, budget,
+                stateDir == null ? RuntimeSettings.DEFAULT_STATE_DIR : stateDir);
+    }
+
+    private static Path stateDir(String text) {
+        Path dir = Path.of(text);
+        if (!dir.isAbsolute()) {
+            throw new IllegalArgumentException("'" + text + "' is relative (expected an absolute directory path,"
+                    + " e.g. /run/wavelb)");
+        }
+        int bytes = dir.resolve(RuntimeSettings.CONTROL_SOCKET).toString().getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > RuntimeSettings.MAX_SOCKET_PATH_BYTES) {
+            throw new IllegalArgumentException("'" + text + "' is too long: the control socket's path would be " + bytes
+                    + " bytes, over the " + RuntimeSettings.MAX_SOCKET_PATH_BYTES + " a Unix socket path may have");
+        }
+        return dir.normalize();
     }
 }

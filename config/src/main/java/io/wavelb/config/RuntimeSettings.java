@@ -1,5 +1,7 @@
 package io.wavelb.config;
 
+import java.nio.file.Path;
+
 import java.time.Duration;
 import java.util.Objects;
 
@@ -11,17 +13,29 @@ import java.util.Objects;
  * @param shutdownGracePeriod on SIGTERM, how long open TCP connections may run on before they are closed
  * @param memoryBudget        bytes of direct (buffer) memory the data plane may hold; 0 derives it
  *                            from the JVM's direct-memory limit
+ * @param stateDir            where the control socket for a takeover lives (an absolute path)
  */
-public record RuntimeSettings(int eventLoops, Transport transport, Duration shutdownGracePeriod, long memoryBudget) {
+public record RuntimeSettings(int eventLoops, Transport transport, Duration shutdownGracePeriod, long memoryBudget,
+                              Path stateDir) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(30);
     /** The smallest budget accepted: below it a few connections' buffers would already exhaust it. */
     public static final long MIN_MEMORY_BUDGET = 8L << 20;
-    public static final RuntimeSettings DEFAULTS = new RuntimeSettings(0, Transport.AUTO, DEFAULT_SHUTDOWN_GRACE_PERIOD, 0);
+    public static final Path DEFAULT_STATE_DIR = Path.of("/run/wavelb");
+    /** The control socket's name in {@link #stateDir}. */
+    public static final String CONTROL_SOCKET = "control.sock";
+    /** sun_path holds 108 bytes with its terminating NUL: the control socket's whole path must fit. */
+    public static final int MAX_SOCKET_PATH_BYTES = 107;
+    public static final RuntimeSettings DEFAULTS = new RuntimeSettings(0, Transport.AUTO, DEFAULT_SHUTDOWN_GRACE_PERIOD, 0,
+            DEFAULT_STATE_DIR);
 
     public RuntimeSettings {
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(shutdownGracePeriod, "shutdownGracePeriod");
+        Objects.requireNonNull(stateDir, "stateDir");
+        if (!stateDir.isAbsolute()) {
+            throw new IllegalArgumentException("stateDir " + stateDir + " (expected an absolute path)");
+        }
         if (memoryBudget != 0 && memoryBudget < MIN_MEMORY_BUDGET) {
             throw new IllegalArgumentException("memoryBudget " + memoryBudget + " (expected 0 or >= " + MIN_MEMORY_BUDGET + ")");
         }
@@ -30,5 +44,15 @@ public record RuntimeSettings(int eventLoops, Transport transport, Duration shut
     /** Without a memory budget (derived from the JVM's limit). */
     public RuntimeSettings(int eventLoops, Transport transport, Duration shutdownGracePeriod) {
         this(eventLoops, transport, shutdownGracePeriod, 0);
+    }
+
+    /** With the default state directory. */
+    public RuntimeSettings(int eventLoops, Transport transport, Duration shutdownGracePeriod, long memoryBudget) {
+        this(eventLoops, transport, shutdownGracePeriod, memoryBudget, DEFAULT_STATE_DIR);
+    }
+
+    /** The control socket a running wavelb listens on for a takeover. */
+    public Path controlSocket() {
+        return stateDir.resolve(CONTROL_SOCKET);
     }
 }

@@ -15,6 +15,10 @@ import io.wavelb.core.admin.AdminOperations;
 import io.wavelb.core.admin.LoadReport;
 import io.wavelb.core.listener.Descriptors;
 import io.wavelb.core.listener.InheritedSockets;
+import io.wavelb.core.target.Target;
+import io.wavelb.core.health.state.HealthStatus;
+import io.wavelb.core.takeover.RunningSide;
+import io.wavelb.core.takeover.TakeoverProtocol;
 import io.wavelb.core.listener.Listener;
 import io.wavelb.core.liveness.Heartbeats;
 import io.wavelb.core.overload.OverloadAction;
@@ -75,6 +79,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     /** Serialises every change (reload, admin call); the packet path never takes it. */
     private final ReentrantLock changes = new ReentrantLock();
     private final TargetGroupRegistry groups;
+    private final Handover handover = new Handover(this);
     private final List<LifecycleHooks> hooks = new ArrayList<>();
     private volatile WavelbConfig config;
     private volatile List<BoundListener> bound = List.of();
@@ -178,9 +183,30 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
      */
     public static LoadBalancer start(WavelbConfig config, Optional<Path> configFile, List<LifecycleHooks> hooks,
                                      InheritedSockets inherited) throws Exception {
+        return start(config, configFile, hooks, inherited, List.of());
+    }
+
+    /**
+     * As above, the targets starting from the health {@code seeded} gives them (a takeover's: the
+     * verdicts of the process taken over, so the new one does not start from "unknown" and flap).
+     */
+    public static LoadBalancer start(WavelbConfig config, Optional<Path> configFile, List<LifecycleHooks> hooks,
+                                     InheritedSockets inherited, List<TakeoverProtocol.TargetHealth> seeded)
+            throws Exception {
         Map<String, TargetGroup> created = new LinkedHashMap<>();
         for (TargetGroupConfig g : config.targetGroups()) {
             created.put(g.name(), TargetGroup.create(g));
+        }
+        for (TakeoverProtocol.TargetHealth h : seeded) {
+            TargetGroup g = created.get(h.group());
+            Target t = g == null ? null : g.member(h.target());
+            if (t != null && g.config().healthCheck().isPresent()) {
+                try {
+                    g.health(t, HealthStatus.valueOf(h.health()));
+                } catch (IllegalArgumentException e) {
+                    // a verdict this version does not know: the target starts unknown
+                }
+            }
         }
         Transport transport = Transport.select(config.runtime().transport());
         if (!inherited.isEmpty() && !transport.canAdoptSockets()) {
@@ -400,6 +426,32 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     }
 
     /** Every bound socket: a tcp_udp listener contributes its TCP and its UDP side. */
+    /** This balancer as the process a takeover takes over. */
+    public RunningSide runningSide() {
+        return handover;
+    }
+
+    /**
+     * A takeover's new process: takes the sessions the old one handed over (each with its upstream
+     * socket), into the listeners they name. Sessions whose listener or target is gone have their
+     * sockets closed.
+     *
+     * @return how many were taken
+     */
+    public int adoptSessions(List<TakeoverProtocol.SessionState> sessions, List<Integer> fds) throws Exception {
+        return handover.adopt(sessions, fds);
+    }
+
+    /** A takeover's new process, once the sessions are in: every listener starts reading. */
+    public void resumeReading() {
+        handover.resumeReading();
+    }
+
+    /** The listeners as bound now; for the takeover's view of them. */
+    List<BoundListener> boundListeners() {
+        return bound;
+    }
+
     public List<Listener> listeners() {
         List<Listener> all = new ArrayList<>();
         for (BoundListener b : bound) {

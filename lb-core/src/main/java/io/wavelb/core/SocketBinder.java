@@ -72,8 +72,8 @@ final class SocketBinder {
                 && tcpFds.isEmpty() && udpFds.isEmpty();
         for (int attempt = 1; ; attempt++) {
             try {
-                return bindOnce(l, group, configured, new Side(tcpFds, inherited.source()),
-                        new Side(udpFds, inherited.source()));
+                return bindOnce(l, group, configured, new Side(tcpFds, inherited.source(), inherited.paused()),
+                        new Side(udpFds, inherited.source(), inherited.paused()));
             } catch (BindException e) {
                 // tcp_udp on port 0: the port TCP was given may already be taken for UDP; pick again.
                 if (!sharedEphemeral || attempt == SHARED_EPHEMERAL_ATTEMPTS) {
@@ -84,7 +84,7 @@ final class SocketBinder {
     }
 
     /** One side's inherited descriptors (empty: bind fresh) and who passed them, for the log. */
-    private record Side(List<Integer> fds, String source) {
+    private record Side(List<Integer> fds, String source, boolean paused) {
     }
 
     private BoundListener bindOnce(ListenerConfig l, TargetGroup group, InetSocketAddress configured, Side tcpSide,
@@ -99,7 +99,7 @@ final class SocketBinder {
                 if (tcpSide.fds().isEmpty()) {
                     tcp.bind(loops, address);
                 } else {
-                    tcp.bind(loops, configured, tcpSide.fds());
+                    tcp.bind(loops, configured, tcpSide.fds(), tcpSide.paused());
                     adopted(l, "tcp", tcpSide, configured, tcp.localAddress());
                 }
                 // tcp_udp with port 0: UDP must take the port TCP got.
@@ -110,7 +110,7 @@ final class SocketBinder {
                 if (udpSide.fds().isEmpty()) {
                     udp.bind(loops, address);
                 } else {
-                    udp.bind(loops, configured, udpSide.fds());
+                    udp.bind(loops, configured, udpSide.fds(), udpSide.paused());
                     adopted(l, "udp", udpSide, configured, udp.localAddress());
                 }
             }

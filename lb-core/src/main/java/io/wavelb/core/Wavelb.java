@@ -6,6 +6,8 @@ import io.wavelb.core.health.HealthHooks;
 import io.wavelb.core.listener.InheritedSockets;
 import io.wavelb.core.metrics.MetricsHooks;
 import io.wavelb.core.metrics.WavelbMetrics;
+import io.wavelb.core.takeover.TakeoverProtocol;
+import java.net.BindException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,14 +20,16 @@ import java.util.Optional;
  */
 public final class Wavelb implements AutoCloseable {
 
+    /** Between admin binding retries while a takeover's old process lets go of the port. */
+    private static final long ADMIN_RETRY_MILLIS = 100;
+
     private final LoadBalancer balancer;
     private final WavelbMetrics metrics;
-    private final AdminServer admin;
+    private volatile AdminServer admin;
 
-    private Wavelb(LoadBalancer balancer, WavelbMetrics metrics, AdminServer admin) {
+    private Wavelb(LoadBalancer balancer, WavelbMetrics metrics) {
         this.balancer = balancer;
         this.metrics = metrics;
-        this.admin = admin;
     }
 
     public static Wavelb start(WavelbConfig config, Optional<Path> configFile) throws Exception {
@@ -40,6 +44,30 @@ public final class Wavelb implements AutoCloseable {
     /** With listener sockets systemd passed (see {@link LoadBalancer#start(WavelbConfig, Optional, List, InheritedSockets)}). */
     public static Wavelb start(WavelbConfig config, Optional<Path> configFile, List<LoadBalancer.LifecycleHooks> extra,
                                InheritedSockets inherited) throws Exception {
+        Wavelb w = startBalancer(config, configFile, extra, inherited, List.of());
+        try {
+            w.startAdmin(Duration.ZERO);
+        } catch (Exception | Error e) {
+            w.balancer.close();
+            w.metrics.close();
+            throw e;
+        }
+        return w;
+    }
+
+    /**
+     * A takeover's new process: the balancer on the sockets handed over (unread until
+     * {@link LoadBalancer#resumeReading}), its targets starting from the health {@code seeded}; no
+     * admin endpoint until {@link #startAdmin}, since the process taken over still holds its port.
+     */
+    public static Wavelb startTakingOver(WavelbConfig config, Optional<Path> configFile, InheritedSockets inherited,
+                                         List<TakeoverProtocol.TargetHealth> seeded) throws Exception {
+        return startBalancer(config, configFile, List.of(), inherited, seeded);
+    }
+
+    private static Wavelb startBalancer(WavelbConfig config, Optional<Path> configFile,
+                                        List<LoadBalancer.LifecycleHooks> extra, InheritedSockets inherited,
+                                        List<TakeoverProtocol.TargetHealth> seeded) throws Exception {
         WavelbMetrics metrics = new WavelbMetrics();
         List<LoadBalancer.LifecycleHooks> hooks = new ArrayList<>();
         hooks.add(new MetricsHooks(metrics));
@@ -47,24 +75,43 @@ public final class Wavelb implements AutoCloseable {
         hooks.addAll(extra);
         LoadBalancer lb;
         try {
-            lb = LoadBalancer.start(config, configFile, hooks, inherited);
+            lb = LoadBalancer.start(config, configFile, hooks, inherited, seeded);
         } catch (Exception | Error e) {
             metrics.close();
             throw e;
         }
         metrics.addOverload(WavelbMetrics.OverloadSource.of(lb));
-        AdminServer admin;
-        try {
-            admin = AdminServer.start(config.admin(), lb.transport(), lb, metrics);
-        } catch (Exception | Error e) {
-            lb.close();
-            metrics.close();
-            throw e;
+        return new Wavelb(lb, metrics);
+    }
+
+    /**
+     * Starts the admin endpoint; while its port is still taken (a takeover's old process closing
+     * its own), tries again for up to {@code retryFor}.
+     */
+    public void startAdmin(Duration retryFor) throws Exception {
+        long deadline = System.nanoTime() + retryFor.toNanos();
+        while (true) {
+            try {
+                admin = AdminServer.start(balancer.config().admin(), balancer.transport(), balancer, metrics);
+                break;
+            } catch (BindException e) {
+                if (System.nanoTime() >= deadline) {
+                    throw e;
+                }
+                Thread.sleep(ADMIN_RETRY_MILLIS);
+            }
         }
-        Wavelb w = new Wavelb(lb, metrics, admin);
+        AdminServer started = admin;
         // A reload that names a token file which cannot be read is refused whole: config and token stay.
-        lb.addReloadParticipant(next -> admin.prepareToken(next.admin().tokenFile()));
-        return w;
+        balancer.addReloadParticipant(next -> started.prepareToken(next.admin().tokenFile()));
+    }
+
+    /** Closes the admin endpoint (a takeover's old process, so the new one can bind its port). */
+    public void closeAdmin() {
+        AdminServer a = admin;
+        if (a != null) {
+            a.close();
+        }
     }
 
     public LoadBalancer balancer() {
@@ -82,7 +129,7 @@ public final class Wavelb implements AutoCloseable {
     /** Stops taking flows, lets TCP connections finish for up to {@code grace}, then stops everything. */
     public void shutdown(Duration grace) {
         balancer.shutdown(grace);
-        admin.close();
+        closeAdmin();
         metrics.close();
     }
 

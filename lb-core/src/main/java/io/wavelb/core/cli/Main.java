@@ -24,6 +24,8 @@ import io.wavelb.core.listener.Listener;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.systemd.SdNotify;
 import io.wavelb.core.systemd.SocketActivation;
+import io.wavelb.core.takeover.ControlServer;
+import io.wavelb.core.takeover.TakeoverStats;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.transport.Transport;
 import io.wavelb.core.udp.UdpListener;
@@ -39,6 +41,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.stream.Collectors;
 
@@ -57,6 +60,10 @@ public final class Main {
 
             Commands:
               run --config FILE         start the balancer with FILE; SIGTERM/SIGINT stop it gracefully
+              run --config FILE --takeover
+                                        take the listener sockets and live UDP sessions over from the
+                                        wavelb running with the same runtime.state_dir; it exits once
+                                        its open TCP connections end
                                         (a second SIGTERM/SIGINT skips the rest of the grace period)
               check-config FILE...      validate config files (and that they fit this JVM's heap); print every problem as
                                         file:line:column: path: message (exit 0 valid, 2 invalid)
@@ -137,20 +144,23 @@ public final class Main {
 
     private static int runCommand(List<String> args, PrintStream err) {
         String file = null;
+        boolean takeover = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             if ((a.equals("--config") || a.equals("-c")) && i + 1 < args.size()) {
                 file = args.get(++i);
             } else if (a.startsWith("--config=")) {
                 file = a.substring("--config=".length());
+            } else if (a.equals("--takeover")) {
+                takeover = true;
             } else {
                 err.println("wavelb run: unexpected argument '" + a + "'");
-                err.println("usage: wavelb run --config FILE");
+                err.println("usage: wavelb run --config FILE [--takeover]");
                 return USAGE;
             }
         }
         if (file == null) {
-            err.println("usage: wavelb run --config FILE");
+            err.println("usage: wavelb run --config FILE [--takeover]");
             return USAGE;
         }
         WavelbConfig config;
@@ -166,6 +176,9 @@ public final class Main {
         } catch (IOException e) {
             err.println("wavelb: " + file + ": cannot read: " + e.getMessage());
             return USAGE;
+        }
+        if (takeover) {
+            return Takeover.run(config, Path.of(file), err);
         }
         InheritedSockets inherited;
         try {
@@ -192,6 +205,16 @@ public final class Main {
             err.println("wavelb: cannot start: " + e);
             return FAILED;
         }
+        return serveStarted(wavelb, config, file, view, false);
+    }
+
+    /**
+     * Serves with a started balancer until SIGTERM or SIGINT, or until a takeover took everything
+     * over; then drains open TCP connections and stops.
+     *
+     * @param tookOver this process took over from another one: it tells systemd it is the main process now
+     */
+    static int serveStarted(Wavelb wavelb, WavelbConfig config, Optional<Path> file, DemoView view, boolean tookOver) {
         LoadBalancer lb = wavelb.balancer();
         SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
         String serving = "serving " + lb.config().listeners().size() + " listener(s)";
@@ -219,7 +242,23 @@ public final class Main {
                     + Bind.format(l.localAddress()) + " -> target group '" + l.group().name() + "' ("
                     + l.group().algorithm().yamlName() + ", " + l.group().targets().size() + " targets)");
         }
-        systemd.ready(serving);
+        // A takeover of this process ends it like a SIGTERM, but quietly towards systemd: the new
+        // process is the service's main process by then.
+        TakeoverStats handed = new TakeoverStats();
+        wavelb.metrics().addTakeover("old", handed);
+        AtomicLong handedTo = new AtomicLong();
+        ControlServer control = file.isEmpty() ? null
+                : Takeover.listen(config, wavelb, handed, pid -> {
+                    handedTo.set(pid);
+                    stopRequest.takenOver();
+                });
+        if (tookOver) {
+            // The process taken over was the unit's main process; systemd follows the new one
+            // (NotifyAccess=all lets it speak before it is the main process).
+            systemd.send("MAINPID=" + ProcessHandle.current().pid(), "READY=1", "STATUS=" + serving + "; took over");
+        } else {
+            systemd.ready(serving);
+        }
         systemd.startWatchdog(() -> lb.liveness().reasons());
         Thread viewer = view == null ? null : Thread.ofPlatform().daemon().name("wavelb-demo-view").start(() -> view.loop(lb, stop));
         try {
@@ -228,11 +267,20 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         Duration grace = config.runtime().shutdownGracePeriod();
-        System.getLogger("wavelb").log(System.Logger.Level.INFO, "stopping: no new flows; up to " + grace.toSeconds()
-                + "s for open TCP connections to finish");
-        systemd.stopping("draining open connections for up to " + grace.toSeconds() + "s");
+        if (handedTo.get() != 0) {
+            systemd.close();
+            System.getLogger("wavelb").log(System.Logger.Level.INFO, "handed over to pid " + handedTo.get()
+                    + "; up to " + grace.toSeconds() + "s for the open TCP connections that stay here to finish");
+        } else {
+            System.getLogger("wavelb").log(System.Logger.Level.INFO, "stopping: no new flows; up to " + grace.toSeconds()
+                    + "s for open TCP connections to finish");
+            systemd.stopping("draining open connections for up to " + grace.toSeconds() + "s");
+        }
         // A second SIGTERM/SIGINT ends the grace period early (LoadBalancer.shutdown stops waiting when interrupted).
         stopRequest.drain(grace, wavelb::shutdown);
+        if (control != null) {
+            control.close();
+        }
         systemd.close();
         if (viewer != null) {
             viewer.interrupt();

@@ -25,6 +25,22 @@ final class StopRequest {
     private volatile boolean skip;
     private Thread draining;
 
+    /**
+     * A takeover moved everything but open TCP connections to another process: stop as on a first
+     * signal (logged by the takeover), so a stop signal after it skips the rest of the grace period.
+     */
+    void takenOver() {
+        lock.lock();
+        try {
+            signals++;
+            if (signals == 1) {
+                stop.countDown();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** A stop signal arrived (called from the signal thread). */
     void signal(String name) {
         lock.lock();

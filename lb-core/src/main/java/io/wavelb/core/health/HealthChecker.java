@@ -5,6 +5,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.wavelb.config.HealthCheckConfig;
 import io.wavelb.core.health.state.HealthStateMachine;
+import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.health.state.ProbeResult;
 import io.wavelb.core.transport.Transport;
 import java.net.InetSocketAddress;
@@ -28,7 +29,11 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class HealthChecker implements AutoCloseable {
 
     /** A target to probe: its identity and traffic address (the check's port replaces the port when set). */
-    public record HealthTarget(String id, InetSocketAddress trafficAddress) {
+    /** @param initial where its state machine starts: the target's current verdict (UNKNOWN when new) */
+    public record HealthTarget(String id, InetSocketAddress trafficAddress, HealthStatus initial) {
+        public HealthTarget(String id, InetSocketAddress trafficAddress) {
+            this(id, trafficAddress, HealthStatus.UNKNOWN);
+        }
     }
 
     /** What the checker reports; called on an event loop, so it must be quick. */
@@ -60,7 +65,7 @@ public final class HealthChecker implements AutoCloseable {
             InetSocketAddress a = target.trafficAddress();
             this.probeAddress = config.port() == 0 ? a : new InetSocketAddress(a.getAddress(), config.port());
             this.loop = loops.next();
-            this.machine = new HealthStateMachine(config.healthyThreshold(), config.unhealthyThreshold());
+            this.machine = new HealthStateMachine(config.healthyThreshold(), config.unhealthyThreshold(), target.initial());
         }
 
         void start() {

@@ -85,7 +85,7 @@ public final class HealthHooks implements LoadBalancer.LifecycleHooks {
             HealthChecker c = checker;
             if (c != null) {
                 c.setTargets(members.stream()
-                        .map(t -> new HealthChecker.HealthTarget(t.id(), t.socketAddress())).toList());
+                        .map(t -> new HealthChecker.HealthTarget(t.id(), t.socketAddress(), t.health())).toList());
             }
             outliers.setTargets(members.stream().map(Target::id).toList());
         }

@@ -36,14 +36,16 @@ public final class InheritedSockets {
         }
     }
 
-    private static final InheritedSockets NONE = new InheritedSockets("nobody", List.of());
+    private static final InheritedSockets NONE = new InheritedSockets("nobody", List.of(), false);
 
     private final String source;
     private final List<InheritedSocket> untaken;
+    private final boolean paused;
 
-    private InheritedSockets(String source, List<InheritedSocket> sockets) {
+    private InheritedSockets(String source, List<InheritedSocket> sockets, boolean paused) {
         this.source = source;
         this.untaken = new ArrayList<>(sockets);
+        this.paused = paused;
     }
 
     /** No inherited sockets: every listener binds its own. */
@@ -53,7 +55,20 @@ public final class InheritedSockets {
 
     /** @param source who passed them, as logs name it ("systemd") */
     public static InheritedSockets of(String source, List<InheritedSocket> sockets) {
-        return sockets.isEmpty() ? NONE : new InheritedSockets(source, sockets);
+        return sockets.isEmpty() ? NONE : new InheritedSockets(source, sockets, false);
+    }
+
+    /**
+     * A takeover's sockets: adopted unread, so the running process keeps serving them until it
+     * hands its sessions over; the listeners read once told to ({@code LoadBalancer.resumeReading}).
+     */
+    public static InheritedSockets paused(String source, List<InheritedSocket> sockets) {
+        return new InheritedSockets(source, sockets, true);
+    }
+
+    /** Whether listeners adopt these sockets without reading them yet. */
+    public boolean paused() {
+        return paused;
     }
 
     public String source() {
@@ -75,7 +90,7 @@ public final class InheritedSockets {
     public List<Integer> take(String listenerName, boolean udp, InetSocketAddress configured) {
         List<InheritedSocket> matched = new ArrayList<>();
         for (InheritedSocket s : untaken) {
-            if (matches(s, listenerName, udp, configured)) {
+            if (paused ? matchesHandedOver(s, listenerName, udp, configured) : matches(s, listenerName, udp, configured)) {
                 matched.add(s);
             }
         }
@@ -102,6 +117,21 @@ public final class InheritedSockets {
         }
         if (named(s.name())) {
             return s.name().equals(listenerName);
+        }
+        return sameAddress(s.local(), configured);
+    }
+
+    /**
+     * A takeover's socket goes to the listener of its name only if that listener still listens
+     * where the socket is (port 0 in the config takes any port): a listener the new config moved
+     * binds its new address, and the old socket is closed as untaken.
+     */
+    static boolean matchesHandedOver(InheritedSocket s, String listenerName, boolean udp, InetSocketAddress configured) {
+        if (s.udp() != udp || !s.name().equals(listenerName)) {
+            return false;
+        }
+        if (configured.getPort() == 0) {
+            return s.local().getAddress() != null && s.local().getAddress().equals(configured.getAddress());
         }
         return sameAddress(s.local(), configured);
     }

@@ -19,8 +19,14 @@ public sealed interface SocketSource {
      * {@code i} modulo the loops.
      *
      * @param address the listener's {@code listen:} address (the sockets' own address is what counts)
+     * @param paused  not read until the listener is told to ({@code resumeReading}): a takeover's
+     *                sockets, which the running process still serves until it hands its sessions over
      */
-    record Inherited(List<Integer> fds, InetSocketAddress address) implements SocketSource {
+    record Inherited(List<Integer> fds, InetSocketAddress address, boolean paused) implements SocketSource {
+        public Inherited(List<Integer> fds, InetSocketAddress address) {
+            this(fds, address, false);
+        }
+
         public Inherited {
             fds = List.copyOf(fds);
             if (fds.isEmpty()) {

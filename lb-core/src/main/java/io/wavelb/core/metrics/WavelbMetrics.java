@@ -22,6 +22,7 @@ import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.overload.OverloadAction;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
+import io.wavelb.core.takeover.TakeoverStats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -117,6 +118,8 @@ public final class WavelbMetrics implements AutoCloseable {
         // Not "..._created_total": OpenMetrics reserves the _created suffix for a counter's creation
         // time, and not "wavelb_tcp_connections_total": its family name would collide with the gauge.
         meters.add(counter("wavelb.udp.sessions.opened", stats, ListenerCounter.SESSIONS_CREATED, "UDP sessions opened", "listener", l));
+        meters.add(counter("wavelb.udp.sessions.adopted", stats, ListenerCounter.SESSIONS_ADOPTED,
+                "UDP sessions received, with their upstream sockets, from the process this one took over", "listener", l));
         meters.add(counter("wavelb.tcp.connections.accepted", stats, ListenerCounter.TCP_ACCEPTED, "TCP client connections accepted",
                 "listener", l));
         meters.add(counter("wavelb.tcp.connect.failures", stats, ListenerCounter.TCP_CONNECT_FAILURES,
@@ -273,6 +276,31 @@ public final class WavelbMetrics implements AutoCloseable {
                 .description("Buffered bytes released by closing TCP connections under overload").register(registry);
         Gauge.builder("wavelb.overload.stuck", o, s -> s.stuck().getAsBoolean() ? 1 : 0)
                 .description("1 while shedding has not brought memory back under the threshold for 30 s")
+                .strongReference(true).register(registry);
+    }
+
+    /**
+     * Takeovers, seen from one side: {@code role} "old" for the process taken over, "new" for the one
+     * taking over.
+     */
+    public void addTakeover(String role, TakeoverStats t) {
+        FunctionCounter.builder("wavelb.takeovers", t, x -> x.started.get()).tags("role", role, "result", "started")
+                .description("Takeovers by result: started, completed, failed (the old process served on), refused")
+                .register(registry);
+        FunctionCounter.builder("wavelb.takeovers", t, x -> x.completed.get()).tags("role", role, "result", "completed")
+                .register(registry);
+        FunctionCounter.builder("wavelb.takeovers", t, x -> x.failed.get()).tags("role", role, "result", "failed")
+                .register(registry);
+        FunctionCounter.builder("wavelb.takeovers", t, x -> x.refused.get()).tags("role", role, "result", "refused")
+                .register(registry);
+        FunctionCounter.builder("wavelb.takeover.sessions", t, x -> x.sessions.get()).tag("role", role)
+                .description("UDP sessions handed over (old) or taken (new) with their upstream sockets").register(registry);
+        FunctionCounter.builder("wavelb.takeover.sockets", t, x -> x.sockets.get()).tag("role", role)
+                .description("Sockets handed over (old) or received (new): listener members and session sockets").register(registry);
+        Gauge.builder("wavelb.takeover.duration", t, x -> x.lastDurationNanos.get() / 1e9).tag("role", role).baseUnit("seconds")
+                .description("The last completed takeover, first message to last").strongReference(true).register(registry);
+        Gauge.builder("wavelb.takeover.pause", t, x -> x.lastPauseNanos.get() / 1e9).tag("role", role).baseUnit("seconds")
+                .description("The part of the last takeover in which no process read the sockets (the kernel queued)")
                 .strongReference(true).register(registry);
     }
 

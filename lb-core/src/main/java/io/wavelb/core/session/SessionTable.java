@@ -167,6 +167,11 @@ public final class SessionTable<K, S extends SessionTable.Session> {
         }
     }
 
+    /** Hands every session to {@code action}, in the table's order; the table must not change meanwhile. */
+    public void forEach(Consumer<? super S> action) {
+        byKey.values().forEach(action);
+    }
+
     public int size() {
         return byKey.size();
     }

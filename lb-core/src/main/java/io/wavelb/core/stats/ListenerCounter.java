@@ -12,6 +12,8 @@ public enum ListenerCounter {
     /** Client datagrams that left for their target in a UDP GSO burst (several per send system call). */
     UDP_GSO_DATAGRAMS,
     SESSIONS_CREATED,
+    /** UDP sessions received from the process this one took over, with their upstream sockets. */
+    SESSIONS_ADOPTED,
     CLOSED_IDLE, CLOSED_TARGET_UNREACHABLE, CLOSED_SHUTDOWN,
     /** The target left the group (reload, dynamic list, admin drain) and its deregistration delay ran out. */
     CLOSED_TARGET_REMOVED,
@@ -31,6 +33,8 @@ public enum ListenerCounter {
      * quiet the longest (at least a second) made room for it.
      */
     CLOSED_SESSION_CAP,
+    /** Handed to the process that took this one over: the session goes on there, on the same socket. */
+    CLOSED_HANDED_OVER,
     /** Datagram larger than {@code max_datagram_size}. */
     DROPPED_OVERSIZE,
     /** New flow while the listener is at {@code max_sessions}. */

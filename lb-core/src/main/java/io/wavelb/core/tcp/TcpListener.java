@@ -13,6 +13,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -71,7 +72,12 @@ public final class TcpListener extends AbstractListener {
      * @param configured the {@code listen:} address, for errors
      */
     public void bind(EventLoopGroup loops, InetSocketAddress configured, List<Integer> fds) throws Exception {
-        open(loops, new SocketSource.Inherited(fds, configured));
+        bind(loops, configured, fds, false);
+    }
+
+    /** As {@link #bind(EventLoopGroup, InetSocketAddress, List)}; {@code paused}: not read until {@link #resumeReading}. */
+    public void bind(EventLoopGroup loops, InetSocketAddress configured, List<Integer> fds, boolean paused) throws Exception {
+        open(loops, new SocketSource.Inherited(fds, configured, paused));
     }
 
     private void open(EventLoopGroup loops, SocketSource source) throws Exception {
@@ -158,10 +164,52 @@ public final class TcpListener extends AbstractListener {
                 yield b.bind(bindTo);
             }
             case SocketSource.Inherited inherited -> {
+                if (inherited.paused()) {
+                    b.option(ChannelOption.AUTO_READ, false);
+                }
                 ServerSocketChannel ch = transport.adoptServerSocketChannel(inherited.fds().get(member));
                 yield b.channelFactory(() -> ch).register();
             }
         };
+    }
+
+    // ---- takeover -----------------------------------------------------------------------------
+
+    /** Each accept socket's descriptor, in member order: what a takeover sends. */
+    public List<Integer> memberDescriptors() {
+        List<Integer> fds = new ArrayList<>();
+        for (Channel c : acceptors) {
+            fds.add(((UnixChannel) c).fd().intValue());
+        }
+        return fds;
+    }
+
+    /** A takeover: stop accepting (connections wait in the shared backlog); open connections go on. */
+    public void pauseAccepting() {
+        for (Channel c : acceptors) {
+            c.config().setAutoRead(false);
+        }
+    }
+
+    /** Starts or restarts accepting: sockets adopted paused, or a failed takeover. */
+    public void resumeReading() {
+        for (Channel c : acceptors) {
+            c.config().setAutoRead(true);
+        }
+    }
+
+    /**
+     * The new process holds the accept sockets: each leaves this loop's epoll set while still open
+     * (the new process's copy would keep it there), then closes. Open connections go on here.
+     */
+    public CompletableFuture<Void> handedOver() {
+        List<CompletableFuture<Void>> each = new ArrayList<>();
+        for (Channel c : acceptors) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            c.deregister().addListener(d -> c.close().addListener(x -> done.complete(null)));
+            each.add(done);
+        }
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
     }
 
     private void closeAcceptors() {

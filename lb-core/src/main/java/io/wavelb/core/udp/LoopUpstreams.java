@@ -56,4 +56,12 @@ final class LoopUpstreams implements Upstreams {
         }
         return ChannelUpstream.open(transport, loop, events, session, receiveCapacity);
     }
+
+    @Override
+    public Upstream adopt(UdpSession session, int fd, int receiveCapacity) throws IOException {
+        if (!nativeSockets) {
+            return Upstreams.super.adopt(session, fd, receiveCapacity);
+        }
+        return NativeUpstream.adopt(this, (IoEventLoop) loop, session, fd, receiveCapacity);
+    }
 }

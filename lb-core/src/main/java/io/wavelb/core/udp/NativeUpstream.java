@@ -101,13 +101,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
         NativeUpstream upstream = new NativeUpstream(socket, shared, session, receiveCapacity);
         try {
             socket.connect(target);
-            Future<IoRegistration> registered = loop.register(upstream);
-            // Registering from the loop's own thread completes before register returns.
-            if (!registered.isSuccess()) {
-                throw new IOException("cannot register the upstream socket: " + registered.cause(), registered.cause());
-            }
-            upstream.registration = registered.getNow();
-            upstream.registration.submit(EpollIoOps.EPOLLIN);
+            upstream.register(loop);
             return upstream;
         } catch (IOException | RuntimeException e) {
             upstream.close();
@@ -115,6 +109,59 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
         } catch (Exception e) {
             upstream.close();
             throw new IOException(e);
+        }
+    }
+
+    /**
+     * Wraps {@code fd}, a connected UDP socket another process handed over (takeover), and
+     * registers it with {@code loop}, the calling thread's: the session goes on from the same
+     * local address and port, so its target sees nothing change.
+     *
+     * @throws IOException when it cannot be registered (the descriptor is closed then)
+     */
+    static NativeUpstream adopt(LoopUpstreams shared, IoEventLoop loop, UdpSession session, int fd, int receiveCapacity)
+            throws IOException {
+        NativeUpstream upstream = new NativeUpstream(new UdpSocket(fd), shared, session, receiveCapacity);
+        try {
+            upstream.register(loop);
+            return upstream;
+        } catch (IOException | RuntimeException e) {
+            upstream.close();
+            throw e;
+        }
+    }
+
+    private void register(IoEventLoop loop) throws IOException {
+        Future<IoRegistration> registered = loop.register(this);
+        // Registering from the loop's own thread completes before register returns.
+        if (!registered.isSuccess()) {
+            throw new IOException("cannot register the upstream socket: " + registered.cause(), registered.cause());
+        }
+        registration = registered.getNow();
+        registration.submit(EpollIoOps.EPOLLIN);
+    }
+
+    /** The socket's descriptor number in this process: what a takeover sends. */
+    int descriptor() {
+        return socket.intValue();
+    }
+
+    /**
+     * Stops polling the socket and keeps it open (a takeover is handing it over). The
+     * registration is cancelled while the descriptor is still open, so the loop's epoll set drops
+     * it now: once the new process holds a copy, closing ours would not.
+     */
+    void suspend() {
+        if (registration != null) {
+            registration.cancel();
+            registration = null;
+        }
+    }
+
+    /** Polls the socket again after {@link #suspend} (the takeover failed); on the calling loop. */
+    void resume(IoEventLoop loop) throws IOException {
+        if (!closed && registration == null) {
+            register(loop);
         }
     }
 

@@ -4,11 +4,15 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.unix.UnixChannelOption;
+import io.wavelb.core.listener.Descriptors;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
 import io.wavelb.config.ListenerConfig;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.core.listener.AbstractListener;
@@ -94,7 +98,12 @@ public final class UdpListener extends AbstractListener {
      * @param configured the {@code listen:} address, for errors
      */
     public void bind(EventLoopGroup loops, InetSocketAddress configured, List<Integer> fds) throws Exception {
-        open(loops, new SocketSource.Inherited(fds, configured));
+        bind(loops, configured, fds, false);
+    }
+
+    /** As {@link #bind(EventLoopGroup, InetSocketAddress, List)}; {@code paused}: not read until {@link #resumeReading}. */
+    public void bind(EventLoopGroup loops, InetSocketAddress configured, List<Integer> fds, boolean paused) throws Exception {
+        open(loops, new SocketSource.Inherited(fds, configured, paused));
     }
 
     private void open(EventLoopGroup loops, SocketSource source) throws Exception {
@@ -163,10 +172,133 @@ public final class UdpListener extends AbstractListener {
                 yield b.bind(bindTo);
             }
             case SocketSource.Inherited inherited -> {
+                if (inherited.paused()) {
+                    b.option(ChannelOption.AUTO_READ, false);
+                }
                 DatagramChannel ch = transport.adoptDatagramChannel(inherited.fds().get(member));
                 yield b.channelFactory(() -> ch).register();
             }
         };
+    }
+
+    // ---- takeover -----------------------------------------------------------------------------
+
+    /** Each member socket's descriptor, in member order: what a takeover sends. */
+    public List<Integer> memberDescriptors() {
+        List<Integer> fds = new ArrayList<>();
+        for (Channel c : channels) {
+            fds.add(((UnixChannel) c).fd().intValue());
+        }
+        return fds;
+    }
+
+    /**
+     * A takeover: each member stops reading its socket (the kernel queues what arrives) and its
+     * loop freezes its sessions. Completes with every frozen session, each with its socket.
+     */
+    public CompletableFuture<List<FrozenSession>> freeze() {
+        List<CompletableFuture<List<FrozenSession>>> each = new ArrayList<>();
+        for (int i = 0; i < handlers.size(); i++) {
+            int member = i;
+            Channel ch = channels.get(i);
+            UdpLoopHandler h = handlers.get(i);
+            each.add(CompletableFuture.supplyAsync(() -> {
+                ch.config().setAutoRead(false);
+                return h.sessions().freeze(config().name(), member, System.nanoTime());
+            }, ch.eventLoop()));
+        }
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<FrozenSession> all = new ArrayList<>();
+            each.forEach(f -> all.addAll(f.join()));
+            return all;
+        });
+    }
+
+    /**
+     * The new process holds the sockets: the frozen sessions end here as handed over, and each
+     * member socket leaves this loop's epoll set while still open (a copy lives on in the new
+     * process, so closing ours would not take it out), then closes.
+     */
+    public CompletableFuture<Void> handedOver() {
+        List<CompletableFuture<Void>> each = new ArrayList<>();
+        for (int i = 0; i < handlers.size(); i++) {
+            Channel ch = channels.get(i);
+            UdpLoopHandler h = handlers.get(i);
+            each.add(CompletableFuture.runAsync(() -> h.sessions().handedOver(), ch.eventLoop())
+                    .thenCompose(v -> toStage(ch.deregister()))
+                    .thenCompose(v -> toStage(ch.close())));
+        }
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
+    }
+
+    /** The takeover failed: sessions and sockets are read here again. */
+    public CompletableFuture<Void> thaw() {
+        List<CompletableFuture<Void>> each = new ArrayList<>();
+        for (int i = 0; i < handlers.size(); i++) {
+            Channel ch = channels.get(i);
+            UdpLoopHandler h = handlers.get(i);
+            each.add(CompletableFuture.runAsync(() -> {
+                h.sessions().thaw();
+                ch.config().setAutoRead(true);
+            }, ch.eventLoop()));
+        }
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
+    }
+
+    /**
+     * Takes the sessions a takeover handed over, each on the loop of the member socket that had
+     * it (the kernel's SO_REUSEPORT hash sends the client to that socket here too). Completes with
+     * how many were taken; the sockets of the rest are closed.
+     */
+    public CompletableFuture<Integer> adopt(List<FrozenSession> sessions) {
+        List<List<FrozenSession>> byMember = new ArrayList<>();
+        for (int i = 0; i < handlers.size(); i++) {
+            byMember.add(new ArrayList<>());
+        }
+        int misplaced = 0;
+        for (FrozenSession s : sessions) {
+            int member = s.state().member();
+            if (member < 0 || member >= handlers.size()) {
+                Descriptors.close(s.fd());
+                misplaced++;
+                continue;
+            }
+            byMember.get(member).add(s);
+        }
+        if (misplaced > 0) {
+            LOG.log(System.Logger.Level.WARNING, "listener '" + config().name() + "': " + misplaced
+                    + " handed-over UDP session(s) named a socket this listener does not have; closed");
+        }
+        List<CompletableFuture<Integer>> each = new ArrayList<>();
+        for (int i = 0; i < handlers.size(); i++) {
+            List<FrozenSession> mine = byMember.get(i);
+            UdpLoopHandler h = handlers.get(i);
+            each.add(CompletableFuture.supplyAsync(() -> {
+                long now = System.nanoTime();
+                int taken = 0;
+                for (FrozenSession s : mine) {
+                    if (h.sessions().adopt(s.state(), s.fd(), now)) {
+                        taken++;
+                    }
+                }
+                return taken;
+            }, channels.get(i).eventLoop()));
+        }
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+                .thenApply(v -> each.stream().mapToInt(CompletableFuture::join).sum());
+    }
+
+    /** Starts reading sockets adopted paused (a takeover, once the sessions are in). */
+    public void resumeReading() {
+        for (Channel c : channels) {
+            c.config().setAutoRead(true);
+        }
+    }
+
+    private static CompletableFuture<Void> toStage(Future<?> f) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        f.addListener(x -> done.complete(null));
+        return done;
     }
 
     /** Hands {@code settings} to every loop's handler, on its loop; waits for them when {@code wait}. */

@@ -3,11 +3,13 @@ package io.wavelb.core.udp;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
+import io.netty.channel.IoEventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.wavelb.config.OutlierDetectionConfig;
 import io.wavelb.config.UdpAffinity;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.health.state.ReplyWait;
+import io.wavelb.core.listener.Descriptors;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.session.SessionBudget;
 import io.wavelb.core.session.SessionTable;
@@ -15,10 +17,13 @@ import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.takeover.TakeoverProtocol;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -497,6 +502,103 @@ final class UdpSessions implements UpstreamEvents {
         finishUnbound(s -> true, reason);
         answered.clear();
         awaiting.clear();
+    }
+
+    // ---- takeover -----------------------------------------------------------------------------
+
+    /** Sessions frozen by {@link #freeze}, until {@link #handedOver} or {@link #thaw}. */
+    private final List<UdpSession> frozen = new ArrayList<>();
+
+    /**
+     * A takeover is taking this loop's sessions: stops the sweep, sends what is queued, stops
+     * polling each session's upstream socket (kept open) and returns them. Sessions whose socket
+     * cannot be handed over (not a native one, or unbound by max_requests) are not included; they
+     * end with the process's copies in {@link #handedOver}.
+     */
+    List<FrozenSession> freeze(String listenerName, int member, long nowNanos) {
+        stop();
+        flush();
+        List<FrozenSession> out = new ArrayList<>();
+        table.forEach(session -> {
+            if (session.closed || !(session.upstream instanceof NativeUpstream upstream)) {
+                return;
+            }
+            upstream.suspend();
+            frozen.add(session);
+            long quietMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(nowNanos - session.lastSeenNanos));
+            out.add(new FrozenSession(new TakeoverProtocol.SessionState(listenerName, member, session.client,
+                    session.target.socketAddress(), quietMillis, session.requests, session.responses, session.replied,
+                    session.proxyHeader), upstream.descriptor()));
+        });
+        return out;
+    }
+
+    /** The new process holds the frozen sessions' sockets: end them here, counted as handed over. */
+    void handedOver() {
+        for (UdpSession session : frozen) {
+            if (table.remove(session.client) != null) {
+                finish(session, ListenerCounter.CLOSED_HANDED_OVER);
+            }
+        }
+        frozen.clear();
+        closeAll(ListenerCounter.CLOSED_SHUTDOWN);
+    }
+
+    /** The takeover failed: poll the frozen sessions' sockets again and restart the sweep. */
+    void thaw() {
+        for (UdpSession session : frozen) {
+            if (session.closed) {
+                continue;
+            }
+            try {
+                ((NativeUpstream) session.upstream).resume((IoEventLoop) loop);
+            } catch (IOException e) {
+                listener.warnRateLimited("cannot poll a UDP session's socket again after a failed takeover: " + e);
+                close(session, ListenerCounter.CLOSED_TARGET_UNREACHABLE);
+            }
+        }
+        frozen.clear();
+        start();
+    }
+
+    /**
+     * Takes a session the process this one took over handed over, with its upstream socket
+     * {@code fd}. It keeps its target if the target is still in the listener's group; otherwise,
+     * or at the session cap, the socket is closed and false returned.
+     */
+    boolean adopt(TakeoverProtocol.SessionState state, int fd, long nowNanos) {
+        UdpLoopSettings s = settings;
+        TargetGroup group = s.group();
+        Target target = null;
+        for (Target t : group.targets()) {
+            if (t.socketAddress().equals(state.target())) {
+                target = t;
+                break;
+            }
+        }
+        if (target == null || table.get(state.client()) != null || !budget.tryAcquire()) {
+            Descriptors.close(fd);
+            return false;
+        }
+        long quiet = TimeUnit.MILLISECONDS.toNanos(state.quietMillis());
+        UdpSession session = new UdpSession(state.client(), group, target, nowNanos - quiet);
+        try {
+            session.upstream = upstreams.adopt(session, fd, s.receiveCapacity());
+        } catch (IOException | RuntimeException e) {
+            budget.release();
+            listener.warnRateLimited("cannot take over a UDP session of " + state.client() + ": " + e.getMessage());
+            Descriptors.close(fd);
+            return false;
+        }
+        session.connected = true;
+        session.requests = state.requests();
+        session.responses = state.responses();
+        session.replied = state.replied();
+        session.proxyHeader = state.proxyHeader();
+        target.udpSessionOpened();
+        table.put(state.client(), session);
+        counters.increment(ListenerCounter.SESSIONS_ADOPTED);
+        return true;
     }
 
     /** Stops the sweep (the listener socket closed). */

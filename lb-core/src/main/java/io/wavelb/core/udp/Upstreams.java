@@ -17,6 +17,16 @@ interface Upstreams {
      */
     Upstream open(UdpSession session, int receiveCapacity) throws IOException;
 
+    /**
+     * The connected socket {@code fd} another process handed over for {@code session} (takeover),
+     * polled from now on.
+     *
+     * @throws IOException when this loop's kind of upstream cannot take a bare socket
+     */
+    default Upstream adopt(UdpSession session, int fd, int receiveCapacity) throws IOException {
+        throw new IOException("handed-over UDP sessions need native upstream sockets (the epoll transport)");
+    }
+
     /** Makes the {@link Upstreams} of one loop; tests pass their own. */
     interface Factory {
         Upstreams create(EventLoop loop, ByteBufAllocator alloc, LoopCounters counters, UpstreamEvents events);

@@ -24,11 +24,20 @@ public final class HealthStateMachine {
     private int failures;
 
     public HealthStateMachine(int healthyThreshold, int unhealthyThreshold) {
+        this(healthyThreshold, unhealthyThreshold, HealthStatus.UNKNOWN);
+    }
+
+    /**
+     * Starting from {@code initial}: the verdict another process reached (a takeover), so a target
+     * known healthy needs {@code unhealthyThreshold} failures to fall, not one probe to rise.
+     */
+    public HealthStateMachine(int healthyThreshold, int unhealthyThreshold, HealthStatus initial) {
         if (healthyThreshold < 1 || unhealthyThreshold < 1) {
             throw new IllegalArgumentException("thresholds must be >= 1");
         }
         this.healthyThreshold = healthyThreshold;
         this.unhealthyThreshold = unhealthyThreshold;
+        this.status = initial;
     }
 
     public HealthStatus status() {

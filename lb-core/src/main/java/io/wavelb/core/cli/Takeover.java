@@ -1,0 +1,163 @@
+package io.wavelb.core.cli;
+
+import io.wavelb.config.WavelbConfig;
+import io.wavelb.core.Wavelb;
+import io.wavelb.core.listener.InheritedSockets;
+import io.wavelb.core.takeover.ControlServer;
+import io.wavelb.core.takeover.HandedSockets;
+import io.wavelb.core.takeover.TakeoverClient;
+import io.wavelb.core.takeover.TakeoverProtocol;
+import io.wavelb.core.takeover.TakeoverStats;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongConsumer;
+
+/**
+ * {@code wavelb run --takeover}, and the control socket every {@code wavelb run} listens on so
+ * that a later one can take it over.
+ */
+final class Takeover {
+
+    private static final System.Logger LOG = System.getLogger("wavelb");
+    /** The process taken over closes its admin endpoint last; its port is free within this. */
+    static final Duration ADMIN_PORT_WAIT = Duration.ofSeconds(10);
+
+    private Takeover() {
+    }
+
+    /**
+     * The new process: asks the running one, builds the balancer on its listener sockets, takes
+     * its sessions, starts reading, then serves as {@code wavelb run} does. Until the running
+     * process has stopped reading, a failure here leaves it serving as before.
+     */
+    static int run(WavelbConfig config, Path file, PrintStream err) {
+        DirectMemoryLimit.apply(config.runtime().memoryBudget());
+        Path socket = config.runtime().controlSocket();
+        TakeoverStats stats = new TakeoverStats();
+        long started = System.nanoTime();
+        TakeoverClient client;
+        try {
+            client = TakeoverClient.connect(socket);
+        } catch (IOException e) {
+            err.println("wavelb: --takeover: " + e.getMessage());
+            return Main.FAILED;
+        }
+        Wavelb wavelb;
+        try {
+            TakeoverProtocol.Listeners offer;
+            try {
+                offer = client.hello();
+            } catch (TakeoverClient.Refused r) {
+                err.println("wavelb: --takeover refused by the running wavelb: " + r.getMessage());
+                client.close();
+                return Main.FAILED;
+            }
+            stats.started.incrementAndGet();
+            LOG.log(System.Logger.Level.INFO, "takeover: taking over from pid " + offer.pid() + ": "
+                    + offer.sockets().size() + " listener socket group(s), " + offer.fds() + " socket(s)");
+            List<Integer> fds = client.descriptors(offer.fds());
+            List<String> missing = new ArrayList<>();
+            InheritedSockets inherited = HandedSockets.of(offer, fds, missing);
+            missing.forEach(m -> LOG.log(System.Logger.Level.WARNING, "takeover: " + m));
+            try {
+                wavelb = Wavelb.startTakingOver(config, Optional.of(file), inherited, offer.health());
+            } catch (Exception e) {
+                client.failed("the new process cannot start: " + e.getMessage());
+                client.close();
+                stats.failed.incrementAndGet();
+                err.println("wavelb: cannot start (the running wavelb serves on): " + e.getMessage());
+                return Main.FAILED;
+            }
+            wavelb.metrics().addTakeover("new", stats);
+            stats.sockets.addAndGet(fds.size());
+            takeSessions(client, wavelb, stats);
+            long released = System.nanoTime();
+            if (!client.released()) {
+                LOG.log(System.Logger.Level.WARNING, "takeover: the process taken over did not confirm it let go;"
+                        + " serving on what was received");
+            }
+            client.close();
+            try {
+                wavelb.startAdmin(ADMIN_PORT_WAIT);
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "takeover: admin endpoint not started: " + e.getMessage());
+            }
+            stats.completed.incrementAndGet();
+            stats.lastDurationNanos.set(System.nanoTime() - started);
+            LOG.log(System.Logger.Level.INFO, "takeover: complete in " + (System.nanoTime() - started) / 1_000_000
+                    + " ms (" + (System.nanoTime() - released) / 1_000_000 + " ms of it for the admin endpoint)");
+        } catch (IOException | TakeoverProtocol.ProtocolException | RuntimeException e) {
+            client.close();
+            err.println("wavelb: --takeover: " + e.getMessage() + " (nothing was taken; the running wavelb serves on)");
+            return Main.FAILED;
+        }
+        return Main.serveStarted(wavelb, config, Optional.of(file), null, true);
+    }
+
+    /**
+     * Asks for the sessions (the running process stops reading now), takes them, starts reading
+     * and says "taken". If the running process goes away meanwhile, serves with what arrived.
+     */
+    private static void takeSessions(TakeoverClient client, Wavelb wavelb, TakeoverStats stats) {
+        long pause = System.nanoTime();
+        int adopted = 0;
+        int offered = 0;
+        try {
+            TakeoverProtocol.Sessions sessions = client.ready();
+            offered = sessions.sessions().size();
+            List<Integer> fds = client.descriptors(sessions.fds());
+            if (fds.size() < sessions.fds()) {
+                LOG.log(System.Logger.Level.WARNING, "takeover: " + fds.size() + " of " + sessions.fds()
+                        + " session socket(s) received before the process taken over went away; the rest of its"
+                        + " sessions start anew on their next datagram");
+            }
+            stats.sockets.addAndGet(fds.size());
+            adopted = wavelb.balancer().adoptSessions(sessions.sessions(), fds);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "takeover: no sessions taken (" + e.getMessage()
+                    + "); serving the listeners received");
+        }
+        wavelb.balancer().resumeReading();
+        stats.lastPauseNanos.set(System.nanoTime() - pause);
+        stats.sessions.addAndGet(adopted);
+        LOG.log(System.Logger.Level.INFO, "takeover: " + adopted + " of " + offered + " UDP session(s) taken (the rest:"
+                + " listener or target not in this config, or over max_sessions); reading");
+        try {
+            client.taken(wavelb.balancer().listeners().size(), adopted);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "takeover: cannot tell the process taken over: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The control socket for a later takeover of this process, or null (logged) when it cannot be
+     * had: no state directory, or another wavelb answers there already.
+     */
+    static ControlServer listen(WavelbConfig config, Wavelb wavelb, TakeoverStats stats, LongConsumer handedOver) {
+        Path socket = config.runtime().controlSocket();
+        try {
+            ControlServer server = ControlServer.start(socket, wavelb.balancer().runningSide(), new ControlServer.Events() {
+                @Override
+                public void handingOver(long newPid) {
+                    wavelb.closeAdmin();
+                }
+
+                @Override
+                public void handedOver(long newPid) {
+                    handedOver.accept(newPid);
+                }
+            }, stats);
+            LOG.log(System.Logger.Level.INFO, "takeover: listening on " + socket);
+            return server;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "takeover: no control socket (" + e.getMessage()
+                    + "); this process cannot be taken over (set runtime.state_dir to a directory it may create)");
+            return null;
+        }
+    }
+}

@@ -1,0 +1,270 @@
+package io.wavelb.core.takeover;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The running process's end: listens on the control socket (owner-only, in an owner-only
+ * directory, and each peer's user id checked against ours) and runs one takeover at a time on a
+ * thread of its own, in the order {@link TakeoverProtocol} gives. A takeover that fails or whose
+ * peer goes away before it said "taken" leaves this process serving everything it had.
+ */
+public final class ControlServer implements AutoCloseable {
+
+    private static final System.Logger LOG = System.getLogger("wavelb");
+
+    /** Each answer of the new process, except the one below, must come within this. */
+    static final Duration STEP = Duration.ofSeconds(10);
+    /** The new process builds its balancer (event loops, listeners, health) before saying "ready". */
+    static final Duration BUILD = Duration.ofSeconds(60);
+
+    /** What the running process does once the new one has everything. */
+    public interface Events {
+        /** Before "released" is sent: close what the new process binds next (the admin endpoint). */
+        void handingOver(long newPid);
+
+        /** After: drain what stays here (TCP connections) and exit. */
+        void handedOver(long newPid);
+    }
+
+    private final Path socket;
+    private final RunningSide side;
+    private final Events events;
+    private final TakeoverStats stats;
+    private final EventLoopGroup group;
+    private final int uid;
+    private volatile Channel server;
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private volatile long busyWith;
+    private volatile boolean handedOver;
+
+    private ControlServer(Path socket, RunningSide side, Events events, TakeoverStats stats, EventLoopGroup group, int uid) {
+        this.socket = socket;
+        this.side = side;
+        this.events = events;
+        this.stats = stats;
+        this.group = group;
+        this.uid = uid;
+    }
+
+    /** Thrown when another wavelb answers on the control socket already. */
+    public static final class AlreadyServing extends IOException {
+        AlreadyServing(Path socket) {
+            super("another wavelb serves from " + socket + " (start this one with --takeover to replace it)");
+        }
+    }
+
+    /**
+     * Listens on {@code socket}, creating its directory (owner-only) when missing. A socket file
+     * nobody answers on is a previous process's leftover and is replaced.
+     *
+     * @throws AlreadyServing when a process answers on it
+     * @throws IOException when the directory or socket cannot be made
+     */
+    public static ControlServer start(Path socket, RunningSide side, Events events, TakeoverStats stats) throws IOException {
+        Path dir = socket.getParent();
+        if (!Files.isDirectory(dir)) {
+            try {
+                Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (FileAlreadyExistsException e) {
+                throw new IOException(dir + " exists and is not a directory");
+            }
+        }
+        if (Files.exists(socket)) {
+            if (TakeoverClient.answers(socket)) {
+                throw new AlreadyServing(socket);
+            }
+            Files.deleteIfExists(socket);
+        }
+        int uid = ownUid();
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("wavelb-takeover", true),
+                EpollIoHandler.newFactory());
+        // Bound under a private name, made owner-only, then renamed into place: the socket is never
+        // reachable under its name with wider permissions.
+        Path staging = dir.resolve(socket.getFileName() + "." + ProcessHandle.current().pid() + ".new");
+        try {
+            Files.deleteIfExists(staging);
+            ControlServer control = new ControlServer(socket, side, events, stats, group, uid);
+            control.server = new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
+                    .childHandler(ControlChannel.initializer(control::accepted))
+                    .bind(new DomainSocketAddress(staging.toString())).sync().channel();
+            Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rw-------"));
+            Files.move(staging, socket, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return control;
+        } catch (IOException | RuntimeException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            Files.deleteIfExists(staging);
+            throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IOException("interrupted");
+        }
+    }
+
+    static int ownUid() throws IOException {
+        return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    }
+
+    public Path socket() {
+        return socket;
+    }
+
+    /** On the control loop, for each connection. */
+    private void accepted(ControlChannel ch) {
+        int peer;
+        try {
+            peer = ch.peerUid();
+        } catch (IOException e) {
+            peer = -1;
+        }
+        if (peer != uid) {
+            stats.refused.incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "takeover: refused a connection from user id " + peer
+                    + " on " + socket + " (only user id " + uid + " may take over)");
+            ch.channel().close();
+            return;
+        }
+        Thread.ofPlatform().daemon().name("wavelb-takeover").start(() -> converse(ch));
+    }
+
+    private void converse(ControlChannel ch) {
+        try (ch) {
+            TakeoverProtocol.Message first;
+            try {
+                first = ch.receive(STEP);
+            } catch (EOFException e) {
+                return; // a liveness probe (TakeoverClient.answers): connected and went
+            }
+            if (!(first instanceof TakeoverProtocol.Hello hello)) {
+                refuse(ch, "expected hello, got " + first.getClass().getSimpleName());
+                return;
+            }
+            if (hello.version() != TakeoverProtocol.VERSION) {
+                refuse(ch, "takeover protocol version " + hello.version() + " is not spoken here (this wavelb speaks "
+                        + TakeoverProtocol.VERSION + "); both processes keep running as they were");
+                return;
+            }
+            if (handedOver) {
+                refuse(ch, "this process has already handed over to pid " + busyWith);
+                return;
+            }
+            if (!busy.compareAndSet(false, true)) {
+                refuse(ch, "a takeover by pid " + busyWith + " is in progress");
+                return;
+            }
+            try {
+                busyWith = hello.pid();
+                takeOver(ch, hello.pid());
+            } finally {
+                if (!handedOver) {
+                    busy.set(false);
+                }
+            }
+        } catch (IOException | TakeoverProtocol.ProtocolException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "takeover: conversation ended: " + e.getMessage());
+        }
+    }
+
+    private void refuse(ControlChannel ch, String reason) throws IOException {
+        stats.refused.incrementAndGet();
+        LOG.log(System.Logger.Level.WARNING, "takeover refused: " + reason);
+        ch.send(new TakeoverProtocol.Refused(reason), STEP);
+    }
+
+    private void takeOver(ControlChannel ch, long pid) throws IOException {
+        long started = System.nanoTime();
+        stats.started.incrementAndGet();
+        LOG.log(System.Logger.Level.INFO, "takeover: pid " + pid + " is taking over; handing over the listener sockets");
+        boolean frozen = false;
+        try {
+            RunningSide.Offer offer = side.offer();
+            ch.send(new TakeoverProtocol.Listeners(ProcessHandle.current().pid(), offer.sockets(), offer.health(),
+                    offer.fds().size()), STEP);
+            expect(ch, TakeoverProtocol.SendFds.class, STEP);
+            ch.sendDescriptors(offer.fds(), STEP);
+            expect(ch, TakeoverProtocol.Ready.class, BUILD);
+            long pauseStarted = System.nanoTime();
+            RunningSide.Frozen sessions = side.freeze();
+            frozen = true;
+            ch.send(new TakeoverProtocol.Sessions(sessions.sessions(), sessions.fds().size()), STEP);
+            expect(ch, TakeoverProtocol.SendFds.class, STEP);
+            ch.sendDescriptors(sessions.fds(), STEP);
+            TakeoverProtocol.Taken taken = expect(ch, TakeoverProtocol.Taken.class, STEP);
+            handedOver = true;
+            stats.lastPauseNanos.set(System.nanoTime() - pauseStarted);
+            side.handedOver();
+            events.handingOver(pid);
+            closeServer();
+            ch.send(new TakeoverProtocol.Released(), STEP);
+            stats.completed.incrementAndGet();
+            stats.sessions.addAndGet(sessions.fds().size());
+            stats.sockets.addAndGet(offer.fds().size() + sessions.fds().size());
+            stats.lastDurationNanos.set(System.nanoTime() - started);
+            LOG.log(System.Logger.Level.INFO, "takeover: handed over to pid " + pid + ": " + offer.fds().size()
+                    + " listener socket(s), " + sessions.fds().size() + " UDP session(s) (" + taken.sessions()
+                    + " taken); open TCP connections stay here until they end");
+            events.handedOver(pid);
+        } catch (Exception e) {
+            stats.failed.incrementAndGet();
+            if (frozen && !handedOver) {
+                side.thaw();
+            }
+            if (!handedOver) {
+                LOG.log(System.Logger.Level.WARNING, "takeover by pid " + pid + " failed (" + e.getMessage()
+                        + "); this process serves on with everything it had");
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "takeover by pid " + pid + ": after handing over: " + e.getMessage());
+                events.handedOver(pid);
+            }
+        }
+    }
+
+    /** The next message, which must be a {@code type}; a "failed" from the new process ends the takeover with its reason. */
+    private static <T extends TakeoverProtocol.Message> T expect(ControlChannel ch, Class<T> type, Duration timeout)
+            throws IOException, TakeoverProtocol.ProtocolException {
+        TakeoverProtocol.Message m = ch.receive(timeout);
+        if (m instanceof TakeoverProtocol.Failed f) {
+            throw new IOException("the new process gave up: " + f.reason());
+        }
+        if (!type.isInstance(m)) {
+            throw new IOException("expected " + type.getSimpleName() + ", got " + m.getClass().getSimpleName());
+        }
+        return type.cast(m);
+    }
+
+    /** Stops listening and removes the socket file (the new process binds its own there next). */
+    private void closeServer() {
+        server.close().awaitUninterruptibly(1000);
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "takeover: cannot remove " + socket + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        Channel ch = server;
+        if (ch != null && ch.isOpen()) {
+            closeServer();
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,145 @@
+package io.wavelb.core.takeover;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The new process's end of a takeover: connects to the running process's control socket and
+ * walks the conversation {@link TakeoverProtocol} describes, one call per step. Descriptors
+ * received are the caller's.
+ */
+public final class TakeoverClient implements AutoCloseable {
+
+    /** Each answer of the running process must come within this. */
+    static final Duration STEP = Duration.ofSeconds(10);
+
+    /** The running process said no; nothing moved and it serves on. */
+    public static final class Refused extends Exception {
+        public Refused(String reason) {
+            super(reason);
+        }
+    }
+
+    private final EventLoopGroup group;
+    private final ControlChannel channel;
+
+    private TakeoverClient(EventLoopGroup group, ControlChannel channel) {
+        this.group = group;
+        this.channel = channel;
+    }
+
+    /**
+     * @throws IOException naming the socket when no process answers on it
+     */
+    public static TakeoverClient connect(Path socket) throws IOException {
+        if (!Files.exists(socket)) {
+            throw new IOException("no running wavelb to take over: " + socket + " does not exist (is runtime.state_dir"
+                    + " the same as the running one's?)");
+        }
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("wavelb-takeover", true),
+                EpollIoHandler.newFactory());
+        CompletableFuture<ControlChannel> active = new CompletableFuture<>();
+        ChannelFuture f = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
+                .handler(ControlChannel.initializer(active::complete))
+                .connect(new DomainSocketAddress(socket.toString()));
+        try {
+            if (!f.awaitUninterruptibly(STEP.toMillis()) || !f.isSuccess()) {
+                throw new IOException("no running wavelb answers on " + socket + ": "
+                        + (f.cause() == null ? "timed out" : f.cause().getMessage()));
+            }
+            return new TakeoverClient(group, active.get(STEP.toMillis(), TimeUnit.MILLISECONDS));
+        } catch (IOException e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        } catch (Exception e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IOException("cannot connect to " + socket + ": " + e, e);
+        }
+    }
+
+    /** Whether a process answers on {@code socket} (connects, says nothing, leaves). */
+    static boolean answers(Path socket) {
+        try (TakeoverClient probe = connect(socket)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Asks to take over; the running process answers with its listener sockets' manifest.
+     *
+     * @throws Refused when it will not (busy, another protocol version)
+     */
+    public TakeoverProtocol.Listeners hello() throws IOException, TakeoverProtocol.ProtocolException, Refused {
+        channel.send(new TakeoverProtocol.Hello(TakeoverProtocol.VERSION, ProcessHandle.current().pid()), STEP);
+        TakeoverProtocol.Message m = channel.receive(STEP);
+        return switch (m) {
+            case TakeoverProtocol.Refused r -> throw new Refused(r.reason());
+            case TakeoverProtocol.Listeners l -> l;
+            default -> throw new IOException("expected the listener manifest, got " + m.getClass().getSimpleName());
+        };
+    }
+
+    /** Asks for and receives {@code count} descriptors; fewer when the running process went away meanwhile. */
+    public List<Integer> descriptors(int count) throws IOException {
+        if (count == 0) {
+            return List.of();
+        }
+        channel.expectDescriptors();
+        channel.send(new TakeoverProtocol.SendFds(), STEP);
+        return channel.receiveDescriptors(count, STEP);
+    }
+
+    /** This process is built, its listeners unread: the running one stops reading and sends its sessions. */
+    public TakeoverProtocol.Sessions ready() throws IOException, TakeoverProtocol.ProtocolException {
+        channel.send(new TakeoverProtocol.Ready(), STEP);
+        TakeoverProtocol.Message m = channel.receive(STEP);
+        if (m instanceof TakeoverProtocol.Sessions s) {
+            return s;
+        }
+        throw new IOException("expected the sessions, got " + m.getClass().getSimpleName());
+    }
+
+    /** Everything is in; the running process closes its copies, its admin endpoint and control socket. */
+    public void taken(int listeners, int sessions) throws IOException {
+        channel.send(new TakeoverProtocol.Taken(listeners, sessions), STEP);
+    }
+
+    /** Waits for the running process to have let go; false when it went away without saying so. */
+    public boolean released() {
+        try {
+            return channel.receive(STEP) instanceof TakeoverProtocol.Released;
+        } catch (IOException | TakeoverProtocol.ProtocolException e) {
+            return false;
+        }
+    }
+
+    /** This process gives up; the running one serves on. */
+    public void failed(String reason) {
+        try {
+            channel.send(new TakeoverProtocol.Failed(reason), STEP);
+        } catch (IOException e) {
+            // it will see the connection close instead
+        }
+    }
+
+    @Override
+    public void close() {
+        channel.close();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+}
