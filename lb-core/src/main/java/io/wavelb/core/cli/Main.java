@@ -64,6 +64,8 @@ public final class Main {
                                         take the listener sockets and live UDP sessions over from the
                                         wavelb running with the same runtime.state_dir; it exits once
                                         its open TCP connections end
+              upgrade --config FILE     the wavelb running FILE starts a new process from the installed
+                                        launcher, which takes over as above; exits 0 once it did
                                         (a second SIGTERM/SIGINT skips the rest of the grace period)
               check-config FILE...      validate config files (and that they fit this JVM's heap); print every problem as
                                         file:line:column: path: message (exit 0 valid, 2 invalid)
@@ -108,6 +110,7 @@ public final class Main {
             }
             case "check-config" -> checkConfig(rest, out, err);
             case "run" -> runCommand(rest, err);
+            case "upgrade" -> upgradeCommand(rest, out, err);
             case "demo" -> demo(rest, out, err);
             case "quic-cid" -> QuicCidCommand.run(rest, out, err);
             default -> {
@@ -140,6 +143,38 @@ public final class Main {
         // The heap check uses this JVM's -Xmx: bin/wavelb gives check-config and run the same JAVA_OPTS.
         long heap = Runtime.getRuntime().maxMemory();
         return ConfigCheck.run(files, f -> ConfigLoader.load(f, heap), out, err) == 0 ? OK : USAGE;
+    }
+
+    private static int upgradeCommand(List<String> args, PrintStream out, PrintStream err) {
+        String file = null;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if ((a.equals("--config") || a.equals("-c")) && i + 1 < args.size()) {
+                file = args.get(++i);
+            } else if (a.startsWith("--config=")) {
+                file = a.substring("--config=".length());
+            } else {
+                err.println("wavelb upgrade: unexpected argument '" + a + "'");
+                err.println("usage: wavelb upgrade --config FILE");
+                return USAGE;
+            }
+        }
+        if (file == null) {
+            err.println("usage: wavelb upgrade --config FILE");
+            return USAGE;
+        }
+        WavelbConfig config;
+        try {
+            config = ConfigLoader.load(Path.of(file), Runtime.getRuntime().maxMemory());
+        } catch (ConfigException e) {
+            e.problems().forEach(p -> err.println(p.format()));
+            err.println("wavelb upgrade: " + file + " is invalid; nothing upgraded");
+            return USAGE;
+        } catch (IOException e) {
+            err.println("wavelb upgrade: " + file + ": cannot read: " + e.getMessage());
+            return USAGE;
+        }
+        return Takeover.upgrade(config, out, err);
     }
 
     private static int runCommand(List<String> args, PrintStream err) {
@@ -248,7 +283,7 @@ public final class Main {
         wavelb.metrics().addTakeover("old", handed);
         AtomicLong handedTo = new AtomicLong();
         ControlServer control = file.isEmpty() ? null
-                : Takeover.listen(config, wavelb, handed, pid -> {
+                : Takeover.listen(config, file.get(), wavelb, handed, pid -> {
                     handedTo.set(pid);
                     stopRequest.takenOver();
                 });

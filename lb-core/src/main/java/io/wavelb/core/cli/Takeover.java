@@ -10,6 +10,8 @@ import io.wavelb.core.takeover.TakeoverProtocol;
 import io.wavelb.core.takeover.TakeoverStats;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -135,13 +137,57 @@ final class Takeover {
     }
 
     /**
+     * How {@code wavelb upgrade} starts the successor: the launcher the operator installed
+     * ({@code WAVELB_LAUNCHER}, which bin/wavelb sets to itself, so the new version's JVM flags and
+     * jar are used), else this JVM's command line again with the same jar path (a package upgrade
+     * replaces the jar in place).
+     */
+    static List<String> successorCommand(Path configFile) {
+        List<String> cmd = new ArrayList<>();
+        String launcher = System.getenv("WAVELB_LAUNCHER");
+        if (launcher != null && !launcher.isBlank()) {
+            cmd.add(launcher);
+        } else {
+            cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+            cmd.add("-jar");
+            try {
+                cmd.add(Path.of(Takeover.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
+            } catch (URISyntaxException e) {
+                throw new IllegalStateException("cannot find wavelb's jar: " + e.getMessage());
+            }
+        }
+        cmd.addAll(List.of("run", "--config", configFile.toAbsolutePath().toString(), "--takeover"));
+        return cmd;
+    }
+
+    /** {@code wavelb upgrade --config FILE}: the running wavelb of that config starts its successor; 0 once it took over. */
+    static int upgrade(WavelbConfig config, PrintStream out, PrintStream err) {
+        Path socket = config.runtime().controlSocket();
+        try (TakeoverClient client = TakeoverClient.connect(socket)) {
+            TakeoverProtocol.Upgraded result = client.upgrade();
+            (result.ok() ? out : err).println("wavelb upgrade: " + result.message());
+            return result.ok() ? Main.OK : Main.FAILED;
+        } catch (IOException | TakeoverProtocol.ProtocolException e) {
+            err.println("wavelb upgrade: " + e.getMessage());
+            return Main.FAILED;
+        }
+    }
+
+    /**
      * The control socket for a later takeover of this process, or null (logged) when it cannot be
      * had: no state directory, or another wavelb answers there already.
      */
-    static ControlServer listen(WavelbConfig config, Wavelb wavelb, TakeoverStats stats, LongConsumer handedOver) {
+    static ControlServer listen(WavelbConfig config, Path configFile, Wavelb wavelb, TakeoverStats stats,
+                                LongConsumer handedOver) {
         Path socket = config.runtime().controlSocket();
         try {
             ControlServer server = ControlServer.start(socket, wavelb.balancer().runningSide(), new ControlServer.Events() {
+                @Override
+                public Process startSuccessor() throws IOException {
+                    return new ProcessBuilder(successorCommand(configFile)).inheritIO().start();
+                }
+
                 @Override
                 public void handingOver(long newPid) {
                     wavelb.closeAdmin();

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -34,8 +35,14 @@ public final class ControlServer implements AutoCloseable {
     /** The new process builds its balancer (event loops, listeners, health) before saying "ready". */
     static final Duration BUILD = Duration.ofSeconds(60);
 
+    /** How long {@code wavelb upgrade} waits for the process it started to have taken over. */
+    static final Duration UPGRADE = Duration.ofSeconds(120);
+
     /** What the running process does once the new one has everything. */
     public interface Events {
+        /** {@code wavelb upgrade}: starts the new process (from the installed launcher) that will take over. */
+        Process startSuccessor() throws IOException;
+
         /** Before "released" is sent: close what the new process binds next (the admin endpoint). */
         void handingOver(long newPid);
 
@@ -51,6 +58,8 @@ public final class ControlServer implements AutoCloseable {
     private final int uid;
     private volatile Channel server;
     private final AtomicBoolean busy = new AtomicBoolean();
+    private final AtomicBoolean upgrading = new AtomicBoolean();
+    private final CountDownLatch handedOverLatch = new CountDownLatch(1);
     private volatile long busyWith;
     private volatile boolean handedOver;
 
@@ -152,6 +161,10 @@ public final class ControlServer implements AutoCloseable {
             } catch (EOFException e) {
                 return; // a liveness probe (TakeoverClient.answers): connected and went
             }
+            if (first instanceof TakeoverProtocol.Upgrade) {
+                upgrade(ch);
+                return;
+            }
             if (!(first instanceof TakeoverProtocol.Hello hello)) {
                 refuse(ch, "expected hello, got " + first.getClass().getSimpleName());
                 return;
@@ -179,6 +192,51 @@ public final class ControlServer implements AutoCloseable {
             }
         } catch (IOException | TakeoverProtocol.ProtocolException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "takeover: conversation ended: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Starts the successor and answers once it has taken over, or has exited, or after
+     * {@link #UPGRADE}. The successor runs in this process's service (under systemd: the same
+     * unit, which then follows it as its main process).
+     */
+    private void upgrade(ControlChannel ch) throws IOException {
+        if (handedOver || busy.get() || !upgrading.compareAndSet(false, true)) {
+            ch.send(new TakeoverProtocol.Upgraded(false, 0, "a takeover or upgrade is already in progress"), STEP);
+            return;
+        }
+        try {
+            Process successor;
+            try {
+                successor = events.startSuccessor();
+            } catch (IOException e) {
+                ch.send(new TakeoverProtocol.Upgraded(false, 0, "cannot start the new process: " + e.getMessage()), STEP);
+                return;
+            }
+            LOG.log(System.Logger.Level.INFO, "upgrade: started pid " + successor.pid() + " to take over");
+            long deadline = System.nanoTime() + UPGRADE.toNanos();
+            try {
+                while (!handedOverLatch.await(200, TimeUnit.MILLISECONDS)) {
+                    if (!successor.isAlive()) {
+                        ch.send(new TakeoverProtocol.Upgraded(false, successor.pid(), "the new process (pid "
+                                + successor.pid() + ") exited with status " + successor.exitValue()
+                                + " before taking over; this one serves on (its log says why)"), STEP);
+                        return;
+                    }
+                    if (System.nanoTime() > deadline) {
+                        ch.send(new TakeoverProtocol.Upgraded(false, successor.pid(), "the new process (pid "
+                                + successor.pid() + ") has not taken over within " + UPGRADE.toSeconds() + " s"), STEP);
+                        return;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            ch.send(new TakeoverProtocol.Upgraded(true, successor.pid(), "pid " + successor.pid() + " took over from pid "
+                    + ProcessHandle.current().pid() + ", which exits once its open TCP connections end"), STEP);
+        } finally {
+            upgrading.set(false);
         }
     }
 
@@ -211,6 +269,7 @@ public final class ControlServer implements AutoCloseable {
             stats.lastPauseNanos.set(System.nanoTime() - pauseStarted);
             side.handedOver();
             events.handingOver(pid);
+            handedOverLatch.countDown();
             closeServer();
             ch.send(new TakeoverProtocol.Released(), STEP);
             stats.completed.incrementAndGet();
@@ -261,6 +320,16 @@ public final class ControlServer implements AutoCloseable {
 
     @Override
     public void close() {
+        // An upgrade's answer is sent after the handover; let it out before the process exits.
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (upgrading.get() && System.nanoTime() < until) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         Channel ch = server;
         if (ch != null && ch.isOpen()) {
             closeServer();

@@ -128,6 +128,16 @@ public final class TakeoverClient implements AutoCloseable {
         }
     }
 
+    /** {@code wavelb upgrade}: asks the running process to start its successor; its answer once that took over (or not). */
+    public TakeoverProtocol.Upgraded upgrade() throws IOException, TakeoverProtocol.ProtocolException {
+        channel.send(new TakeoverProtocol.Upgrade(), STEP);
+        TakeoverProtocol.Message m = channel.receive(ControlServer.UPGRADE.plus(STEP));
+        if (m instanceof TakeoverProtocol.Upgraded u) {
+            return u;
+        }
+        throw new IOException("expected the upgrade's outcome, got " + m.getClass().getSimpleName());
+    }
+
     /** This process gives up; the running one serves on. */
     public void failed(String reason) {
         try {

@@ -23,6 +23,9 @@ import java.util.Map;
  *   new -> old  send_fds;          old -> new  each session's upstream socket
  *   new -> old  taken {listeners, sessions}  |  failed {reason}   (old resumes on failed or a lost peer)
  *   old -> new  released                               (old closed its copies, admin and control socket)
+ *
+ *   cli -> old  upgrade                                (wavelb upgrade: the running process starts the
+ *   old -> cli  upgraded {ok, pid, message}             new one itself, in its own service, and reports)
  * </pre>
  * Pure: no sockets, no Netty. Addresses travel as literal IP and port, never names.
  */
@@ -43,7 +46,8 @@ public final class TakeoverProtocol {
         }
     }
 
-    public sealed interface Message permits Hello, Refused, Listeners, SendFds, Ready, Sessions, Taken, Failed, Released {
+    public sealed interface Message permits Hello, Refused, Listeners, SendFds, Ready, Sessions, Taken, Failed, Released,
+            Upgrade, Upgraded {
     }
 
     public record Hello(int version, long pid) implements Message {
@@ -95,6 +99,14 @@ public final class TakeoverProtocol {
     }
 
     public record Released() implements Message {
+    }
+
+    /** {@code wavelb upgrade}: start a new process from the installed launcher and let it take over. */
+    public record Upgrade() implements Message {
+    }
+
+    /** How the upgrade went: the new process's pid (0 when none started) and a line for the operator. */
+    public record Upgraded(boolean ok, long pid, String message) implements Message {
     }
 
     // ---- encoding ----------------------------------------------------------------------------
@@ -165,6 +177,13 @@ public final class TakeoverProtocol {
                 o.put("reason", f.reason());
             }
             case Released r -> o.put("type", "released");
+            case Upgrade u -> o.put("type", "upgrade");
+            case Upgraded u -> {
+                o.put("type", "upgraded");
+                o.put("ok", u.ok());
+                o.put("pid", u.pid());
+                o.put("message", u.message());
+            }
         }
         return Json.write(o);
     }
@@ -238,6 +257,8 @@ public final class TakeoverProtocol {
             case "taken" -> new Taken(integer(o, "listeners"), integer(o, "sessions"));
             case "failed" -> new Failed(str(o, "reason"));
             case "released" -> new Released();
+            case "upgrade" -> new Upgrade();
+            case "upgraded" -> new Upgraded(o.get("ok") instanceof Boolean b && b, number(o, "pid"), str(o, "message"));
             default -> throw new ProtocolException("unknown takeover message type '" + type + "'");
         };
     }
