@@ -35,6 +35,13 @@ public final class ControlServer implements AutoCloseable {
     /** The new process builds its balancer (event loops, listeners, health) before saying "ready". */
     static final Duration BUILD = Duration.ofSeconds(60);
 
+    /**
+     * Fault injection for the tests of a process that dies in the middle of a handover:
+     * {@code -Dwavelb.takeover.haltAfter=listeners} halts this process (status 137, as SIGKILL) right
+     * after it sent its listener sockets. Read once; nothing else reads it.
+     */
+    private static final boolean HALT_AFTER_LISTENERS = "listeners".equals(System.getProperty("wavelb.takeover.haltAfter"));
+
     /** How long {@code wavelb upgrade} waits for the process it started to have taken over. */
     static final Duration UPGRADE = Duration.ofSeconds(120);
 
@@ -257,6 +264,9 @@ public final class ControlServer implements AutoCloseable {
                     offer.fds().size()), STEP);
             expect(ch, TakeoverProtocol.SendFds.class, STEP);
             ch.sendDescriptors(offer.fds(), STEP);
+            if (HALT_AFTER_LISTENERS) {
+                Runtime.getRuntime().halt(137); // the descriptors are out: sendDescriptors waited for the write
+            }
             expect(ch, TakeoverProtocol.Ready.class, BUILD);
             long pauseStarted = System.nanoTime();
             RunningSide.Frozen sessions = side.freeze();

@@ -85,7 +85,12 @@ public final class TakeoverClient implements AutoCloseable {
      * @throws Refused when it will not (busy, another protocol version)
      */
     public TakeoverProtocol.Listeners hello() throws IOException, TakeoverProtocol.ProtocolException, Refused {
-        channel.send(new TakeoverProtocol.Hello(TakeoverProtocol.VERSION, ProcessHandle.current().pid()), STEP);
+        return hello(TakeoverProtocol.VERSION);
+    }
+
+    /** As {@link #hello()}, speaking protocol {@code version} (tests: what another version is told). */
+    TakeoverProtocol.Listeners hello(int version) throws IOException, TakeoverProtocol.ProtocolException, Refused {
+        channel.send(new TakeoverProtocol.Hello(version, ProcessHandle.current().pid()), STEP);
         TakeoverProtocol.Message m = channel.receive(STEP);
         return switch (m) {
             case TakeoverProtocol.Refused r -> throw new Refused(r.reason());

@@ -45,30 +45,37 @@ public final class WavelbProcess implements AutoCloseable {
      * flags, an optional prlimit, and an optional launcher the java command is handed to (e.g.
      * {@code systemd-socket-activate -l ADDR --}).
      */
-    public record Spec(String yaml, int adminPort, List<String> jvmFlags, String nofile, List<String> launcher) {
+    public record Spec(String yaml, int adminPort, List<String> jvmFlags, String nofile, List<String> launcher,
+                       List<String> runArgs) {
         public Spec {
             jvmFlags = List.copyOf(jvmFlags);
             launcher = List.copyOf(launcher);
+            runArgs = List.copyOf(runArgs);
         }
 
         public static Spec of(String yaml, int adminPort) {
-            return new Spec(yaml, adminPort, List.of(), null, List.of());
+            return new Spec(yaml, adminPort, List.of(), null, List.of(), List.of());
         }
 
         public Spec jvm(String... flags) {
             List<String> all = new ArrayList<>(jvmFlags);
             all.addAll(List.of(flags));
-            return new Spec(yaml, adminPort, all, nofile, launcher);
+            return new Spec(yaml, adminPort, all, nofile, launcher, runArgs);
         }
 
         /** Runs the child under {@code prlimit --nofile=N:N}. */
         public Spec nofile(int limit) {
-            return new Spec(yaml, adminPort, jvmFlags, limit + ":" + limit, launcher);
+            return new Spec(yaml, adminPort, jvmFlags, limit + ":" + limit, launcher, runArgs);
         }
 
         /** Runs the java command as the last arguments of {@code command}. */
         public Spec launchedBy(String... command) {
-            return new Spec(yaml, adminPort, jvmFlags, nofile, List.of(command));
+            return new Spec(yaml, adminPort, jvmFlags, nofile, List.of(command), runArgs);
+        }
+
+        /** More arguments after {@code run --config FILE} (e.g. {@code --takeover}). */
+        public Spec args(String... more) {
+            return new Spec(yaml, adminPort, jvmFlags, nofile, launcher, List.of(more));
         }
     }
 
@@ -92,6 +99,7 @@ public final class WavelbProcess implements AutoCloseable {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(spec.jvmFlags());
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.wavelb.core.cli.Main", "run", "--config", cfg.toString()));
+        cmd.addAll(spec.runArgs());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new WavelbProcess(p, log, cfg, spec.adminPort());
     }

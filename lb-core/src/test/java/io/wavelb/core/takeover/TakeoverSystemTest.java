@@ -1,0 +1,243 @@
+package io.wavelb.core.takeover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
+
+import io.wavelb.core.testing.Ports;
+import io.wavelb.core.testing.UdpClient;
+import io.wavelb.core.testing.WavelbProcess;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Takeover between two real wavelb processes: listener sockets and live UDP sessions move to the
+ * new process, a target sees every session keep its source port, no request goes unanswered, the
+ * open TCP connection stays with the old process until it ends, and each failure mode leaves a
+ * process serving.
+ */
+@Timeout(180)
+class TakeoverSystemTest {
+
+    private static final Duration READY = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    private static String yaml(int admin, Path stateDir, int port, String target) {
+        return """
+                admin:
+                  listen: 127.0.0.1:%d
+                runtime:
+                  event_loops: 2
+                  state_dir: %s
+                  shutdown_grace_period: 30s
+                listeners:
+                  - name: media
+                    protocol: tcp_udp
+                    listen: 127.0.0.1:%d
+                    target_group: echo
+                    udp:
+                      idle_timeout: 60s
+                target_groups:
+                  - name: echo
+                    targets:
+                      - address: %s
+                """.formatted(admin, stateDir, port, target);
+    }
+
+    private record Setup(PortRecordingTarget target, int port, String yaml, int admin, InetSocketAddress vip) {
+    }
+
+    private Setup setup() throws Exception {
+        PortRecordingTarget target = new PortRecordingTarget(Ports.freeTcpAndUdp());
+        int port = Ports.freeTcpAndUdp();
+        int admin = Ports.freeTcpAndUdp();
+        return new Setup(target, port, yaml(admin, dir.resolve("state"), port, target.address()), admin,
+                new InetSocketAddress("127.0.0.1", port));
+    }
+
+    private Path sub(String name) throws Exception {
+        return Files.createDirectories(dir.resolve(name));
+    }
+
+    private static void awaitLog(WavelbProcess p, String text) {
+        await().atMost(READY).pollInterval(Duration.ofMillis(100)).until(() -> p.log().contains(text) || !p.isAlive());
+        assertThat(p.log()).as("log of pid " + p.pid()).contains(text);
+    }
+
+    @Test
+    void sessionsKeepTheirSourcePortNothingIsLostAndTcpStaysWithTheOldProcess() throws Exception {
+        Setup s = setup();
+        try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            assertThat(old.log()).contains("takeover: listening on " + dir.resolve("state").resolve("control.sock"));
+            Path state = dir.resolve("state");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state))).isEqualTo("rwx------");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state.resolve("control.sock"))))
+                    .isEqualTo("rw-------");
+
+            try (Socket tcp = new Socket()) {
+                tcp.connect(s.vip(), 5000);
+                tcp.setSoTimeout(5000);
+                BufferedReader tcpIn = new BufferedReader(new InputStreamReader(tcp.getInputStream(), StandardCharsets.UTF_8));
+                OutputStream tcpOut = tcp.getOutputStream();
+                tcpOut.write("before\n".getBytes(StandardCharsets.UTF_8));
+                assertThat(tcpIn.readLine()).isEqualTo("before");
+
+                Flows flows = new Flows(s.vip(), 16, 20, 3000);
+                WavelbProcess fresh;
+                try {
+                    await().atMost(READY).until(() -> flows.leastAnswered() >= 5);
+                    fresh = WavelbProcess.launch(sub("new"), WavelbProcess.Spec.of(s.yaml(), s.admin()).args("--takeover"));
+                    awaitLog(fresh, "takeover: complete");
+                    int at = flows.answered();
+                    await().atMost(READY).until(() -> flows.answered() >= at + 16 * 20);
+                } finally {
+                    flows.stop();
+                }
+                try (fresh) {
+                    String summary = flows.summary() + "; ports by flow " + s.target().portsByFlow();
+                    assertThat(flows.answered()).as(summary).isEqualTo(flows.asked());
+                    Map<String, Set<Integer>> ports = s.target().portsByFlow();
+                    assertThat(ports).as(summary).hasSize(16);
+                    ports.forEach((flow, seen) -> assertThat(seen).as("source ports of " + flow + ": " + summary).hasSize(1));
+
+                    assertThat(old.log()).contains("takeover: handed over to pid " + fresh.pid());
+                    assertThat(fresh.log()).contains("takeover: 16 of 16 UDP session(s) taken");
+                    assertThat(fresh.metric("wavelb_udp_sessions_adopted_total", "listener=\"media\"").orElse(0)).isEqualTo(16);
+                    assertThat(fresh.metric("wavelb_takeovers_total", "role=\"new\"", "result=\"completed\"").orElse(0))
+                            .isEqualTo(1);
+
+                    // The TCP connection opened before stays with the old process, which waits for it.
+                    tcpOut.write("after\n".getBytes(StandardCharsets.UTF_8));
+                    assertThat(tcpIn.readLine()).isEqualTo("after");
+                    assertThat(old.isAlive()).as("the old process waits for its open TCP connection").isTrue();
+                    tcp.close();
+                    assertThat(old.process().waitFor(30, TimeUnit.SECONDS)).as("old exits once its TCP connection ended").isTrue();
+                    assertThat(old.process().exitValue()).isZero();
+
+                    // The new process serves new flows, TCP and UDP.
+                    try (UdpClient udp = new UdpClient(s.vip())) {
+                        assertThat(udp.target("flowX:1", 2000)).isEqualTo("t");
+                    }
+                    try (Socket again = new Socket()) {
+                        again.connect(s.vip(), 5000);
+                        again.setSoTimeout(5000);
+                        again.getOutputStream().write("new\n".getBytes(StandardCharsets.UTF_8));
+                        assertThat(new BufferedReader(new InputStreamReader(again.getInputStream(), StandardCharsets.UTF_8))
+                                .readLine()).isEqualTo("new");
+                    }
+                    assertThat(fresh.stop(Duration.ofSeconds(40))).isZero();
+                }
+            }
+        }
+    }
+
+    @Test
+    void anInvalidConfigLeavesTheRunningProcessServing() throws Exception {
+        Setup s = setup();
+        try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            try (UdpClient udp = new UdpClient(s.vip())) {
+                assertThat(udp.target("flowA:1", 2000)).isEqualTo("t");
+                WavelbProcess bad = WavelbProcess.launch(sub("bad"),
+                        WavelbProcess.Spec.of(s.yaml() + "bogus_key: 1\n", s.admin()).args("--takeover"));
+                assertThat(bad.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(bad.process().exitValue()).isEqualTo(2);
+                assertThat(bad.log()).contains("bogus_key");
+                assertThat(udp.target("flowA:2", 2000)).isEqualTo("t");
+            }
+            assertThat(old.log()).doesNotContain("takeover: pid");
+            assertThat(s.target().portsByFlow().get("flowA")).hasSize(1);
+        }
+    }
+
+    @Test
+    void anotherProtocolVersionAndASecondTakeoverAreRefusedAndBothSidesGoOn() throws Exception {
+        Setup s = setup();
+        Path socket = dir.resolve("state").resolve("control.sock");
+        try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            try (TakeoverClient other = TakeoverClient.connect(socket)) {
+                TakeoverClient.Refused refused = org.junit.jupiter.api.Assertions.assertThrows(TakeoverClient.Refused.class,
+                        () -> other.hello(TakeoverProtocol.VERSION + 1));
+                assertThat(refused.getMessage()).contains("takeover protocol version " + (TakeoverProtocol.VERSION + 1)
+                        + " is not spoken here (this wavelb speaks " + TakeoverProtocol.VERSION + ")");
+            }
+            // A takeover in progress (this test holds it after the manifest): a second one is refused.
+            try (TakeoverClient first = TakeoverClient.connect(socket)) {
+                TakeoverProtocol.Listeners offer = first.hello();
+                assertThat(offer.sockets()).extracting(TakeoverProtocol.ListenerSocket::listener).containsOnly("media");
+                WavelbProcess second = WavelbProcess.launch(sub("second"),
+                        WavelbProcess.Spec.of(s.yaml(), s.admin()).args("--takeover"));
+                assertThat(second.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+                assertThat(second.process().exitValue()).isEqualTo(1);
+                assertThat(second.log()).contains("--takeover refused by the running wavelb: a takeover by pid "
+                        + ProcessHandle.current().pid() + " is in progress");
+            }
+            // The first asker went away before taking anything: the old process serves on, and can be taken over.
+            try (UdpClient udp = new UdpClient(s.vip())) {
+                assertThat(udp.target("flowB:1", 2000)).isEqualTo("t");
+            }
+            await().atMost(READY).until(() -> old.log().contains("takeover by pid " + ProcessHandle.current().pid() + " failed"));
+            assertThat(old.metric("wavelb_takeovers_total", "role=\"old\"", "result=\"refused\"").orElse(0)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void theNewProcessServesWhatItReceivedWhenTheOldOneDiesMidway() throws Exception {
+        Setup s = setup();
+        WavelbProcess.Spec dying = WavelbProcess.Spec.of(s.yaml(), s.admin()).jvm("-Dwavelb.takeover.haltAfter=listeners");
+        try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), dying)) {
+            try (UdpClient udp = new UdpClient(s.vip())) {
+                assertThat(udp.target("flowC:1", 2000)).isEqualTo("t");
+                try (WavelbProcess fresh = WavelbProcess.launch(sub("new"), WavelbProcess.Spec.of(s.yaml(), s.admin())
+                        .args("--takeover"))) {
+                    awaitLog(fresh, "takeover: complete");
+                    assertThat(old.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+                    assertThat(old.process().exitValue()).isEqualTo(137);
+                    assertThat(fresh.log()).contains("takeover: no sessions taken").contains("using the socket the process taken over passed");
+                    // The session's socket died with the old process: the flow's next datagram opens a new session.
+                    assertThat(udp.target("flowC:2", 2000)).isEqualTo("t");
+                    try (UdpClient other = new UdpClient(s.vip())) {
+                        assertThat(other.target("flowD:1", 2000)).isEqualTo("t");
+                    }
+                    await().atMost(READY).until(() -> fresh.status("/readyz") == 200);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theControlSocketRefusesAnotherUser() throws Exception {
+        assumeThat(ControlServer.ownUid()).as("needs root to act as another user").isZero();
+        Setup s = setup();
+        Path socket = dir.resolve("state").resolve("control.sock");
+        try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            // The test's own directory open to all: what keeps "nobody" out is wavelb's state directory and socket.
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+                    "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1]); print('connected')\n"
+                            + "except OSError as e:\n print('refused', e.errno)", socket.toString())
+                    .redirectErrorStream(true).start();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(out).as("another user connecting to " + socket).contains("refused 13");
+            try (UdpClient udp = new UdpClient(s.vip())) {
+                assertThat(udp.target("flowE:1", 2000)).isEqualTo("t");
+            }
+        }
+    }
+}
