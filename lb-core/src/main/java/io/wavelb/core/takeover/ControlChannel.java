@@ -202,6 +202,9 @@ public final class ControlChannel implements AutoCloseable {
     }
 
     static void closeQuietly(int fd) {
+        if (fd < 0) {
+            return;
+        }
         try {
             new FileDescriptor(fd).close();
         } catch (IOException e) {

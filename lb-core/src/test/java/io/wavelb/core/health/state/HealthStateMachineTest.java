@@ -22,6 +22,19 @@ class HealthStateMachineTest {
     }
 
     @Test
+    void aSeededVerdictHoldsUntilItsThresholdIsMet() {
+        // A takeover seeds the old process's verdicts: an unhealthy target needs healthy_threshold
+        // successes to come back, not the first success an unknown one would need.
+        HealthStateMachine unhealthy = new HealthStateMachine(3, 3, HealthStatus.UNHEALTHY);
+        assertThat(unhealthy.onResult(OK)).isEmpty();
+        assertThat(unhealthy.onResult(OK)).isEmpty();
+        assertThat(unhealthy.onResult(OK)).hasValueSatisfying(t -> assertThat(t.to()).isEqualTo(HealthStatus.HEALTHY));
+        HealthStateMachine healthy = new HealthStateMachine(3, 2, HealthStatus.HEALTHY);
+        assertThat(healthy.onResult(BAD)).isEmpty();
+        assertThat(healthy.onResult(BAD)).hasValueSatisfying(t -> assertThat(t.from()).isEqualTo(HealthStatus.HEALTHY));
+    }
+
+    @Test
     void failuresFromUnknownCountTowardUnhealthy() {
         HealthStateMachine m = new HealthStateMachine(3, 2);
         assertThat(m.onResult(BAD)).isEmpty();
