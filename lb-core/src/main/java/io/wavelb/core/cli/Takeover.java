@@ -3,6 +3,7 @@ package io.wavelb.core.cli;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.Wavelb;
 import io.wavelb.core.listener.InheritedSockets;
+import io.wavelb.core.systemd.SdNotify;
 import io.wavelb.core.takeover.ControlServer;
 import io.wavelb.core.takeover.HandedSockets;
 import io.wavelb.core.takeover.TakeoverClient;
@@ -11,7 +12,6 @@ import io.wavelb.core.takeover.TakeoverStats;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -129,6 +129,11 @@ final class Takeover {
         stats.sessions.addAndGet(adopted);
         LOG.log(System.Logger.Level.INFO, "takeover: " + adopted + " of " + offered + " UDP session(s) taken (the rest:"
                 + " listener or target not in this config, or over max_sessions); reading");
+        // Under systemd: this process becomes the unit's main process before the old one can exit
+        // (it exits once it has read "taken" and drained), or systemd would see the service end.
+        try (SdNotify systemd = SdNotify.fromEnvironment(System.getenv())) {
+            systemd.send("MAINPID=" + ProcessHandle.current().pid());
+        }
         try {
             client.taken(wavelb.balancer().listeners().size(), adopted);
         } catch (IOException e) {
@@ -139,8 +144,8 @@ final class Takeover {
     /**
      * How {@code wavelb upgrade} starts the successor: the launcher the operator installed
      * ({@code WAVELB_LAUNCHER}, which bin/wavelb sets to itself, so the new version's JVM flags and
-     * jar are used), else this JVM's command line again with the same jar path (a package upgrade
-     * replaces the jar in place).
+     * jar are used), else this JVM's flags and class path again (a package upgrade replaces the jar
+     * in place).
      */
     static List<String> successorCommand(Path configFile) {
         List<String> cmd = new ArrayList<>();
@@ -148,14 +153,11 @@ final class Takeover {
         if (launcher != null && !launcher.isBlank()) {
             cmd.add(launcher);
         } else {
-            cmd.add(ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-            cmd.add("-jar");
-            try {
-                cmd.add(Path.of(Takeover.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString());
-            } catch (URISyntaxException e) {
-                throw new IllegalStateException("cannot find wavelb's jar: " + e.getMessage());
-            }
+            // As the jar's manifest does for java -jar (the socket-activation path needs it).
+            cmd.addAll(List.of("--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED"));
+            cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         }
         cmd.addAll(List.of("run", "--config", configFile.toAbsolutePath().toString(), "--takeover"));
         return cmd;
