@@ -3,6 +3,7 @@ package io.wavelb.core.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wavelb.core.stats.ListenerStats;
+import io.wavelb.core.takeover.TakeoverStats;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -56,6 +57,7 @@ class AlertRulesTest {
             metrics.addGroup("g", () -> false);
             metrics.addTarget("g", "10.0.0.1:7000", () -> 1, () -> 0);
             metrics.reloadResult(true);
+            metrics.addTakeover("old", new TakeoverStats());
             metrics.addOverload(new WavelbMetrics.OverloadSource(() -> 1 << 20, () -> 0, a -> false, a -> 0, () -> 0,
                     () -> false));
             String scrape = metrics.scrape(null).body();
