@@ -107,12 +107,16 @@ final class Takeover {
      */
     private static void takeSessions(TakeoverClient client, Wavelb wavelb, TakeoverStats stats) {
         long pause = System.nanoTime();
+        long manifest = pause;
+        long sockets = pause;
         int adopted = 0;
         int offered = 0;
         try {
             TakeoverProtocol.Sessions sessions = client.ready();
+            manifest = System.nanoTime();
             offered = sessions.sessions().size();
             List<Integer> fds = client.descriptors(sessions.fds());
+            sockets = System.nanoTime();
             if (fds.size() < sessions.fds()) {
                 LOG.log(System.Logger.Level.WARNING, "takeover: " + fds.size() + " of " + sessions.fds()
                         + " session socket(s) received before the process taken over went away; the rest of its"
@@ -125,10 +129,13 @@ final class Takeover {
                     + "); serving the listeners received");
         }
         wavelb.balancer().resumeReading();
-        stats.lastPauseNanos.set(System.nanoTime() - pause);
+        long resumed = System.nanoTime();
+        stats.lastPauseNanos.set(resumed - pause);
         stats.sessions.addAndGet(adopted);
         LOG.log(System.Logger.Level.INFO, "takeover: " + adopted + " of " + offered + " UDP session(s) taken (the rest:"
-                + " listener or target not in this config, or over max_sessions); reading");
+                + " listener or target not in this config, or over max_sessions); reading after "
+                + (resumed - pause) / 1_000_000 + " ms (sessions " + (manifest - pause) / 1_000_000 + " ms, their sockets "
+                + (sockets - manifest) / 1_000_000 + " ms, taking them " + (resumed - sockets) / 1_000_000 + " ms)");
         // Under systemd: this process becomes the unit's main process before the old one can exit
         // (it exits once it has read "taken" and drained), or systemd would see the service end.
         try (SdNotify systemd = SdNotify.fromEnvironment(System.getenv())) {

@@ -197,7 +197,11 @@ public final class ControlChannel implements AutoCloseable {
             throw new IOException(what + ": not written within " + timeout.toSeconds() + " s");
         }
         if (!f.isSuccess()) {
-            throw new IOException(what + ": " + f.cause().getMessage(), f.cause());
+            StringBuilder why = new StringBuilder(String.valueOf(f.cause().getMessage()));
+            for (Throwable c = f.cause().getCause(); c != null; c = c.getCause()) {
+                why.append(": ").append(c);
+            }
+            throw new IOException(what + ": " + why, f.cause());
         }
     }
 

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -264,8 +265,7 @@ public final class ControlServer implements AutoCloseable {
             RunningSide.Offer offer = side.offer();
             ch.send(new TakeoverProtocol.Listeners(ProcessHandle.current().pid(), offer.sockets(), offer.health(),
                     offer.fds().size()), STEP);
-            expect(ch, TakeoverProtocol.SendFds.class, STEP);
-            ch.sendDescriptors(offer.fds(), STEP);
+            sendAsked(ch, offer.fds());
             if (HALT_AFTER_LISTENERS) {
                 Runtime.getRuntime().halt(137); // the descriptors are out: sendDescriptors waited for the write
             }
@@ -274,8 +274,7 @@ public final class ControlServer implements AutoCloseable {
             RunningSide.Frozen sessions = side.freeze();
             frozen = true;
             ch.send(new TakeoverProtocol.Sessions(sessions.sessions(), sessions.fds().size()), STEP);
-            expect(ch, TakeoverProtocol.SendFds.class, STEP);
-            ch.sendDescriptors(sessions.fds(), STEP);
+            sendAsked(ch, sessions.fds());
             TakeoverProtocol.Taken taken = expect(ch, TakeoverProtocol.Taken.class, STEP);
             handedOver = true;
             stats.lastPauseNanos.set(System.nanoTime() - pauseStarted);
@@ -287,10 +286,12 @@ public final class ControlServer implements AutoCloseable {
             stats.completed.incrementAndGet();
             stats.sessions.addAndGet(sessions.fds().size());
             stats.sockets.addAndGet(offer.fds().size() + sessions.fds().size());
-            stats.lastDurationNanos.set(System.nanoTime() - started);
-            LOG.log(System.Logger.Level.INFO, "takeover: handed over to pid " + pid + ": " + offer.fds().size()
-                    + " listener socket(s), " + sessions.fds().size() + " UDP session(s) (" + taken.sessions()
-                    + " taken); open TCP connections stay here until they end");
+            long took = System.nanoTime() - started;
+            stats.lastDurationNanos.set(took);
+            LOG.log(System.Logger.Level.INFO, "takeover: handed over to pid " + pid + " in " + took / 1_000_000
+                    + " ms (no process reading for " + stats.lastPauseNanos.get() / 1_000_000 + " ms): "
+                    + offer.fds().size() + " listener socket(s), " + sessions.fds().size() + " UDP session(s) ("
+                    + taken.sessions() + " taken); open TCP connections stay here until they end");
             events.handedOver(pid);
         } catch (Exception e) {
             stats.failed.incrementAndGet();
@@ -304,6 +305,17 @@ public final class ControlServer implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "takeover by pid " + pid + ": after handing over: " + e.getMessage());
                 events.handedOver(pid);
             }
+        }
+    }
+
+    /** Sends {@code fds} in the chunks the new process asks for, until all are out. */
+    private static void sendAsked(ControlChannel ch, List<Integer> fds) throws IOException, TakeoverProtocol.ProtocolException {
+        int sent = 0;
+        while (sent < fds.size()) {
+            TakeoverProtocol.SendFds ask = expect(ch, TakeoverProtocol.SendFds.class, STEP);
+            int end = Math.min(fds.size(), sent + ask.count());
+            ch.sendDescriptors(fds.subList(sent, end), STEP);
+            sent = end;
         }
     }
 

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -99,14 +100,27 @@ public final class TakeoverClient implements AutoCloseable {
         };
     }
 
-    /** Asks for and receives {@code count} descriptors; fewer when the running process went away meanwhile. */
+    /**
+     * Asks for and receives {@code count} descriptors, in chunks of {@link TakeoverProtocol#FDS_PER_ASK};
+     * fewer when the running process went away meanwhile.
+     */
     public List<Integer> descriptors(int count) throws IOException {
-        if (count == 0) {
-            return List.of();
+        List<Integer> fds = new ArrayList<>(Math.min(count, 1 << 16));
+        while (fds.size() < count) {
+            int ask = Math.min(TakeoverProtocol.FDS_PER_ASK, count - fds.size());
+            channel.expectDescriptors();
+            try {
+                channel.send(new TakeoverProtocol.SendFds(ask), STEP);
+            } catch (IOException e) {
+                break; // the running process went away: what arrived is what there is
+            }
+            List<Integer> chunk = channel.receiveDescriptors(ask, STEP);
+            fds.addAll(chunk);
+            if (chunk.size() < ask) {
+                break;
+            }
         }
-        channel.expectDescriptors();
-        channel.send(new TakeoverProtocol.SendFds(), STEP);
-        return channel.receiveDescriptors(count, STEP);
+        return fds;
     }
 
     /** This process is built, its listeners unread: the running one stops reading and sends its sessions. */

@@ -17,10 +17,11 @@ import java.util.Map;
  *   new -> old  hello {version, pid}
  *   old -> new  refused {reason}                       (busy, version mismatch: both go on as they were)
  *            |  listeners {pid, sockets, health, fds}  (the running process keeps serving)
- *   new -> old  send_fds;          old -> new  the listener sockets (SCM_RIGHTS), in manifest order
+ *   new -> old  send_fds {count};  old -> new  that many listener sockets (SCM_RIGHTS), in manifest order;
+ *                                              asked again until all arrived
  *   new -> old  ready                                  (new process built, its listeners not yet reading)
  *   old -> new  sessions {sessions, fds}               (the running process stopped reading everything)
- *   new -> old  send_fds;          old -> new  each session's upstream socket
+ *   new -> old  send_fds {count};  old -> new  that many sessions' upstream sockets, again until all arrived
  *   new -> old  taken {listeners, sessions}  |  failed {reason}   (old resumes on failed or a lost peer)
  *   old -> new  released                               (old closed its copies, admin and control socket)
  *
@@ -71,8 +72,22 @@ public final class TakeoverProtocol {
         }
     }
 
-    public record SendFds() implements Message {
+    /**
+     * Asks for the next {@code count} descriptors. Asked in chunks of at most {@link #FDS_PER_ASK}:
+     * each descriptor travels as its own one-byte message, and a Unix socket's send buffer (208 KiB
+     * by default, ~700 bytes a message) holds about 290; a chunk that fits never meets a full send
+     * buffer, where Netty's epoll domain socket fails the whole write ("Unexpected message type").
+     */
+    public record SendFds(int count) implements Message {
+        public SendFds {
+            if (count < 1 || count > FDS_PER_ASK) {
+                throw new IllegalArgumentException("count " + count + " (expected 1.." + FDS_PER_ASK + ")");
+            }
+        }
     }
+
+    /** Descriptors asked for at once: well under what a default Unix socket send buffer holds. */
+    public static final int FDS_PER_ASK = 64;
 
     public record Ready() implements Message {
     }
@@ -144,7 +159,10 @@ public final class TakeoverProtocol {
                 o.put("health", health);
                 o.put("fds", l.fds());
             }
-            case SendFds s -> o.put("type", "send_fds");
+            case SendFds s -> {
+                o.put("type", "send_fds");
+                o.put("count", s.count());
+            }
             case Ready r -> o.put("type", "ready");
             case Sessions s -> {
                 o.put("type", "sessions");
@@ -234,7 +252,13 @@ public final class TakeoverProtocol {
                 }
                 yield new Listeners(number(o, "pid"), sockets, health, integer(o, "fds"));
             }
-            case "send_fds" -> new SendFds();
+            case "send_fds" -> {
+                int count = integer(o, "count");
+                if (count < 1 || count > FDS_PER_ASK) {
+                    throw new ProtocolException("send_fds count " + count + " (expected 1.." + FDS_PER_ASK + ")");
+                }
+                yield new SendFds(count);
+            }
             case "ready" -> new Ready();
             case "sessions" -> {
                 List<SessionState> sessions = new ArrayList<>();

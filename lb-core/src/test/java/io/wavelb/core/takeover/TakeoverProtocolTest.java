@@ -29,7 +29,7 @@ class TakeoverProtocolTest {
                 new TakeoverProtocol.ListenerSocket("web", false, a("::1", 443), 1)),
                 List.of(new TakeoverProtocol.TargetHealth("g", "10.0.0.1:80", "HEALTHY")), 3);
         assertThat(roundTrip(listeners)).isEqualTo(listeners);
-        assertThat(roundTrip(new TakeoverProtocol.SendFds())).isEqualTo(new TakeoverProtocol.SendFds());
+        assertThat(roundTrip(new TakeoverProtocol.SendFds(64))).isEqualTo(new TakeoverProtocol.SendFds(64));
         assertThat(roundTrip(new TakeoverProtocol.Ready())).isEqualTo(new TakeoverProtocol.Ready());
         var state = new TakeoverProtocol.SessionState("media", 1, a("2001:db8::5", 40000), a("10.0.0.9", 9000), 1500, 12,
                 11, true, new byte[] {0x0d, 0x0a, 0, 1});
@@ -61,6 +61,8 @@ class TakeoverProtocolTest {
         assertThatThrownBy(() -> TakeoverProtocol.decode("[1]")).hasMessageContaining("not a takeover message");
         assertThatThrownBy(() -> TakeoverProtocol.decode("{\"type\":\"hello\",\"version\":-1,\"pid\":1}"))
                 .hasMessageContaining("'version' missing or not a whole number");
+        assertThatThrownBy(() -> TakeoverProtocol.decode("{\"type\":\"send_fds\",\"count\":65}"))
+                .hasMessageContaining("send_fds count 65 (expected 1..64)");
         assertThatThrownBy(() -> TakeoverProtocol.parseAddress("example.com:80")).hasMessageContaining("expected a literal IP");
         assertThatThrownBy(() -> TakeoverProtocol.parseAddress("1.2.3.4:99999")).hasMessageContaining("expected a literal IP");
         assertThatThrownBy(() -> TakeoverProtocol.parseAddress("1.2.3.4")).hasMessageContaining("expected IP:PORT");

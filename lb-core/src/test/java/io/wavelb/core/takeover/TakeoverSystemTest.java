@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
+import io.wavelb.core.testing.PortRecordingTarget;
 import io.wavelb.core.testing.Ports;
 import io.wavelb.core.testing.UdpClient;
 import io.wavelb.core.testing.WavelbProcess;
@@ -84,6 +85,7 @@ class TakeoverSystemTest {
     void sessionsKeepTheirSourcePortNothingIsLostAndTcpStaysWithTheOldProcess() throws Exception {
         Setup s = setup();
         try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            awaitLog(old, "takeover: listening on"); // after /readyz: the control socket comes last
             assertThat(old.log()).contains("takeover: listening on " + dir.resolve("state").resolve("control.sock"));
             Path state = dir.resolve("state");
             assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(state))).isEqualTo("rwx------");
@@ -151,6 +153,7 @@ class TakeoverSystemTest {
     void anInvalidConfigLeavesTheRunningProcessServing() throws Exception {
         Setup s = setup();
         try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            awaitLog(old, "takeover: listening on"); // after /readyz: the control socket comes last
             try (UdpClient udp = new UdpClient(s.vip())) {
                 assertThat(udp.target("flowA:1", 2000)).isEqualTo("t");
                 WavelbProcess bad = WavelbProcess.launch(sub("bad"),
@@ -170,6 +173,7 @@ class TakeoverSystemTest {
         Setup s = setup();
         Path socket = dir.resolve("state").resolve("control.sock");
         try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            awaitLog(old, "takeover: listening on"); // after /readyz: the control socket comes last
             try (TakeoverClient other = TakeoverClient.connect(socket)) {
                 TakeoverClient.Refused refused = org.junit.jupiter.api.Assertions.assertThrows(TakeoverClient.Refused.class,
                         () -> other.hello(TakeoverProtocol.VERSION + 1));
@@ -201,6 +205,7 @@ class TakeoverSystemTest {
         Setup s = setup();
         WavelbProcess.Spec dying = WavelbProcess.Spec.of(s.yaml(), s.admin()).jvm("-Dwavelb.takeover.haltAfter=listeners");
         try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), dying)) {
+            awaitLog(old, "takeover: listening on"); // after /readyz: the control socket comes last
             try (UdpClient udp = new UdpClient(s.vip())) {
                 assertThat(udp.target("flowC:1", 2000)).isEqualTo("t");
                 try (WavelbProcess fresh = WavelbProcess.launch(sub("new"), WavelbProcess.Spec.of(s.yaml(), s.admin())
@@ -226,6 +231,7 @@ class TakeoverSystemTest {
         Setup s = setup();
         Path socket = dir.resolve("state").resolve("control.sock");
         try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            awaitLog(old, "takeover: listening on"); // after /readyz: the control socket comes last
             // The test's own directory open to all: what keeps "nobody" out is wavelb's state directory and socket.
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
             Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",

@@ -12,6 +12,7 @@ import io.netty.channel.epoll.EpollDomainDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.wavelb.core.testing.PortRecordingTarget;
 import io.wavelb.core.testing.Ports;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.wavelb.core.takeover;
+package io.wavelb.core.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A target on one loopback port for TCP and UDP: UDP datagrams ({@code "flow:seq"}) are echoed
@@ -21,13 +22,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * the source ports each flow arrived from are recorded (a flow that noticed a restart arrives from
  * a second port); TCP connections are echoed byte for byte.
  */
-final class PortRecordingTarget implements AutoCloseable {
+public final class PortRecordingTarget implements AutoCloseable {
 
     private final DatagramSocket udp;
     private final ServerSocket tcp;
     private final Map<String, Set<Integer>> portsByFlow = new ConcurrentHashMap<>();
+    private final AtomicLong datagrams = new AtomicLong();
 
-    PortRecordingTarget(int port) throws IOException {
+    public PortRecordingTarget(int port) throws IOException {
         InetAddress lo = InetAddress.getLoopbackAddress();
         tcp = new ServerSocket();
         tcp.setReuseAddress(true);
@@ -37,17 +39,22 @@ final class PortRecordingTarget implements AutoCloseable {
         Thread.ofPlatform().daemon().name("target-tcp").start(this::serveTcp);
     }
 
-    int port() {
+    public int port() {
         return tcp.getLocalPort();
     }
 
-    String address() {
+    public String address() {
         return "127.0.0.1:" + port();
     }
 
     /** Each flow's source ports as the target saw them. */
-    Map<String, Set<Integer>> portsByFlow() {
+    public Map<String, Set<Integer>> portsByFlow() {
         return Map.copyOf(portsByFlow);
+    }
+
+    /** UDP datagrams received. */
+    public long datagrams() {
+        return datagrams.get();
     }
 
     private void serveUdp() {
@@ -60,6 +67,7 @@ final class PortRecordingTarget implements AutoCloseable {
                 int colon = text.indexOf(':');
                 String flow = colon < 0 ? text : text.substring(0, colon);
                 portsByFlow.computeIfAbsent(flow, f -> ConcurrentHashMap.newKeySet()).add(p.getPort());
+                datagrams.incrementAndGet();
                 byte[] reply = ("t|" + text).getBytes(StandardCharsets.UTF_8);
                 udp.send(new DatagramPacket(reply, reply.length, p.getSocketAddress()));
             } catch (IOException e) {
