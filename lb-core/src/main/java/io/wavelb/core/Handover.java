@@ -6,10 +6,15 @@ import io.wavelb.core.takeover.TakeoverProtocol;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.udp.FrozenSession;
+import io.wavelb.core.udp.UdpListener;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The balancer's side of a takeover, both ways: what the running process hands over
@@ -25,6 +30,8 @@ final class Handover implements RunningSide {
     private final LoadBalancer lb;
     /** The listeners as offered: what was frozen and is handed over or thawed is exactly these. */
     private List<BoundListener> offered = List.of();
+    /** Session ids of the takeover in progress, unique across its snapshot and its change. */
+    private final AtomicLong ids = new AtomicLong();
 
     Handover(LoadBalancer lb) {
         this.lb = lb;
@@ -57,25 +64,49 @@ final class Handover implements RunningSide {
     }
 
     @Override
-    public Frozen freeze() throws Exception {
+    public Sessions snapshot() throws Exception {
         List<CompletableFuture<List<FrozenSession>>> each = new ArrayList<>();
+        for (BoundListener b : offered) {
+            if (b.udp() != null) {
+                each.add(b.udp().snapshot(ids::getAndIncrement));
+            }
+        }
+        List<FrozenSession> all = new ArrayList<>();
+        for (CompletableFuture<List<FrozenSession>> f : each) {
+            all.addAll(f.get(LOOP_WORK_SECONDS, TimeUnit.SECONDS));
+        }
+        return sessions(all);
+    }
+
+    @Override
+    public Change freeze() throws Exception {
+        List<CompletableFuture<UdpListener.Change>> each = new ArrayList<>();
         for (BoundListener b : offered) {
             if (b.tcp() != null) {
                 b.tcp().pauseAccepting();
             }
             if (b.udp() != null) {
-                each.add(b.udp().freeze());
+                each.add(b.udp().freeze(ids::getAndIncrement));
             }
         }
-        List<TakeoverProtocol.SessionState> sessions = new ArrayList<>();
+        List<Long> closed = new ArrayList<>();
+        List<FrozenSession> opened = new ArrayList<>();
+        for (CompletableFuture<UdpListener.Change> f : each) {
+            UdpListener.Change c = f.get(LOOP_WORK_SECONDS, TimeUnit.SECONDS);
+            closed.addAll(c.closed());
+            opened.addAll(c.opened());
+        }
+        return new Change(closed, sessions(opened));
+    }
+
+    private static Sessions sessions(List<FrozenSession> frozen) {
+        List<TakeoverProtocol.SessionState> states = new ArrayList<>();
         List<Integer> fds = new ArrayList<>();
-        for (CompletableFuture<List<FrozenSession>> f : each) {
-            for (FrozenSession s : f.get(LOOP_WORK_SECONDS, TimeUnit.SECONDS)) {
-                sessions.add(s.state());
-                fds.add(s.fd());
-            }
+        for (FrozenSession s : frozen) {
+            states.add(s.state());
+            fds.add(s.fd());
         }
-        return new Frozen(sessions, fds);
+        return new Sessions(states, fds);
     }
 
     @Override
@@ -105,33 +136,58 @@ final class Handover implements RunningSide {
     }
 
     /**
-     * The new process: takes the handed-over sessions, each into the listener it names (by name:
-     * the new config may have moved or dropped listeners; those sessions' sockets are closed).
+     * The new process, the snapshot: takes the sessions into the listeners they name (by name: the
+     * new config may have moved or dropped listeners; those sessions' sockets are closed), without
+     * reading their sockets yet.
      *
-     * @return how many sessions were taken
+     * @return how many were taken
      */
-    int adopt(List<TakeoverProtocol.SessionState> sessions, List<Integer> fds) throws Exception {
+    int prepare(List<TakeoverProtocol.SessionState> sessions, List<Integer> fds) throws Exception {
         List<CompletableFuture<Integer>> each = new ArrayList<>();
-        List<BoundListener> listeners = lb.boundListeners();
-        boolean[] claimed = new boolean[sessions.size()];
-        for (BoundListener b : listeners) {
-            if (b.udp() == null) {
+        for (Map.Entry<UdpListener, List<FrozenSession>> e : byListener(sessions, fds).entrySet()) {
+            each.add(e.getKey().prepare(e.getValue()));
+        }
+        return sum(each);
+    }
+
+    /**
+     * The new process, in the pause: drops the snapshot's sessions that ended, takes those opened
+     * since, and reads every session's socket from now on.
+     *
+     * @return how many sessions were taken over in all
+     */
+    int complete(List<Long> closed, List<TakeoverProtocol.SessionState> opened, List<Integer> fds) throws Exception {
+        Map<UdpListener, List<FrozenSession>> byListener = byListener(opened, fds);
+        List<CompletableFuture<Integer>> each = new ArrayList<>();
+        for (BoundListener b : lb.boundListeners()) {
+            if (b.udp() != null) {
+                each.add(b.udp().complete(closed, byListener.getOrDefault(b.udp(), List.of())));
+            }
+        }
+        return sum(each);
+    }
+
+    /** Each session with its socket, by the listener of its name; the sockets of sessions no listener takes are closed. */
+    private Map<UdpListener, List<FrozenSession>> byListener(List<TakeoverProtocol.SessionState> sessions, List<Integer> fds) {
+        Map<String, UdpListener> byName = new HashMap<>();
+        for (BoundListener b : lb.boundListeners()) {
+            if (b.udp() != null) {
+                byName.put(b.name(), b.udp());
+            }
+        }
+        Map<UdpListener, List<FrozenSession>> out = new LinkedHashMap<>();
+        for (int i = 0; i < fds.size(); i++) {
+            UdpListener l = i < sessions.size() ? byName.get(sessions.get(i).listener()) : null;
+            if (l == null) {
+                Descriptors.close(fds.get(i));
                 continue;
             }
-            List<FrozenSession> mine = new ArrayList<>();
-            for (int i = 0; i < sessions.size() && i < fds.size(); i++) {
-                if (!claimed[i] && sessions.get(i).listener().equals(b.name())) {
-                    claimed[i] = true;
-                    mine.add(new FrozenSession(sessions.get(i), fds.get(i)));
-                }
-            }
-            each.add(b.udp().adopt(mine));
+            out.computeIfAbsent(l, k -> new ArrayList<>()).add(new FrozenSession(sessions.get(i), fds.get(i)));
         }
-        for (int i = 0; i < fds.size(); i++) {
-            if (i >= claimed.length || !claimed[i]) {
-                Descriptors.close(fds.get(i));
-            }
-        }
+        return out;
+    }
+
+    private static int sum(List<CompletableFuture<Integer>> each) throws Exception {
         int taken = 0;
         for (CompletableFuture<Integer> f : each) {
             taken += f.get(LOOP_WORK_SECONDS, TimeUnit.SECONDS);

@@ -432,14 +432,25 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     }
 
     /**
-     * A takeover's new process: takes the sessions the old one handed over (each with its upstream
-     * socket), into the listeners they name. Sessions whose listener or target is gone have their
-     * sockets closed.
+     * A takeover's new process, the snapshot: takes the sessions the old one handed over (each with
+     * its upstream socket) into the listeners they name, without reading them yet. Sessions whose
+     * listener or target is gone have their sockets closed.
      *
      * @return how many were taken
      */
-    public int adoptSessions(List<TakeoverProtocol.SessionState> sessions, List<Integer> fds) throws Exception {
-        return handover.adopt(sessions, fds);
+    public int prepareSessions(List<TakeoverProtocol.SessionState> sessions, List<Integer> fds) throws Exception {
+        return handover.prepare(sessions, fds);
+    }
+
+    /**
+     * A takeover's new process, in the pause: drops the snapshot's sessions that ended, takes those
+     * opened since, and reads every session's socket from now on.
+     *
+     * @return how many sessions were taken over in all
+     */
+    public int completeSessions(List<Long> closed, List<TakeoverProtocol.SessionState> opened, List<Integer> fds)
+            throws Exception {
+        return handover.complete(closed, opened, fds);
     }
 
     /** A takeover's new process, once the sessions are in: every listener starts reading. */

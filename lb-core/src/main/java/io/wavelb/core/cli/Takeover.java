@@ -1,6 +1,7 @@
 package io.wavelb.core.cli;
 
 import io.wavelb.config.WavelbConfig;
+import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.Wavelb;
 import io.wavelb.core.listener.InheritedSockets;
 import io.wavelb.core.systemd.SdNotify;
@@ -17,6 +18,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongConsumer;
 
 /**
@@ -77,7 +81,15 @@ final class Takeover {
             }
             wavelb.metrics().addTakeover("new", stats);
             stats.sockets.addAndGet(fds.size());
-            takeSessions(client, wavelb, stats);
+            try {
+                takeSessions(client, wavelb, stats, offer.pid());
+            } catch (GaveUp e) {
+                wavelb.close();
+                stats.failed.incrementAndGet();
+                err.println("wavelb: --takeover: " + e.getMessage());
+                client.close();
+                return Main.FAILED;
+            }
             long released = System.nanoTime();
             if (!client.released()) {
                 LOG.log(System.Logger.Level.WARNING, "takeover: the process taken over did not confirm it let go;"
@@ -102,40 +114,72 @@ final class Takeover {
     }
 
     /**
-     * Asks for the sessions (the running process stops reading now), takes them, starts reading
-     * and says "taken". If the running process goes away meanwhile, serves with what arrived.
+     * Takes the running process's sessions in two steps: a snapshot while it still serves them,
+     * then, in the pause (it stops reading), what changed since; then starts reading and says
+     * "taken". If the running process goes away meanwhile, serves with what arrived.
      */
-    private static void takeSessions(TakeoverClient client, Wavelb wavelb, TakeoverStats stats) {
-        long pause = System.nanoTime();
-        long manifest = pause;
-        long sockets = pause;
+    /** The process taken over is alive and gave the takeover up: it serves on, so this one must not. */
+    private static final class GaveUp extends Exception {
+        GaveUp(String message) {
+            super(message);
+        }
+    }
+
+    private static void takeSessions(TakeoverClient client, Wavelb wavelb, TakeoverStats stats, long oldPid) throws GaveUp {
+        LoadBalancer lb = wavelb.balancer();
         int adopted = 0;
         int offered = 0;
+        boolean prepared = false;
+        long pause = 0;
+        long changed = 0;
+        long sockets = 0;
         try {
-            TakeoverProtocol.Sessions sessions = client.ready();
-            manifest = System.nanoTime();
-            offered = sessions.sessions().size();
-            List<Integer> fds = client.descriptors(sessions.fds());
-            sockets = System.nanoTime();
-            if (fds.size() < sessions.fds()) {
-                LOG.log(System.Logger.Level.WARNING, "takeover: " + fds.size() + " of " + sessions.fds()
+            TakeoverProtocol.Sessions snapshot = client.ready();
+            offered = snapshot.sessions().size();
+            List<Integer> fds = client.descriptors(snapshot.fds());
+            stats.sockets.addAndGet(fds.size());
+            if (fds.size() < snapshot.fds()) {
+                LOG.log(System.Logger.Level.WARNING, "takeover: " + fds.size() + " of " + snapshot.fds()
                         + " session socket(s) received before the process taken over went away; the rest of its"
                         + " sessions start anew on their next datagram");
             }
-            stats.sockets.addAndGet(fds.size());
-            adopted = wavelb.balancer().adoptSessions(sessions.sessions(), fds);
+            lb.prepareSessions(snapshot.sessions(), fds);
+            prepared = true;
+            pause = System.nanoTime();
+            TakeoverProtocol.Delta delta = client.prepared();
+            changed = System.nanoTime();
+            List<Integer> opened = client.descriptors(delta.fds());
+            sockets = System.nanoTime();
+            stats.sockets.addAndGet(opened.size());
+            offered += delta.sessions().size() - delta.closed().size();
+            adopted = lb.completeSessions(delta.closed(), delta.sessions(), opened);
         } catch (Exception e) {
-            LOG.log(System.Logger.Level.WARNING, "takeover: no sessions taken (" + e.getMessage()
-                    + "); serving the listeners received");
+            if (alive(oldPid)) {
+                throw new GaveUp("the running wavelb (pid " + oldPid + ") did not complete the takeover (" + e.getMessage()
+                        + "); it serves on, this process stops");
+            }
+            LOG.log(System.Logger.Level.WARNING, "takeover: the process taken over (pid " + oldPid + ") died midway ("
+                    + e.getMessage() + "); serving with what was received");
+            if (prepared) {
+                try {
+                    // The process taken over is gone or gave up after the snapshot: serve the snapshot.
+                    adopted = lb.completeSessions(List.of(), List.of(), List.of());
+                } catch (Exception again) {
+                    LOG.log(System.Logger.Level.WARNING, "takeover: the snapshot's sessions not taken: " + again.getMessage());
+                }
+            }
         }
-        wavelb.balancer().resumeReading();
+        lb.resumeReading();
         long resumed = System.nanoTime();
-        stats.lastPauseNanos.set(resumed - pause);
+        if (pause != 0) {
+            stats.lastPauseNanos.set(resumed - pause);
+        }
         stats.sessions.addAndGet(adopted);
         LOG.log(System.Logger.Level.INFO, "takeover: " + adopted + " of " + offered + " UDP session(s) taken (the rest:"
-                + " listener or target not in this config, or over max_sessions); reading after "
-                + (resumed - pause) / 1_000_000 + " ms (sessions " + (manifest - pause) / 1_000_000 + " ms, their sockets "
-                + (sockets - manifest) / 1_000_000 + " ms, taking them " + (resumed - sockets) / 1_000_000 + " ms)");
+                + " listener or target not in this config, or over max_sessions); reading"
+                + (pause == 0 ? "" : " after a pause of " + (resumed - pause) / 1_000_000 + " ms (changes "
+                + (changed - pause) / 1_000_000 + " ms, their sockets " + (sockets - changed) / 1_000_000
+                + " ms, taking them " + (resumed - sockets) / 1_000_000 + " ms)"));
         // Under systemd: this process becomes the unit's main process before the old one can exit
         // (it exits once it has read "taken" and drained), or systemd would see the service end.
         try (SdNotify systemd = SdNotify.fromEnvironment(System.getenv())) {
@@ -180,6 +224,25 @@ final class Takeover {
         } catch (IOException | TakeoverProtocol.ProtocolException e) {
             err.println("wavelb upgrade: " + e.getMessage());
             return Main.FAILED;
+        }
+    }
+
+    /** Whether {@code pid} still runs, after a moment for a dying process to be gone. */
+    private static boolean alive(long pid) {
+        Optional<ProcessHandle> p = ProcessHandle.of(pid);
+        if (p.isEmpty()) {
+            return false;
+        }
+        try {
+            p.get().onExit().get(1, TimeUnit.SECONDS);
+            return false;
+        } catch (TimeoutException e) {
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return p.get().isAlive();
+        } catch (ExecutionException e) {
+            return p.get().isAlive();
         }
     }
 

@@ -270,12 +270,18 @@ public final class ControlServer implements AutoCloseable {
                 Runtime.getRuntime().halt(137); // the descriptors are out: sendDescriptors waited for the write
             }
             expect(ch, TakeoverProtocol.Ready.class, BUILD);
+            RunningSide.Sessions snapshot = side.snapshot();
+            ch.send(new TakeoverProtocol.Sessions(snapshot.sessions(), snapshot.fds().size()), STEP);
+            sendAsked(ch, snapshot.fds());
+            expect(ch, TakeoverProtocol.Prepared.class, STEP);
             long pauseStarted = System.nanoTime();
-            RunningSide.Frozen sessions = side.freeze();
+            RunningSide.Change change = side.freeze();
             frozen = true;
-            ch.send(new TakeoverProtocol.Sessions(sessions.sessions(), sessions.fds().size()), STEP);
-            sendAsked(ch, sessions.fds());
+            ch.send(new TakeoverProtocol.Delta(change.closed(), change.opened().sessions(), change.opened().fds().size()), STEP);
+            sendAsked(ch, change.opened().fds());
             TakeoverProtocol.Taken taken = expect(ch, TakeoverProtocol.Taken.class, STEP);
+            int handedSessions = snapshot.fds().size() - change.closed().size() + change.opened().fds().size();
+            int handedSockets = offer.fds().size() + snapshot.fds().size() + change.opened().fds().size();
             handedOver = true;
             stats.lastPauseNanos.set(System.nanoTime() - pauseStarted);
             side.handedOver();
@@ -284,14 +290,15 @@ public final class ControlServer implements AutoCloseable {
             closeServer();
             ch.send(new TakeoverProtocol.Released(), STEP);
             stats.completed.incrementAndGet();
-            stats.sessions.addAndGet(sessions.fds().size());
-            stats.sockets.addAndGet(offer.fds().size() + sessions.fds().size());
+            stats.sessions.addAndGet(handedSessions);
+            stats.sockets.addAndGet(handedSockets);
             long took = System.nanoTime() - started;
             stats.lastDurationNanos.set(took);
             LOG.log(System.Logger.Level.INFO, "takeover: handed over to pid " + pid + " in " + took / 1_000_000
                     + " ms (no process reading for " + stats.lastPauseNanos.get() / 1_000_000 + " ms): "
-                    + offer.fds().size() + " listener socket(s), " + sessions.fds().size() + " UDP session(s) ("
-                    + taken.sessions() + " taken); open TCP connections stay here until they end");
+                    + offer.fds().size() + " listener socket(s), " + handedSessions + " UDP session(s) (" + taken.sessions()
+                    + " taken; " + change.opened().fds().size() + " opened and " + change.closed().size()
+                    + " ended since the snapshot); open TCP connections stay here until they end");
             events.handedOver(pid);
         } catch (Exception e) {
             stats.failed.incrementAndGet();

@@ -4,8 +4,9 @@ import java.util.List;
 
 /**
  * What a takeover asks of the process being taken over, in the order it asks: the listener
- * sockets (it keeps serving), then its sessions (it stops reading everything), then either
- * {@link #handedOver} (the new process has it all) or {@link #thaw} (it does not: serve on).
+ * sockets and a snapshot of the sessions (it keeps serving both), then what changed since (it
+ * stops reading everything), then either {@link #handedOver} (the new process has it all) or
+ * {@link #thaw} (it does not: serve on).
  */
 public interface RunningSide {
 
@@ -18,18 +19,28 @@ public interface RunningSide {
         }
     }
 
-    /** The live UDP sessions with their upstream sockets, in the same order. */
-    record Frozen(List<TakeoverProtocol.SessionState> sessions, List<Integer> fds) {
-        public Frozen {
+    /** Live UDP sessions with their upstream sockets, in the same order. */
+    record Sessions(List<TakeoverProtocol.SessionState> sessions, List<Integer> fds) {
+        public Sessions {
             sessions = List.copyOf(sessions);
             fds = List.copyOf(fds);
         }
     }
 
+    /** Since the snapshot: the ids of the sessions that ended, and those opened (with their sockets). */
+    record Change(List<Long> closed, Sessions opened) {
+        public Change {
+            closed = List.copyOf(closed);
+        }
+    }
+
     Offer offer();
 
-    /** Stops reading every listener and session socket (the kernel queues what arrives) and returns the sessions. */
-    Frozen freeze() throws Exception;
+    /** The live UDP sessions now, each with an id; this process serves on with them. */
+    Sessions snapshot() throws Exception;
+
+    /** Stops reading every listener and session socket (the kernel queues what arrives); what changed since the snapshot. */
+    Change freeze() throws Exception;
 
     /** The new process holds everything: close this process's copies (TCP connections go on here). */
     void handedOver() throws Exception;

@@ -133,6 +133,16 @@ public final class TakeoverClient implements AutoCloseable {
         throw new IOException("expected the sessions, got " + m.getClass().getSimpleName());
     }
 
+    /** The snapshot is in: the running process stops reading and sends what changed since. */
+    public TakeoverProtocol.Delta prepared() throws IOException, TakeoverProtocol.ProtocolException {
+        channel.send(new TakeoverProtocol.Prepared(), STEP);
+        TakeoverProtocol.Message m = channel.receive(STEP);
+        if (m instanceof TakeoverProtocol.Delta d) {
+            return d;
+        }
+        throw new IOException("expected the sessions' changes, got " + m.getClass().getSimpleName());
+    }
+
     /** Everything is in; the running process closes its copies, its admin endpoint and control socket. */
     public void taken(int listeners, int sessions) throws IOException {
         channel.send(new TakeoverProtocol.Taken(listeners, sessions), STEP);

@@ -20,14 +20,21 @@ import java.util.Map;
  *   new -> old  send_fds {count};  old -> new  that many listener sockets (SCM_RIGHTS), in manifest order;
  *                                              asked again until all arrived
  *   new -> old  ready                                  (new process built, its listeners not yet reading)
- *   old -> new  sessions {sessions, fds}               (the running process stopped reading everything)
+ *   old -> new  sessions {sessions, fds}               (a snapshot; the running process still serves them)
  *   new -> old  send_fds {count};  old -> new  that many sessions' upstream sockets, again until all arrived
+ *   new -> old  prepared                               (snapshot taken in, nothing read yet)
+ *   old -> new  delta {closed, sessions, fds}          (the running process stopped reading everything:
+ *                                                       sessions ended and opened since the snapshot)
+ *   new -> old  send_fds {count};  old -> new  the new sessions' sockets
  *   new -> old  taken {listeners, sessions}  |  failed {reason}   (old resumes on failed or a lost peer)
  *   old -> new  released                               (old closed its copies, admin and control socket)
  *
  *   cli -> old  upgrade                                (wavelb upgrade: the running process starts the
  *   old -> cli  upgraded {ok, pid, message}             new one itself, in its own service, and reports)
  * </pre>
+ * The sessions move in two steps so that the time in which no process reads (the kernel queues)
+ * does not grow with their number: the snapshot and its sockets travel while the running process
+ * still serves, and only what changed since travels in the pause.
  * Pure: no sockets, no Netty. Addresses travel as literal IP and port, never names.
  */
 public final class TakeoverProtocol {
@@ -47,8 +54,8 @@ public final class TakeoverProtocol {
         }
     }
 
-    public sealed interface Message permits Hello, Refused, Listeners, SendFds, Ready, Sessions, Taken, Failed, Released,
-            Upgrade, Upgraded {
+    public sealed interface Message permits Hello, Refused, Listeners, SendFds, Ready, Sessions, Prepared, Delta, Taken,
+            Failed, Released, Upgrade, Upgraded {
     }
 
     public record Hello(int version, long pid) implements Message {
@@ -97,12 +104,23 @@ public final class TakeoverProtocol {
      * target, how long it has been quiet, its session-end hint counts, whether its target has
      * answered, and the PROXY v2 header it sends (null without one). Its upstream socket follows.
      */
-    public record SessionState(String listener, int member, InetSocketAddress client, InetSocketAddress target,
+    public record SessionState(long id, String listener, int member, InetSocketAddress client, InetSocketAddress target,
                                long quietMillis, long requests, long responses, boolean replied, byte[] proxyHeader) {
     }
 
     public record Sessions(List<SessionState> sessions, int fds) implements Message {
         public Sessions {
+            sessions = List.copyOf(sessions);
+        }
+    }
+
+    public record Prepared() implements Message {
+    }
+
+    /** Since the snapshot: the ids of sessions that ended, and the sessions opened (their sockets follow). */
+    public record Delta(List<Long> closed, List<SessionState> sessions, int fds) implements Message {
+        public Delta {
+            closed = List.copyOf(closed);
             sessions = List.copyOf(sessions);
         }
     }
@@ -166,24 +184,15 @@ public final class TakeoverProtocol {
             case Ready r -> o.put("type", "ready");
             case Sessions s -> {
                 o.put("type", "sessions");
-                List<Object> sessions = new ArrayList<>();
-                for (SessionState st : s.sessions()) {
-                    Map<String, Object> so = new LinkedHashMap<>();
-                    so.put("listener", st.listener());
-                    so.put("member", st.member());
-                    so.put("client", address(st.client()));
-                    so.put("target", address(st.target()));
-                    so.put("quiet_ms", st.quietMillis());
-                    so.put("requests", st.requests());
-                    so.put("responses", st.responses());
-                    so.put("replied", st.replied());
-                    if (st.proxyHeader() != null) {
-                        so.put("proxy_header", Base64.getEncoder().encodeToString(st.proxyHeader()));
-                    }
-                    sessions.add(so);
-                }
-                o.put("sessions", sessions);
+                o.put("sessions", sessions(s.sessions()));
                 o.put("fds", s.fds());
+            }
+            case Prepared p -> o.put("type", "prepared");
+            case Delta d -> {
+                o.put("type", "delta");
+                o.put("closed", new ArrayList<Object>(d.closed()));
+                o.put("sessions", sessions(d.sessions()));
+                o.put("fds", d.fds());
             }
             case Taken t -> {
                 o.put("type", "taken");
@@ -204,6 +213,27 @@ public final class TakeoverProtocol {
             }
         }
         return Json.write(o);
+    }
+
+    private static List<Object> sessions(List<SessionState> states) {
+        List<Object> sessions = new ArrayList<>();
+        for (SessionState st : states) {
+            Map<String, Object> so = new LinkedHashMap<>();
+            so.put("id", st.id());
+            so.put("listener", st.listener());
+            so.put("member", st.member());
+            so.put("client", address(st.client()));
+            so.put("target", address(st.target()));
+            so.put("quiet_ms", st.quietMillis());
+            so.put("requests", st.requests());
+            so.put("responses", st.responses());
+            so.put("replied", st.replied());
+            if (st.proxyHeader() != null) {
+                so.put("proxy_header", Base64.getEncoder().encodeToString(st.proxyHeader()));
+            }
+            sessions.add(so);
+        }
+        return sessions;
     }
 
     /** IPv6 in brackets, so the last colon always separates the port. */
@@ -260,23 +290,17 @@ public final class TakeoverProtocol {
                 yield new SendFds(count);
             }
             case "ready" -> new Ready();
-            case "sessions" -> {
-                List<SessionState> sessions = new ArrayList<>();
-                for (Object item : list(o, "sessions")) {
-                    Map<String, Object> s = obj(item, "a session");
-                    byte[] header = null;
-                    if (s.get("proxy_header") instanceof String b64) {
-                        try {
-                            header = Base64.getDecoder().decode(b64);
-                        } catch (IllegalArgumentException e) {
-                            throw new ProtocolException("session proxy_header is not base64");
-                        }
+            case "sessions" -> new Sessions(sessions(o), integer(o, "fds"));
+            case "prepared" -> new Prepared();
+            case "delta" -> {
+                List<Long> closed = new ArrayList<>();
+                for (Object item : list(o, "closed")) {
+                    if (!(item instanceof Number n) || n.doubleValue() < 0 || n.doubleValue() != Math.rint(n.doubleValue())) {
+                        throw new ProtocolException("'closed' holds a non-id");
                     }
-                    sessions.add(new SessionState(str(s, "listener"), integer(s, "member"), parseAddress(str(s, "client")),
-                            parseAddress(str(s, "target")), number(s, "quiet_ms"), number(s, "requests"),
-                            number(s, "responses"), s.get("replied") instanceof Boolean b && b, header));
+                    closed.add(n.longValue());
                 }
-                yield new Sessions(sessions, integer(o, "fds"));
+                yield new Delta(closed, sessions(o), integer(o, "fds"));
             }
             case "taken" -> new Taken(integer(o, "listeners"), integer(o, "sessions"));
             case "failed" -> new Failed(str(o, "reason"));
@@ -285,6 +309,25 @@ public final class TakeoverProtocol {
             case "upgraded" -> new Upgraded(o.get("ok") instanceof Boolean b && b, number(o, "pid"), str(o, "message"));
             default -> throw new ProtocolException("unknown takeover message type '" + type + "'");
         };
+    }
+
+    private static List<SessionState> sessions(Map<String, Object> o) throws ProtocolException {
+        List<SessionState> sessions = new ArrayList<>();
+        for (Object item : list(o, "sessions")) {
+            Map<String, Object> s = obj(item, "a session");
+            byte[] header = null;
+            if (s.get("proxy_header") instanceof String b64) {
+                try {
+                    header = Base64.getDecoder().decode(b64);
+                } catch (IllegalArgumentException e) {
+                    throw new ProtocolException("session proxy_header is not base64");
+                }
+            }
+            sessions.add(new SessionState(number(s, "id"), str(s, "listener"), integer(s, "member"),
+                    parseAddress(str(s, "client")), parseAddress(str(s, "target")), number(s, "quiet_ms"),
+                    number(s, "requests"), number(s, "responses"), s.get("replied") instanceof Boolean b && b, header));
+        }
+        return sessions;
     }
 
     /** A literal address as {@link #address} writes it; never resolves a name. */

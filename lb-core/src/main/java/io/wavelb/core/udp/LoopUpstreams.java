@@ -58,10 +58,10 @@ final class LoopUpstreams implements Upstreams {
     }
 
     @Override
-    public Upstream adopt(UdpSession session, int fd, int receiveCapacity) throws IOException {
+    public Upstream adopt(UdpSession session, int fd, int receiveCapacity, boolean poll) throws IOException {
         if (!nativeSockets) {
-            return Upstreams.super.adopt(session, fd, receiveCapacity);
+            return Upstreams.super.adopt(session, fd, receiveCapacity, poll);
         }
-        return NativeUpstream.adopt(this, (IoEventLoop) loop, session, fd, receiveCapacity);
+        return NativeUpstream.adopt(this, (IoEventLoop) loop, session, fd, receiveCapacity, poll);
     }
 }

@@ -114,16 +114,19 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
 
     /**
      * Wraps {@code fd}, a connected UDP socket another process handed over (takeover), and
-     * registers it with {@code loop}, the calling thread's: the session goes on from the same
-     * local address and port, so its target sees nothing change.
+     * registers it with {@code loop}, the calling thread's, unless not to {@code poll} it yet (then
+     * {@link #resume} does): the session goes on from the same local address and port, so its
+     * target sees nothing change.
      *
      * @throws IOException when it cannot be registered (the descriptor is closed then)
      */
-    static NativeUpstream adopt(LoopUpstreams shared, IoEventLoop loop, UdpSession session, int fd, int receiveCapacity)
-            throws IOException {
+    static NativeUpstream adopt(LoopUpstreams shared, IoEventLoop loop, UdpSession session, int fd, int receiveCapacity,
+                                boolean poll) throws IOException {
         NativeUpstream upstream = new NativeUpstream(new UdpSocket(fd), shared, session, receiveCapacity);
         try {
-            upstream.register(loop);
+            if (poll) {
+                upstream.register(loop);
+            }
             return upstream;
         } catch (IOException | RuntimeException e) {
             upstream.close();

@@ -25,10 +25,13 @@ import io.wavelb.core.transport.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongSupplier;
+import java.util.function.ToIntFunction;
 
 /**
  * A UDP listener: one SO_REUSEPORT socket per event loop on the same address, so the kernel's
@@ -192,25 +195,49 @@ public final class UdpListener extends AbstractListener {
         return fds;
     }
 
+    /** A takeover's snapshot of every member's sessions (each on its loop); this listener serves on. */
+    public CompletableFuture<List<FrozenSession>> snapshot(LongSupplier ids) {
+        List<CompletableFuture<List<FrozenSession>>> each = new ArrayList<>();
+        for (int i = 0; i < handlers.size(); i++) {
+            int member = i;
+            UdpLoopHandler h = handlers.get(i);
+            each.add(CompletableFuture.supplyAsync(() -> h.sessions().snapshot(config().name(), member, System.nanoTime(), ids),
+                    channels.get(i).eventLoop()));
+        }
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
+            List<FrozenSession> all = new ArrayList<>();
+            each.forEach(f -> all.addAll(f.join()));
+            return all;
+        });
+    }
+
+    /** What changed since the snapshot: the ids of sessions that ended, and those opened. */
+    public record Change(List<Long> closed, List<FrozenSession> opened) {
+    }
+
     /**
      * A takeover: each member stops reading its socket (the kernel queues what arrives) and its
-     * loop freezes its sessions. Completes with every frozen session, each with its socket.
+     * loop freezes its sessions. Completes with what changed since the snapshot.
      */
-    public CompletableFuture<List<FrozenSession>> freeze() {
-        List<CompletableFuture<List<FrozenSession>>> each = new ArrayList<>();
+    public CompletableFuture<Change> freeze(LongSupplier ids) {
+        List<CompletableFuture<UdpSessions.Change>> each = new ArrayList<>();
         for (int i = 0; i < handlers.size(); i++) {
             int member = i;
             Channel ch = channels.get(i);
             UdpLoopHandler h = handlers.get(i);
             each.add(CompletableFuture.supplyAsync(() -> {
                 ch.config().setAutoRead(false);
-                return h.sessions().freeze(config().name(), member, System.nanoTime());
+                return h.sessions().freeze(config().name(), member, System.nanoTime(), ids);
             }, ch.eventLoop()));
         }
         return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new)).thenApply(v -> {
-            List<FrozenSession> all = new ArrayList<>();
-            each.forEach(f -> all.addAll(f.join()));
-            return all;
+            List<Long> closed = new ArrayList<>();
+            List<FrozenSession> opened = new ArrayList<>();
+            each.forEach(f -> {
+                closed.addAll(f.join().closed());
+                opened.addAll(f.join().opened());
+            });
+            return new Change(closed, opened);
         });
     }
 
@@ -246,11 +273,33 @@ public final class UdpListener extends AbstractListener {
     }
 
     /**
-     * Takes the sessions a takeover handed over, each on the loop of the member socket that had
-     * it (the kernel's SO_REUSEPORT hash sends the client to that socket here too). Completes with
-     * how many were taken; the sockets of the rest are closed.
+     * The new process, the snapshot: takes the sessions into the loops of the member sockets that
+     * had them (the kernel's SO_REUSEPORT hash sends each client to that socket here too), without
+     * reading their sockets yet. Completes with how many were taken; the sockets of the rest are closed.
      */
-    public CompletableFuture<Integer> adopt(List<FrozenSession> sessions) {
+    public CompletableFuture<Integer> prepare(List<FrozenSession> sessions) {
+        return perMember(sessions, (h, s, now) -> h.sessions().prepare(s.state(), s.fd(), now), null);
+    }
+
+    /**
+     * The new process, in the pause: the snapshot's sessions that ended are dropped, those opened
+     * since are taken, and every session's socket is read from now on. Completes with how many
+     * sessions this listener took over in all.
+     */
+    public CompletableFuture<Integer> complete(Collection<Long> closed, List<FrozenSession> opened) {
+        return perMember(opened, (h, s, now) -> h.sessions().adopt(s.state(), s.fd(), now), h -> {
+            h.sessions().dropPrepared(closed);
+            return h.sessions().activate();
+        });
+    }
+
+    private interface Take {
+        boolean take(UdpLoopHandler h, FrozenSession s, long nowNanos);
+    }
+
+    /** Runs {@code before} (if any) then {@code take} for each of a member's sessions, on that member's loop. */
+    private CompletableFuture<Integer> perMember(List<FrozenSession> sessions, Take take,
+                                                 ToIntFunction<UdpLoopHandler> before) {
         List<List<FrozenSession>> byMember = new ArrayList<>();
         for (int i = 0; i < handlers.size(); i++) {
             byMember.add(new ArrayList<>());
@@ -274,10 +323,10 @@ public final class UdpListener extends AbstractListener {
             List<FrozenSession> mine = byMember.get(i);
             UdpLoopHandler h = handlers.get(i);
             each.add(CompletableFuture.supplyAsync(() -> {
+                int taken = before == null ? 0 : before.applyAsInt(h);
                 long now = System.nanoTime();
-                int taken = 0;
                 for (FrozenSession s : mine) {
-                    if (h.sessions().adopt(s.state(), s.fd(), now)) {
+                    if (take.take(h, s, now)) {
                         taken++;
                     }
                 }

@@ -22,10 +22,13 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -506,31 +509,70 @@ final class UdpSessions implements UpstreamEvents {
 
     // ---- takeover -----------------------------------------------------------------------------
 
-    /** Sessions frozen by {@link #freeze}, until {@link #handedOver} or {@link #thaw}. */
+    /** The process taken over: sessions offered in the snapshot, by id; until handed over or thawed. */
+    private final IdentityHashMap<UdpSession, Long> offered = new IdentityHashMap<>();
+    /** The process taken over: sessions frozen by {@link #freeze}, until {@link #handedOver} or {@link #thaw}. */
     private final List<UdpSession> frozen = new ArrayList<>();
+    /** The new process: sessions of the snapshot, in the table but not read until {@link #activate}. */
+    private final HashMap<Long, UdpSession> prepared = new HashMap<>();
+
+    /**
+     * A takeover's snapshot: this loop's sessions that can be handed over (native sockets, in the
+     * table), each with an id from {@code ids}. Nothing changes here: this loop serves on with them.
+     */
+    List<FrozenSession> snapshot(String listenerName, int member, long nowNanos, LongSupplier ids) {
+        offered.clear();
+        List<FrozenSession> out = new ArrayList<>();
+        table.forEach(session -> {
+            if (!session.closed && session.upstream instanceof NativeUpstream upstream) {
+                long id = ids.getAsLong();
+                offered.put(session, id);
+                out.add(export(session, upstream, id, listenerName, member, nowNanos));
+            }
+        });
+        return out;
+    }
+
+    /** What changed on this loop since the snapshot, when it froze. */
+    record Change(List<Long> closed, List<FrozenSession> opened) {
+    }
 
     /**
      * A takeover is taking this loop's sessions: stops the sweep, sends what is queued, stops
-     * polling each session's upstream socket (kept open) and returns them. Sessions whose socket
-     * cannot be handed over (not a native one, or unbound by max_requests) are not included; they
-     * end with the process's copies in {@link #handedOver}.
+     * polling each session's upstream socket (kept open) and returns what changed since the
+     * snapshot: the ids of offered sessions that ended, and the sessions opened since. Sessions
+     * whose socket cannot be handed over (not a native one, or unbound by max_requests) end with
+     * the process's copies in {@link #handedOver}.
      */
-    List<FrozenSession> freeze(String listenerName, int member, long nowNanos) {
+    Change freeze(String listenerName, int member, long nowNanos, LongSupplier ids) {
         stop();
         flush();
-        List<FrozenSession> out = new ArrayList<>();
+        List<FrozenSession> opened = new ArrayList<>();
         table.forEach(session -> {
             if (session.closed || !(session.upstream instanceof NativeUpstream upstream)) {
                 return;
             }
             upstream.suspend();
             frozen.add(session);
-            long quietMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(nowNanos - session.lastSeenNanos));
-            out.add(new FrozenSession(new TakeoverProtocol.SessionState(listenerName, member, session.client,
-                    session.target.socketAddress(), quietMillis, session.requests, session.responses, session.replied,
-                    session.proxyHeader), upstream.descriptor()));
+            if (!offered.containsKey(session)) {
+                opened.add(export(session, upstream, ids.getAsLong(), listenerName, member, nowNanos));
+            }
         });
-        return out;
+        List<Long> closed = new ArrayList<>();
+        offered.forEach((session, id) -> {
+            if (session.closed || table.get(session.client) != session) {
+                closed.add(id);
+            }
+        });
+        return new Change(closed, opened);
+    }
+
+    private static FrozenSession export(UdpSession session, NativeUpstream upstream, long id, String listenerName, int member,
+                                        long nowNanos) {
+        long quietMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(nowNanos - session.lastSeenNanos));
+        return new FrozenSession(new TakeoverProtocol.SessionState(id, listenerName, member, session.client,
+                session.target.socketAddress(), quietMillis, session.requests, session.responses, session.replied,
+                session.proxyHeader), upstream.descriptor());
     }
 
     /** The new process holds the frozen sessions' sockets: end them here, counted as handed over. */
@@ -541,11 +583,13 @@ final class UdpSessions implements UpstreamEvents {
             }
         }
         frozen.clear();
+        offered.clear();
         closeAll(ListenerCounter.CLOSED_SHUTDOWN);
     }
 
     /** The takeover failed: poll the frozen sessions' sockets again and restart the sweep. */
     void thaw() {
+        offered.clear();
         for (UdpSession session : frozen) {
             if (session.closed) {
                 continue;
@@ -562,11 +606,68 @@ final class UdpSessions implements UpstreamEvents {
     }
 
     /**
+     * The new process, the snapshot: takes a session into the table without reading its socket
+     * yet (the process taken over still serves it) until {@link #activate}.
+     */
+    boolean prepare(TakeoverProtocol.SessionState state, int fd, long nowNanos) {
+        UdpSession session = take(state, fd, nowNanos, false);
+        if (session == null) {
+            return false;
+        }
+        prepared.put(state.id(), session);
+        return true;
+    }
+
+    /** The new process: sessions of the snapshot that ended in the process taken over end here, uncounted. */
+    void dropPrepared(Collection<Long> ids) {
+        for (Long id : ids) {
+            UdpSession session = prepared.remove(id);
+            if (session != null && !session.closed) {
+                if (table.get(session.client) == session) {
+                    table.remove(session.client);
+                }
+                session.closed = true;
+                budget.release();
+                session.target.udpSessionClosed();
+                session.upstream.close();
+            }
+        }
+    }
+
+    /** The new process: the snapshot's sessions are read from now on, each counted as taken over. */
+    int activate() {
+        int activated = 0;
+        for (UdpSession session : prepared.values()) {
+            if (session.closed) {
+                continue;
+            }
+            try {
+                ((NativeUpstream) session.upstream).resume((IoEventLoop) loop);
+                counters.increment(ListenerCounter.SESSIONS_ADOPTED);
+                activated++;
+            } catch (IOException | RuntimeException e) {
+                listener.warnRateLimited("cannot poll a taken-over UDP session's socket: " + e.getMessage());
+                close(session, ListenerCounter.CLOSED_TARGET_UNREACHABLE);
+            }
+        }
+        prepared.clear();
+        return activated;
+    }
+
+    /**
      * Takes a session the process this one took over handed over, with its upstream socket
-     * {@code fd}. It keeps its target if the target is still in the listener's group; otherwise,
-     * or at the session cap, the socket is closed and false returned.
+     * {@code fd}, read from now on. It keeps its target if the target is still in the listener's
+     * group; otherwise, or at the session cap, the socket is closed and false returned.
      */
     boolean adopt(TakeoverProtocol.SessionState state, int fd, long nowNanos) {
+        if (take(state, fd, nowNanos, true) == null) {
+            return false;
+        }
+        counters.increment(ListenerCounter.SESSIONS_ADOPTED);
+        return true;
+    }
+
+    private UdpSession take(TakeoverProtocol.SessionState state, int fd, long nowNanos, boolean poll) {
         UdpLoopSettings s = settings;
         TargetGroup group = s.group();
         Target target = null;
@@ -578,17 +679,17 @@ final class UdpSessions implements UpstreamEvents {
         }
         if (target == null || table.get(state.client()) != null || !budget.tryAcquire()) {
             Descriptors.close(fd);
-            return false;
+            return null;
         }
         long quiet = TimeUnit.MILLISECONDS.toNanos(state.quietMillis());
         UdpSession session = new UdpSession(state.client(), group, target, nowNanos - quiet);
         try {
-            session.upstream = upstreams.adopt(session, fd, s.receiveCapacity());
+            session.upstream = upstreams.adopt(session, fd, s.receiveCapacity(), poll);
         } catch (IOException | RuntimeException e) {
             budget.release();
             listener.warnRateLimited("cannot take over a UDP session of " + state.client() + ": " + e.getMessage());
             Descriptors.close(fd);
-            return false;
+            return null;
         }
         session.connected = true;
         session.requests = state.requests();
@@ -597,8 +698,7 @@ final class UdpSessions implements UpstreamEvents {
         session.proxyHeader = state.proxyHeader();
         target.udpSessionOpened();
         table.put(state.client(), session);
-        counters.increment(ListenerCounter.SESSIONS_ADOPTED);
-        return true;
+        return session;
     }
 
     /** Stops the sweep (the listener socket closed). */

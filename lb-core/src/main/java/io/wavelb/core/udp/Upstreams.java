@@ -19,11 +19,11 @@ interface Upstreams {
 
     /**
      * The connected socket {@code fd} another process handed over for {@code session} (takeover),
-     * polled from now on.
+     * polled from now on, or (not {@code poll}) once the session is activated.
      *
      * @throws IOException when this loop's kind of upstream cannot take a bare socket
      */
-    default Upstream adopt(UdpSession session, int fd, int receiveCapacity) throws IOException {
+    default Upstream adopt(UdpSession session, int fd, int receiveCapacity, boolean poll) throws IOException {
         throw new IOException("handed-over UDP sessions need native upstream sockets (the epoll transport)");
     }
 

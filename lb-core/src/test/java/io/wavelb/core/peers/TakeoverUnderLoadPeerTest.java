@@ -100,11 +100,13 @@ class TakeoverUnderLoadPeerTest {
                 processes.add(first);
                 await().atMost(Duration.ofSeconds(30)).until(() -> first.log().contains("takeover: listening on"));
                 KernelSockets.awaitTcpListening(iperfPort, Duration.ofSeconds(10), "iperf3 server");
+                // iperf3 first: its server binds its UDP data port when the test starts, and the 2,000
+                // sessions' upstream sockets would otherwise be in the ephemeral range it picked from.
+                Peer iperfClient = Peer.start(dir, "iperf3-client", List.of(iperf3, "-c", "127.0.0.1", "-p",
+                        Integer.toString(iperfVip), "-u", "-b", "5M", "-l", "1200", "-t", "40", "--json"));
+                Thread.sleep(2000);
                 try (SessionLoad udp = new SessionLoad(vip, SESSIONS); TcpLoad tcp = new TcpLoad(vip, TCP_CONNECTIONS)) {
                     await().atMost(Duration.ofSeconds(60)).until(() -> udp.answeredFlows() == SESSIONS);
-                    Peer iperfClient = Peer.start(dir, "iperf3-client", List.of(iperf3, "-c", "127.0.0.1", "-p",
-                            Integer.toString(iperfVip), "-u", "-b", "5M", "-l", "1200", "-t", "30", "--json"));
-                    Thread.sleep(3000);
                     for (int k = 1; k <= TAKEOVERS; k++) {
                         WavelbProcess next = WavelbProcess.launch(Files.createDirectories(dir.resolve("gen" + k)),
                                 WavelbProcess.Spec.of(yaml, admin).args("--takeover"));

@@ -31,15 +31,20 @@ class TakeoverProtocolTest {
         assertThat(roundTrip(listeners)).isEqualTo(listeners);
         assertThat(roundTrip(new TakeoverProtocol.SendFds(64))).isEqualTo(new TakeoverProtocol.SendFds(64));
         assertThat(roundTrip(new TakeoverProtocol.Ready())).isEqualTo(new TakeoverProtocol.Ready());
-        var state = new TakeoverProtocol.SessionState("media", 1, a("2001:db8::5", 40000), a("10.0.0.9", 9000), 1500, 12,
-                11, true, new byte[] {0x0d, 0x0a, 0, 1});
+        var state = new TakeoverProtocol.SessionState(77, "media", 1, a("2001:db8::5", 40000), a("10.0.0.9", 9000), 1500,
+                12, 11, true, new byte[] {0x0d, 0x0a, 0, 1});
         var sessions = (TakeoverProtocol.Sessions) roundTrip(new TakeoverProtocol.Sessions(List.of(state), 1));
         TakeoverProtocol.SessionState back = sessions.sessions().getFirst();
         assertThat(back.client()).isEqualTo(a("2001:db8::5", 40000));
         assertThat(back.target()).isEqualTo(a("10.0.0.9", 9000));
         assertThat(back.proxyHeader()).containsExactly(0x0d, 0x0a, 0, 1);
-        assertThat(List.of(back.listener(), back.member(), back.quietMillis(), back.requests(), back.responses(), back.replied()))
-                .containsExactly("media", 1, 1500L, 12L, 11L, true);
+        assertThat(List.of(back.id(), back.listener(), back.member(), back.quietMillis(), back.requests(), back.responses(),
+                back.replied())).containsExactly(77L, "media", 1, 1500L, 12L, 11L, true);
+        assertThat(roundTrip(new TakeoverProtocol.Prepared())).isEqualTo(new TakeoverProtocol.Prepared());
+        var delta = (TakeoverProtocol.Delta) roundTrip(new TakeoverProtocol.Delta(List.of(3L, 9L), List.of(state), 1));
+        assertThat(delta.closed()).containsExactly(3L, 9L);
+        assertThat(delta.sessions()).extracting(TakeoverProtocol.SessionState::id).containsExactly(77L);
+        assertThat(delta.fds()).isEqualTo(1);
         assertThat(roundTrip(new TakeoverProtocol.Taken(2, 5))).isEqualTo(new TakeoverProtocol.Taken(2, 5));
         assertThat(roundTrip(new TakeoverProtocol.Failed("x"))).isEqualTo(new TakeoverProtocol.Failed("x"));
         assertThat(roundTrip(new TakeoverProtocol.Released())).isEqualTo(new TakeoverProtocol.Released());
