@@ -60,12 +60,12 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class SrtPeerTest {
 
-    private static final int CHUNK = 1316;
-    private static final int CHUNKS_PER_SECOND = 500;            // 5.3 Mbit/s of payload
+    static final int CHUNK = 1316;
+    static final int CHUNKS_PER_SECOND = 500;            // 5.3 Mbit/s of payload
     private static final int STREAM_SECONDS = 30;
     private static final int CHUNKS = CHUNKS_PER_SECOND * STREAM_SECONDS;
     /** -s:N prints a stats line every N packets; CHUNKS is a multiple so the last line counts them all. */
-    private static final int STATS_EVERY = 100;
+    static final int STATS_EVERY = 100;
 
     @TempDir
     Path dir;
@@ -163,30 +163,39 @@ class SrtPeerTest {
 
         String sentSha;
         try {
-            sentSha = feed(tx.stdin());
+            sentSha = feed(tx.stdin(), CHUNKS);
         } catch (IOException brokenPipe) {
             // The sender exits when its SRT connection breaks (-a:no), and the next write fails.
             throw new AssertionError(direction + ": the sender stopped taking the stream (" + brokenPipe.getMessage()
                     + "); sender stderr:\n" + tx.stderr() + "\nreceiver stderr:\n" + rx.stderr(), brokenPipe);
         }
         // The last chunk needs the SRT latency (120 ms) plus a round trip to come out; allow far more.
-        awaitReceived(receiverStats, Duration.ofSeconds(5));
+        awaitReceived(receiverStats, CHUNKS, Duration.ofSeconds(5));
         tx.stdin().close();
         rx.terminate();   // SIGTERM: srt-live-transmit ends its loop and flushes stdout
         tx.terminate();
 
+        Received got = received(rx.stdoutFile());
+        long datagrams = lb.stats("test").total(senderCalls ? ListenerCounter.DATAGRAMS_RX : ListenerCounter.DATAGRAMS_TX);
+        return new Outcome(direction, sentSha, got.bytes(), got.sha256(),
+                SrtTotals.read(senderStats), SrtTotals.read(receiverStats), datagrams);
+    }
+
+    /** What a receiver wrote out: its length and SHA-256. */
+    record Received(long bytes, String sha256) {
+    }
+
+    static Received received(Path stdout) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         long bytes = 0;
-        try (InputStream in = Files.newInputStream(rx.stdoutFile())) {
+        try (InputStream in = Files.newInputStream(stdout)) {
             byte[] buf = new byte[64 * 1024];
             for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
                 sha.update(buf, 0, n);
                 bytes += n;
             }
         }
-        long datagrams = lb.stats("test").total(senderCalls ? ListenerCounter.DATAGRAMS_RX : ListenerCounter.DATAGRAMS_TX);
-        return new Outcome(direction, sentSha, bytes, HexFormat.of().formatHex(sha.digest()),
-                SrtTotals.read(senderStats), SrtTotals.read(receiverStats), datagrams);
+        return new Received(bytes, HexFormat.of().formatHex(sha.digest()));
     }
 
     private Peer start(String name, List<String> command) throws IOException {
@@ -195,14 +204,14 @@ class SrtPeerTest {
         return p;
     }
 
-    /** Writes the generated stream at CHUNKS_PER_SECOND, one pipe write per chunk; returns its SHA-256. */
-    private static String feed(OutputStream stdin) throws Exception {
+    /** Writes {@code chunks} generated chunks at CHUNKS_PER_SECOND, one pipe write per chunk; returns their SHA-256. */
+    static String feed(OutputStream stdin, int chunks) throws Exception {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         Random random = new Random(20261202L);
         byte[] chunk = new byte[CHUNK];
         long start = System.nanoTime();
         long period = TimeUnit.SECONDS.toNanos(1) / CHUNKS_PER_SECOND;
-        for (int i = 0; i < CHUNKS; i++) {
+        for (int i = 0; i < chunks; i++) {
             long due = start + i * period;
             for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
                 LockSupport.parkNanos(wait);
@@ -217,18 +226,18 @@ class SrtPeerTest {
         return HexFormat.of().formatHex(sha.digest());
     }
 
-    /** Waits until the receiver's stats count every chunk, or the limit passes (the byte check then fails). */
-    private static void awaitReceived(Path receiverStats, Duration limit) throws IOException, InterruptedException {
+    /** Waits until the receiver's stats count {@code chunks}, or the limit passes (the byte check then fails). */
+    static void awaitReceived(Path receiverStats, int chunks, Duration limit) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (System.nanoTime() < deadline) {
-            if (Files.exists(receiverStats) && SrtTotals.read(receiverStats).received >= CHUNKS) {
+            if (Files.exists(receiverStats) && SrtTotals.read(receiverStats).received >= chunks) {
                 return;
             }
             Thread.sleep(50);
         }
     }
 
-    private static void awaitLine(Peer peer, String line, Duration limit) throws IOException, InterruptedException {
+    static void awaitLine(Peer peer, String line, Duration limit) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (System.nanoTime() < deadline) {
             if (peer.stderr().contains(line)) {
