@@ -99,7 +99,7 @@ class SrtTakeoverPeerTest {
                 assertThat(rx.dropped()).as(summary).isZero();
                 assertThat(rx.belated()).as(summary).isZero();
                 assertThat(receiver.stderr()).as("one SRT connection for the whole stream")
-                        .containsOnlyOnce("Accepted SRT target connection");
+                        .containsOnlyOnce("Accepted SRT source connection");
             }
         } finally {
             feeder.shutdownNow();
