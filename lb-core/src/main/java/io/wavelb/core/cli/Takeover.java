@@ -153,7 +153,10 @@ final class Takeover {
             stats.sockets.addAndGet(opened.size());
             offered += delta.sessions().size() - delta.closed().size();
             adopted = lb.completeSessions(delta.closed(), delta.sessions(), opened);
+        } catch (TakeoverClient.Refused gaveUp) {
+            throw new GaveUp(gaveUp.getMessage() + "; it serves on, this process stops");
         } catch (Exception e) {
+            // A closed connection: a crash, unless the process is still there (same PID namespace).
             if (alive(oldPid)) {
                 throw new GaveUp("the running wavelb (pid " + oldPid + ") did not complete the takeover (" + e.getMessage()
                         + "); it serves on, this process stops");

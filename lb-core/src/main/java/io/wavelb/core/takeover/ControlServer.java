@@ -302,6 +302,15 @@ public final class ControlServer implements AutoCloseable {
             events.handedOver(pid);
         } catch (Exception e) {
             stats.failed.incrementAndGet();
+            if (!handedOver) {
+                // Said, not only shown by a closed connection: the new process must tell this from a
+                // crash (then it serves what it has) and stop, since this one serves on.
+                try {
+                    ch.send(new TakeoverProtocol.Failed("the running wavelb gave up: " + e.getMessage()), STEP);
+                } catch (IOException gone) {
+                    // it will see the connection close
+                }
+            }
             if (frozen && !handedOver) {
                 side.thaw();
             }

@@ -124,9 +124,12 @@ public final class TakeoverClient implements AutoCloseable {
     }
 
     /** This process is built, its listeners unread: the running one stops reading and sends its sessions. */
-    public TakeoverProtocol.Sessions ready() throws IOException, TakeoverProtocol.ProtocolException {
+    public TakeoverProtocol.Sessions ready() throws IOException, TakeoverProtocol.ProtocolException, Refused {
         channel.send(new TakeoverProtocol.Ready(), STEP);
         TakeoverProtocol.Message m = channel.receive(STEP);
+        if (m instanceof TakeoverProtocol.Failed f) {
+            throw new Refused(f.reason());
+        }
         if (m instanceof TakeoverProtocol.Sessions s) {
             return s;
         }
@@ -134,9 +137,12 @@ public final class TakeoverClient implements AutoCloseable {
     }
 
     /** The snapshot is in: the running process stops reading and sends what changed since. */
-    public TakeoverProtocol.Delta prepared() throws IOException, TakeoverProtocol.ProtocolException {
+    public TakeoverProtocol.Delta prepared() throws IOException, TakeoverProtocol.ProtocolException, Refused {
         channel.send(new TakeoverProtocol.Prepared(), STEP);
         TakeoverProtocol.Message m = channel.receive(STEP);
+        if (m instanceof TakeoverProtocol.Failed f) {
+            throw new Refused(f.reason());
+        }
         if (m instanceof TakeoverProtocol.Delta d) {
             return d;
         }
