@@ -18,6 +18,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -43,6 +44,12 @@ public final class ControlServer implements AutoCloseable {
      */
     private static final boolean HALT_AFTER_LISTENERS = "listeners".equals(System.getProperty("wavelb.takeover.haltAfter"));
 
+    /**
+     * Conversations at once (each has a thread): one takeover, an upgrade and its successor's, a
+     * refusal or two; more connections are closed unanswered.
+     */
+    static final int MAX_CONVERSATIONS = 4;
+
     /** How long {@code wavelb upgrade} waits for the process it started to have taken over. */
     static final Duration UPGRADE = Duration.ofSeconds(120);
 
@@ -67,6 +74,7 @@ public final class ControlServer implements AutoCloseable {
     private volatile Channel server;
     private final AtomicBoolean busy = new AtomicBoolean();
     private final AtomicBoolean upgrading = new AtomicBoolean();
+    private final Semaphore conversations = new Semaphore(MAX_CONVERSATIONS);
     private final CountDownLatch handedOverLatch = new CountDownLatch(1);
     private volatile long busyWith;
     private volatile boolean handedOver;
@@ -160,7 +168,19 @@ public final class ControlServer implements AutoCloseable {
             ch.channel().close();
             return;
         }
-        Thread.ofPlatform().daemon().name("wavelb-takeover").start(() -> converse(ch));
+        if (!conversations.tryAcquire()) {
+            LOG.log(System.Logger.Level.WARNING, "takeover: " + MAX_CONVERSATIONS
+                    + " conversations on the control socket already; closed another");
+            ch.channel().close();
+            return;
+        }
+        Thread.ofPlatform().daemon().name("wavelb-takeover").start(() -> {
+            try {
+                converse(ch);
+            } finally {
+                conversations.release();
+            }
+        });
     }
 
     private void converse(ControlChannel ch) {
