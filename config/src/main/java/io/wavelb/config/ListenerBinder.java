@@ -14,11 +14,13 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 final class ListenerBinder {
 
     static final List<String> LISTENER_KEYS = List.of("name", "protocol", "listen", "target_group",
-            "proxy_protocol", "udp", "tcp");
+            "proxy_protocol", "udp", "tcp", "client_prefix_v4", "client_prefix_v6");
     static final List<String> TCP_KEYS = List.of("idle_timeout", "connect_timeout", "connect_attempts",
-            "close_timeout");
+            "close_timeout", "max_connections_per_client");
     static final Duration MIN_TIMEOUT = Duration.ofMillis(1);
     static final int MAX_CONNECT_ATTEMPTS = 16;
+    /** tcp.max_connections_per_client: a million is more than one host's ports; a larger value is a typo. */
+    static final int MAX_PER_CLIENT = 1_000_000;
     /** A side that has not taken its last bytes in this long is not going to. */
     static final Duration MAX_CLOSE_TIMEOUT = Duration.ofMinutes(10);
 
@@ -74,8 +76,11 @@ final class ListenerBinder {
             problems.at(tcpEntry.getKeyNode(), path + ".tcp", "a 'tcp' section on a " + protocol.yamlName()
                     + " listener would be ignored (remove it, or use protocol tcp or tcp_udp)");
         }
+        ClientPrefix clientPrefix = new ClientPrefix(
+                reader.integerOr(f, "client_prefix_v4", path, 1, 32, ClientPrefix.DEFAULT_V4),
+                reader.integerOr(f, "client_prefix_v6", path, 1, 128, ClientPrefix.DEFAULT_V6));
         return new ConfigDraft.Listener(path, name, nameNode, protocol, listen, listenNode, targetGroup,
-                targetGroupNode, udpSettings, tcpSettings, proxy == null ? ProxyProtocol.NONE : proxy);
+                targetGroupNode, udpSettings, tcpSettings, proxy == null ? ProxyProtocol.NONE : proxy, clientPrefix);
     }
 
     private TcpSettings tcp(Node node, String path) {
@@ -93,6 +98,7 @@ final class ListenerBinder {
                 reader.integerOr(f, "connect_attempts", path, 1, MAX_CONNECT_ATTEMPTS,
                         TcpSettings.DEFAULT_CONNECT_ATTEMPTS),
                 reader.durationOr(f, "close_timeout", path, MIN_TIMEOUT, MAX_CLOSE_TIMEOUT,
-                        TcpSettings.DEFAULT_CLOSE_TIMEOUT));
+                        TcpSettings.DEFAULT_CLOSE_TIMEOUT),
+                reader.integerOr(f, "max_connections_per_client", path, 0, MAX_PER_CLIENT, 0));
     }
 }

@@ -8,7 +8,13 @@ import java.util.Objects;
  * targets the client's address (v1 is TCP only).
  */
 public record ListenerConfig(String name, Protocol protocol, HostPort listen, String targetGroup,
-                             UdpSettings udp, TcpSettings tcp, ProxyProtocol proxyProtocol) {
+                             UdpSettings udp, TcpSettings tcp, ProxyProtocol proxyProtocol, ClientPrefix clientPrefix) {
+
+    /** With one client per address (the default prefixes). */
+    public ListenerConfig(String name, Protocol protocol, HostPort listen, String targetGroup,
+                          UdpSettings udp, TcpSettings tcp, ProxyProtocol proxyProtocol) {
+        this(name, protocol, listen, targetGroup, udp, tcp, proxyProtocol, ClientPrefix.DEFAULTS);
+    }
 
     public ListenerConfig(String name, Protocol protocol, HostPort listen, String targetGroup,
                           UdpSettings udp, TcpSettings tcp) {
@@ -23,5 +29,6 @@ public record ListenerConfig(String name, Protocol protocol, HostPort listen, St
         Objects.requireNonNull(udp, "udp");
         Objects.requireNonNull(tcp, "tcp");
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
+        Objects.requireNonNull(clientPrefix, "clientPrefix");
     }
 }

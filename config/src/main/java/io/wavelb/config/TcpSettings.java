@@ -11,8 +11,11 @@ import java.util.Objects;
  * @param connectAttempts how many distinct targets are tried before the client connection is closed
  * @param closeTimeout    once a connection ends, how long each side may take to take the bytes still
  *                        queued for it before its socket is closed anyway
+ * @param maxConnectionsPerClient cap on one client's open connections (a client: the listener's
+ *                        {@link ClientPrefix}); a connection over it is closed and counted ({@code client_limit}); 0 = none
  */
-public record TcpSettings(Duration idleTimeout, Duration connectTimeout, int connectAttempts, Duration closeTimeout) {
+public record TcpSettings(Duration idleTimeout, Duration connectTimeout, int connectAttempts, Duration closeTimeout,
+                          int maxConnectionsPerClient) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(350);
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -25,6 +28,14 @@ public record TcpSettings(Duration idleTimeout, Duration connectTimeout, int con
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(connectTimeout, "connectTimeout");
         Objects.requireNonNull(closeTimeout, "closeTimeout");
+        if (maxConnectionsPerClient < 0) {
+            throw new IllegalArgumentException("maxConnectionsPerClient " + maxConnectionsPerClient);
+        }
+    }
+
+    /** Without a per-client cap. */
+    public TcpSettings(Duration idleTimeout, Duration connectTimeout, int connectAttempts, Duration closeTimeout) {
+        this(idleTimeout, connectTimeout, connectAttempts, closeTimeout, 0);
     }
 
     /** With the default close timeout. */

@@ -11,7 +11,7 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 final class UdpBinder {
 
     static final List<String> UDP_KEYS = List.of("idle_timeout", "max_sessions", "max_datagram_size",
-            "max_requests", "max_responses", "affinity", "quic_lb", "receive_buffer");
+            "max_requests", "max_responses", "affinity", "quic_lb", "receive_buffer", "max_sessions_per_client");
     static final List<String> QUIC_LB_KEYS = List.of("config_id", "server_id_length", "nonce_length", "key");
     static final int MAX_SESSIONS = 10_000_000;
     /** 65535 minus the 8-byte UDP and 20-byte IPv4 headers: the largest payload one IPv4 datagram can carry. */
@@ -64,7 +64,8 @@ final class UdpBinder {
                 reader.integerOr(f, "max_responses", path, 0, MAX_SESSION_HINT, 0),
                 consistent ? affinity : UdpAffinity.FIVE_TUPLE,
                 consistent ? quicLb : Optional.empty(),
-                reader.integerOr(f, "receive_buffer", path, 0, MAX_RECEIVE_BUFFER, 0));
+                reader.integerOr(f, "receive_buffer", path, 0, MAX_RECEIVE_BUFFER, 0),
+                reader.integerOr(f, "max_sessions_per_client", path, 0, MAX_SESSIONS, 0));
     }
 
     /** {@code null} when a value is wrong (a problem says which). */

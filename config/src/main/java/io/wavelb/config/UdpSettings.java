@@ -17,9 +17,11 @@ import java.util.Optional;
  * @param affinity        what keeps a client on one target (default: the 5-tuple)
  * @param quicLb          the connection ID format; present exactly when {@code affinity} is {@code QUIC}
  * @param receiveBuffer   SO_RCVBUF of the listener sockets in bytes; 0 keeps the kernel default
+ * @param maxSessionsPerClient cap on one client's concurrent sessions (a client: the listener's
+ *                        {@link ClientPrefix}); a new flow over it is counted ({@code client_limit}) and dropped; 0 = none
  */
 public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses,
-                          UdpAffinity affinity, Optional<QuicLbConfig> quicLb, int receiveBuffer) {
+                          UdpAffinity affinity, Optional<QuicLbConfig> quicLb, int receiveBuffer, int maxSessionsPerClient) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
@@ -31,12 +33,18 @@ public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagram
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(affinity, "affinity");
         Objects.requireNonNull(quicLb, "quicLb");
-        if (receiveBuffer < 0) {
+        if (receiveBuffer < 0 || maxSessionsPerClient < 0) {
             throw new IllegalArgumentException("receiveBuffer " + receiveBuffer);
         }
         if ((affinity == UdpAffinity.QUIC) != quicLb.isPresent()) {
             throw new IllegalArgumentException("quic_lb is required with affinity quic and allowed only there");
         }
+    }
+
+    /** Without a per-client cap. */
+    public UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses,
+                       UdpAffinity affinity, Optional<QuicLbConfig> quicLb, int receiveBuffer) {
+        this(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, affinity, quicLb, receiveBuffer, 0);
     }
 
     /** Settings with the default (5-tuple) affinity and the kernel's receive buffer. */
@@ -46,7 +54,8 @@ public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagram
 
     /** The same settings with another listener receive buffer. */
     public UdpSettings withReceiveBuffer(int bytes) {
-        return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, affinity, quicLb, bytes);
+        return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, affinity, quicLb, bytes,
+                maxSessionsPerClient);
     }
 
     /** Settings with no session-end hints: sessions end by idle timeout only. */

@@ -49,6 +49,11 @@ public enum ListenerCounter {
     DROPPED_SOCKET_ERROR,
     /** Datagrams that arrived while the session's upstream socket was still connecting, over the queue bound. */
     DROPPED_PENDING_OVERFLOW,
+    /**
+     * New UDP session or TCP connection refused because its client (address, or prefix) holds
+     * {@code udp.max_sessions_per_client} / {@code tcp.max_connections_per_client} flows already.
+     */
+    DROPPED_CLIENT_LIMIT,
     /** New TCP connection or UDP session refused because the balancer is overloaded (memory budget). */
     DROPPED_OVERLOAD,
     /**

@@ -24,6 +24,8 @@ import io.wavelb.core.listener.AbstractListener;
 import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.listener.SocketSource;
 import io.wavelb.core.overload.OverloadState;
+import io.wavelb.core.session.ClientCounts;
+import io.wavelb.core.session.ClientKey;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.stats.LoopCounters;
@@ -50,6 +52,8 @@ public final class TcpListener extends AbstractListener {
     private static final System.Logger LOG = System.getLogger(TcpListener.class.getName());
 
     private final List<Channel> acceptors = new ArrayList<>();
+    /** Connections per client, for tcp.max_connections_per_client; shared by the loops. */
+    private final ClientCounts clientCounts = new ClientCounts();
     private final ChannelGroup clients = new DefaultChannelGroup("tcp-clients", GlobalEventExecutor.INSTANCE);
     /** One per event loop with an accept socket (the loop its connections live on). */
     private final List<TcpLoopConnections> perLoop = new CopyOnWriteArrayList<>();
@@ -115,6 +119,16 @@ public final class TcpListener extends AbstractListener {
                                 counters.increment(ListenerCounter.DROPPED_OVERLOAD);
                                 ch.close();
                                 return;
+                            }
+                            int perClient = config().tcp().maxConnectionsPerClient();
+                            if (perClient > 0) {
+                                ClientKey client = ClientKey.of(ch.remoteAddress().getAddress(), config().clientPrefix());
+                                if (!clientCounts.tryOpen(client, perClient)) {
+                                    counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
+                                    ch.close();
+                                    return;
+                                }
+                                ch.closeFuture().addListener(f -> clientCounts.closed(client));
                             }
                             // read per connection: a reload may have changed it
                             long idleMillis = config().tcp().idleTimeout().toMillis();

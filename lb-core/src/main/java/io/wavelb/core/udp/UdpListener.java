@@ -17,6 +17,7 @@ import io.wavelb.config.ListenerConfig;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.core.listener.AbstractListener;
 import io.wavelb.core.listener.SocketSource;
+import io.wavelb.core.session.ClientCounts;
 import io.wavelb.core.session.SessionBudget;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.Target;
@@ -44,6 +45,8 @@ public final class UdpListener extends AbstractListener {
     private static final System.Logger LOG = System.getLogger(UdpListener.class.getName());
 
     private final SessionBudget budget;
+    /** Sessions per client, for udp.max_sessions_per_client; shared by the loops (a client's flows land on several). */
+    private final ClientCounts clients = new ClientCounts();
     private final List<Channel> channels = new ArrayList<>();
     private final List<UdpLoopHandler> handlers = new CopyOnWriteArrayList<>();
     private final Upstreams.Factory upstreams;
@@ -372,6 +375,10 @@ public final class UdpListener extends AbstractListener {
 
     SessionBudget budget() {
         return budget;
+    }
+
+    ClientCounts clients() {
+        return clients;
     }
 
     /** SO_RCVBUF of each listener socket as the kernel reports it (doubled from what was set). */

@@ -1,5 +1,6 @@
 package io.wavelb.core.udp;
 
+import io.wavelb.config.ClientPrefix;
 import io.wavelb.config.ListenerConfig;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.config.UdpSettings;
@@ -16,8 +17,10 @@ import java.util.Objects;
  * @param local   the listener's bound address (flow hash, PROXY header of a wildcard bind)
  * @param udp     the listener's UDP settings
  * @param proxyV2 whether every datagram to a target starts with a PROXY v2 header
+ * @param clientPrefix what one client is for {@code udp.max_sessions_per_client}
  */
-record UdpLoopSettings(TargetGroup group, InetSocketAddress local, UdpSettings udp, boolean proxyV2) {
+record UdpLoopSettings(TargetGroup group, InetSocketAddress local, UdpSettings udp, boolean proxyV2,
+                       ClientPrefix clientPrefix) {
 
     UdpLoopSettings {
         Objects.requireNonNull(group, "group");
@@ -26,7 +29,8 @@ record UdpLoopSettings(TargetGroup group, InetSocketAddress local, UdpSettings u
     }
 
     static UdpLoopSettings of(ListenerConfig config, TargetGroup group, InetSocketAddress local) {
-        return new UdpLoopSettings(group, local, config.udp(), config.proxyProtocol() == ProxyProtocol.V2);
+        return new UdpLoopSettings(group, local, config.udp(), config.proxyProtocol() == ProxyProtocol.V2,
+                config.clientPrefix());
     }
 
     int maxDatagramSize() {

@@ -2,6 +2,7 @@ package io.wavelb.core.udp;
 
 import io.netty.buffer.ByteBuf;
 import io.wavelb.core.health.state.ReplyWait;
+import io.wavelb.core.session.ClientKey;
 import io.wavelb.core.session.SessionTable;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
@@ -48,6 +49,8 @@ final class UdpSession implements SessionTable.Session {
     boolean answeredThisSweep;
     boolean awaitingWatched;
     long unansweredSinceNanos = ReplyWait.ANSWERED;
+    /** The client as {@code udp.max_sessions_per_client} counts it, or null when it was not counted. */
+    ClientKey countedAs;
     /** PROXY v2 header put in front of every datagram to the target, or null. */
     byte[] proxyHeader;
     private ArrayDeque<ByteBuf> pending;

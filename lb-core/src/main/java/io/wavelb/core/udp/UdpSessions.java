@@ -11,6 +11,7 @@ import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.health.state.ReplyWait;
 import io.wavelb.core.listener.Descriptors;
 import io.wavelb.core.proxy.ProxyHeaders;
+import io.wavelb.core.session.ClientKey;
 import io.wavelb.core.session.SessionBudget;
 import io.wavelb.core.session.SessionTable;
 import io.wavelb.core.stats.ListenerCounter;
@@ -121,11 +122,21 @@ final class UdpSessions implements UpstreamEvents {
             counters.increment(ListenerCounter.DROPPED_OVERLOAD);
             return null;
         }
+        UdpLoopSettings s = settings;
+        ClientKey countedAs = null;
+        int perClient = s.udp().maxSessionsPerClient();
+        if (perClient > 0) {
+            countedAs = ClientKey.of(client.getAddress(), s.clientPrefix());
+            if (!listener.clients().tryOpen(countedAs, perClient)) {
+                counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
+                return null;
+            }
+        }
         if (!budget.tryAcquire() && !makeRoom()) {
+            uncount(countedAs);
             counters.increment(ListenerCounter.DROPPED_SESSION_CAP);
             return null;
         }
-        UdpLoopSettings s = settings;
         InetSocketAddress local = s.local();
         TargetGroup group = s.group();
         Target target;
@@ -139,15 +150,18 @@ final class UdpSessions implements UpstreamEvents {
         }
         if (target == null) {
             budget.release();
+            uncount(countedAs);
             counters.increment(ListenerCounter.DROPPED_NO_TARGET);
             return null;
         }
         UdpSession session = new UdpSession(client, group, target, System.nanoTime());
+        session.countedAs = countedAs;
         try {
             session.upstream = upstreams.open(session, s.receiveCapacity());
         } catch (Exception e) {
             // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
             budget.release();
+            uncount(countedAs);
             counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
             listener.warnRateLimited("cannot open an upstream socket for a new UDP session to " + target + ": " + e);
             return null;
@@ -216,6 +230,12 @@ final class UdpSessions implements UpstreamEvents {
         if (!session.awaitingWatched) {
             session.awaitingWatched = true;
             awaiting.add(session);
+        }
+    }
+
+    private void uncount(ClientKey countedAs) {
+        if (countedAs != null) {
+            listener.clients().closed(countedAs);
         }
     }
 
@@ -396,6 +416,7 @@ final class UdpSessions implements UpstreamEvents {
         session.closed = true;
         session.releaseHeld();
         budget.release();
+        uncount(session.countedAs);
         session.target.udpSessionClosed();
         counters.increment(reason);
         session.upstream.close();
@@ -628,6 +649,7 @@ final class UdpSessions implements UpstreamEvents {
                 }
                 session.closed = true;
                 budget.release();
+                uncount(session.countedAs);
                 session.target.udpSessionClosed();
                 session.upstream.close();
             }
@@ -690,6 +712,11 @@ final class UdpSessions implements UpstreamEvents {
             listener.warnRateLimited("cannot take over a UDP session of " + state.client() + ": " + e.getMessage());
             Descriptors.close(fd);
             return null;
+        }
+        if (s.udp().maxSessionsPerClient() > 0) {
+            // It exists already: counted whatever the limit, so its end is counted off.
+            session.countedAs = ClientKey.of(state.client().getAddress(), s.clientPrefix());
+            listener.clients().open(session.countedAs);
         }
         session.connected = true;
         session.requests = state.requests();
