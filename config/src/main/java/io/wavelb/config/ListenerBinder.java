@@ -14,7 +14,10 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 final class ListenerBinder {
 
     static final List<String> LISTENER_KEYS = List.of("name", "protocol", "listen", "target_group",
-            "proxy_protocol", "udp", "tcp", "client_prefix_v4", "client_prefix_v6");
+            "proxy_protocol", "udp", "tcp", "client_prefix_v4", "client_prefix_v6", "new_flows_per_client");
+    static final List<String> FLOW_RATE_KEYS = List.of("rate", "burst");
+    /** new_flows_per_client.rate: per second; a million new flows a second from one client is a typo. */
+    static final int MAX_FLOW_RATE = 1_000_000;
     static final List<String> TCP_KEYS = List.of("idle_timeout", "connect_timeout", "connect_attempts",
             "close_timeout", "max_connections_per_client");
     static final Duration MIN_TIMEOUT = Duration.ofMillis(1);
@@ -79,8 +82,27 @@ final class ListenerBinder {
         ClientPrefix clientPrefix = new ClientPrefix(
                 reader.integerOr(f, "client_prefix_v4", path, 1, 32, ClientPrefix.DEFAULT_V4),
                 reader.integerOr(f, "client_prefix_v6", path, 1, 128, ClientPrefix.DEFAULT_V6));
+        NodeTuple rateEntry = f.get("new_flows_per_client");
+        NewFlowRate rate = rateEntry == null ? NewFlowRate.NONE
+                : flowRate(rateEntry.getValueNode(), path + ".new_flows_per_client");
         return new ConfigDraft.Listener(path, name, nameNode, protocol, listen, listenNode, targetGroup,
-                targetGroupNode, udpSettings, tcpSettings, proxy == null ? ProxyProtocol.NONE : proxy, clientPrefix);
+                targetGroupNode, udpSettings, tcpSettings, proxy == null ? ProxyProtocol.NONE : proxy, clientPrefix, rate);
+    }
+
+    /** {@code rate} (new flows a second, 1 or more) and {@code burst} (default: the rate, at least 1). */
+    private NewFlowRate flowRate(Node node, String path) {
+        MappingNode map = reader.mapping(node, path);
+        if (map == null) {
+            return NewFlowRate.NONE;
+        }
+        Map<String, NodeTuple> f = reader.fields(map, path, FLOW_RATE_KEYS);
+        Node rateNode = reader.required(f, map, path, "rate");
+        Integer perSecond = rateNode == null ? null : reader.integer(rateNode, path + ".rate", 1, MAX_FLOW_RATE, "a rate");
+        if (perSecond == null) {
+            return NewFlowRate.NONE;
+        }
+        int burst = reader.integerOr(f, "burst", path, 1, NewFlowRate.MAX_BURST, Math.min(perSecond, NewFlowRate.MAX_BURST));
+        return new NewFlowRate(perSecond, burst);
     }
 
     private TcpSettings tcp(Node node, String path) {

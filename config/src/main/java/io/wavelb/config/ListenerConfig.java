@@ -8,7 +8,14 @@ import java.util.Objects;
  * targets the client's address (v1 is TCP only).
  */
 public record ListenerConfig(String name, Protocol protocol, HostPort listen, String targetGroup,
-                             UdpSettings udp, TcpSettings tcp, ProxyProtocol proxyProtocol, ClientPrefix clientPrefix) {
+                             UdpSettings udp, TcpSettings tcp, ProxyProtocol proxyProtocol, ClientPrefix clientPrefix,
+                             NewFlowRate newFlowsPerClient) {
+
+    /** Without a new-flow rate per client. */
+    public ListenerConfig(String name, Protocol protocol, HostPort listen, String targetGroup,
+                          UdpSettings udp, TcpSettings tcp, ProxyProtocol proxyProtocol, ClientPrefix clientPrefix) {
+        this(name, protocol, listen, targetGroup, udp, tcp, proxyProtocol, clientPrefix, NewFlowRate.NONE);
+    }
 
     /** With one client per address (the default prefixes). */
     public ListenerConfig(String name, Protocol protocol, HostPort listen, String targetGroup,
@@ -30,5 +37,6 @@ public record ListenerConfig(String name, Protocol protocol, HostPort listen, St
         Objects.requireNonNull(tcp, "tcp");
         Objects.requireNonNull(proxyProtocol, "proxyProtocol");
         Objects.requireNonNull(clientPrefix, "clientPrefix");
+        Objects.requireNonNull(newFlowsPerClient, "newFlowsPerClient");
     }
 }

@@ -43,6 +43,30 @@ class ClientLimitsConfigTest {
     }
 
     @Test
+    void newFlowsPerClientTakesARateAndABurstThatDefaultsToTheRate() throws ConfigException {
+        assertThat(parse("").listeners().getFirst().newFlowsPerClient()).isEqualTo(NewFlowRate.NONE);
+        assertThat(parse("""
+                    new_flows_per_client:
+                      rate: 20
+                """).listeners().getFirst().newFlowsPerClient()).isEqualTo(new NewFlowRate(20, 20));
+        assertThat(parse("""
+                    new_flows_per_client:
+                      rate: 5
+                      burst: 50
+                """).listeners().getFirst().newFlowsPerClient()).isEqualTo(new NewFlowRate(5, 50));
+        assertThatThrownBy(() -> parse("""
+                    new_flows_per_client:
+                      burst: 50
+                """)).isInstanceOf(ConfigException.class).hasMessageContaining("listeners[0].new_flows_per_client")
+                .hasMessageContaining("rate");
+        assertThatThrownBy(() -> parse("""
+                    new_flows_per_client:
+                      rate: 5
+                      burst: 16001
+                """)).isInstanceOf(ConfigException.class).hasMessageContaining("listeners[0].new_flows_per_client.burst");
+    }
+
+    @Test
     void outOfRangeValuesNameTheKeyAndPlace() {
         assertThatThrownBy(() -> parse("    client_prefix_v4: 33"))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("c.yaml:6:23: listeners[0].client_prefix_v4");

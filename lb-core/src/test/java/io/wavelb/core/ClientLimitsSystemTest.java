@@ -104,6 +104,50 @@ class ClientLimitsSystemTest {
     }
 
     @Test
+    void newFlowsPerClientCapsHowFastOneClientOpensFlows() throws Exception {
+        try (EchoServer echo = EchoServer.start("e"); LoadBalancer lb = LoadBalancer.start(ConfigLoader.parse("""
+                runtime:
+                  event_loops: 2
+                admin:
+                  listen: 127.0.0.1:%d
+                listeners:
+                  - name: edge
+                    protocol: udp
+                    listen: 127.0.0.1:%d
+                    target_group: g
+                    new_flows_per_client:
+                      rate: 1
+                      burst: 4
+                target_groups:
+                  - name: g
+                    targets:
+                      - address: %s
+                """.formatted(Ports.freeTcpAndUdp(), Ports.freeTcpAndUdp(), echo.address()), "rate.yaml"))) {
+            InetSocketAddress vip = lb.address("edge");
+            List<DatagramSocket> flows = new ArrayList<>();
+            try {
+                int served = 0;
+                for (int i = 0; i < 12; i++) {
+                    DatagramSocket s = new DatagramSocket(new InetSocketAddress(GREEDY, 0));
+                    flows.add(s);
+                    if (answered(s, vip, "r" + i)) {
+                        served++;
+                    }
+                }
+                // The burst, plus at most what 1/s refills while the 12 tries run (each waits up to 1 s).
+                assertThat(served).as("new flows of one client").isBetween(4, 4 + 8);
+                assertThat(served).as("a refused flow waits out its 1 s; some are refused").isLessThan(12);
+                assertThat(lb.stats("edge").total(ListenerCounter.DROPPED_CLIENT_LIMIT)).isEqualTo(12 - served);
+                try (DatagramSocket other = new DatagramSocket(new InetSocketAddress(OTHER, 0))) {
+                    assertThat(answered(other, vip, "o")).as("another client").isTrue();
+                }
+            } finally {
+                flows.forEach(DatagramSocket::close);
+            }
+        }
+    }
+
+    @Test
     void oneClientGetsItsTcpConnectionsAndRoomBackWhenOneCloses() throws Exception {
         try (EchoServer echo = EchoServer.start("e"); LoadBalancer lb = start(echo)) {
             InetSocketAddress vip = lb.address("edge");

@@ -26,6 +26,7 @@ import io.wavelb.core.listener.SocketSource;
 import io.wavelb.core.overload.OverloadState;
 import io.wavelb.core.session.ClientCounts;
 import io.wavelb.core.session.ClientKey;
+import io.wavelb.core.session.FlowRateLimiter;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.stats.LoopCounters;
@@ -54,6 +55,8 @@ public final class TcpListener extends AbstractListener {
     private final List<Channel> acceptors = new ArrayList<>();
     /** Connections per client, for tcp.max_connections_per_client; shared by the loops. */
     private final ClientCounts clientCounts = new ClientCounts();
+    /** New connections per client and second, for new_flows_per_client; shared by the loops. */
+    private final FlowRateLimiter flowRates = new FlowRateLimiter();
     private final ChannelGroup clients = new DefaultChannelGroup("tcp-clients", GlobalEventExecutor.INSTANCE);
     /** One per event loop with an accept socket (the loop its connections live on). */
     private final List<TcpLoopConnections> perLoop = new CopyOnWriteArrayList<>();
@@ -120,9 +123,16 @@ public final class TcpListener extends AbstractListener {
                                 ch.close();
                                 return;
                             }
-                            int perClient = config().tcp().maxConnectionsPerClient();
+                            ListenerConfig now = config();
+                            int perClient = now.tcp().maxConnectionsPerClient();
+                            ClientKey client = perClient > 0 || now.newFlowsPerClient().limited()
+                                    ? ClientKey.of(ch.remoteAddress().getAddress(), now.clientPrefix()) : null;
+                            if (client != null && !flowRates.tryAcquire(client, now.newFlowsPerClient())) {
+                                counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
+                                ch.close();
+                                return;
+                            }
                             if (perClient > 0) {
-                                ClientKey client = ClientKey.of(ch.remoteAddress().getAddress(), config().clientPrefix());
                                 if (!clientCounts.tryOpen(client, perClient)) {
                                     counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
                                     ch.close();

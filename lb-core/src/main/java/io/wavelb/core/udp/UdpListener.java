@@ -18,6 +18,7 @@ import io.wavelb.config.UdpSettings;
 import io.wavelb.core.listener.AbstractListener;
 import io.wavelb.core.listener.SocketSource;
 import io.wavelb.core.session.ClientCounts;
+import io.wavelb.core.session.FlowRateLimiter;
 import io.wavelb.core.session.SessionBudget;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.Target;
@@ -47,6 +48,8 @@ public final class UdpListener extends AbstractListener {
     private final SessionBudget budget;
     /** Sessions per client, for udp.max_sessions_per_client; shared by the loops (a client's flows land on several). */
     private final ClientCounts clients = new ClientCounts();
+    /** New sessions per client and second, for new_flows_per_client; shared by the loops. */
+    private final FlowRateLimiter flowRates = new FlowRateLimiter();
     private final List<Channel> channels = new ArrayList<>();
     private final List<UdpLoopHandler> handlers = new CopyOnWriteArrayList<>();
     private final Upstreams.Factory upstreams;
@@ -379,6 +382,10 @@ public final class UdpListener extends AbstractListener {
 
     ClientCounts clients() {
         return clients;
+    }
+
+    FlowRateLimiter flowRates() {
+        return flowRates;
     }
 
     /** SO_RCVBUF of each listener socket as the kernel reports it (doubled from what was set). */

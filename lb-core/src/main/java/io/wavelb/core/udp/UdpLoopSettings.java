@@ -2,6 +2,7 @@ package io.wavelb.core.udp;
 
 import io.wavelb.config.ClientPrefix;
 import io.wavelb.config.ListenerConfig;
+import io.wavelb.config.NewFlowRate;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.core.target.TargetGroup;
@@ -17,10 +18,11 @@ import java.util.Objects;
  * @param local   the listener's bound address (flow hash, PROXY header of a wildcard bind)
  * @param udp     the listener's UDP settings
  * @param proxyV2 whether every datagram to a target starts with a PROXY v2 header
- * @param clientPrefix what one client is for {@code udp.max_sessions_per_client}
+ * @param clientPrefix what one client is for {@code udp.max_sessions_per_client} and {@code new_flows_per_client}
+ * @param newFlowRate  {@code new_flows_per_client}
  */
 record UdpLoopSettings(TargetGroup group, InetSocketAddress local, UdpSettings udp, boolean proxyV2,
-                       ClientPrefix clientPrefix) {
+                       ClientPrefix clientPrefix, NewFlowRate newFlowRate) {
 
     UdpLoopSettings {
         Objects.requireNonNull(group, "group");
@@ -30,7 +32,7 @@ record UdpLoopSettings(TargetGroup group, InetSocketAddress local, UdpSettings u
 
     static UdpLoopSettings of(ListenerConfig config, TargetGroup group, InetSocketAddress local) {
         return new UdpLoopSettings(group, local, config.udp(), config.proxyProtocol() == ProxyProtocol.V2,
-                config.clientPrefix());
+                config.clientPrefix(), config.newFlowsPerClient());
     }
 
     int maxDatagramSize() {

@@ -125,8 +125,15 @@ final class UdpSessions implements UpstreamEvents {
         UdpLoopSettings s = settings;
         ClientKey countedAs = null;
         int perClient = s.udp().maxSessionsPerClient();
-        if (perClient > 0) {
-            countedAs = ClientKey.of(client.getAddress(), s.clientPrefix());
+        if (perClient > 0 || s.newFlowRate().limited()) {
+            ClientKey key = ClientKey.of(client.getAddress(), s.clientPrefix());
+            if (!listener.flowRates().tryAcquire(key, s.newFlowRate())) {
+                counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
+                return null;
+            }
+            countedAs = perClient > 0 ? key : null;
+        }
+        if (countedAs != null) {
             if (!listener.clients().tryOpen(countedAs, perClient)) {
                 counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
                 return null;
