@@ -60,13 +60,13 @@ public final class Main {
 
             Commands:
               run --config FILE         start the balancer with FILE; SIGTERM/SIGINT stop it gracefully
+                                        (a second SIGTERM/SIGINT skips the rest of the grace period)
               run --config FILE --takeover
                                         take the listener sockets and live UDP sessions over from the
                                         wavelb running with the same runtime.state_dir; it exits once
                                         its open TCP connections end
               upgrade --config FILE     the wavelb running FILE starts a new process from the installed
                                         launcher, which takes over as above; exits 0 once it did
-                                        (a second SIGTERM/SIGINT skips the rest of the grace period)
               check-config FILE...      validate config files (and that they fit this JVM's heap); print every problem as
                                         file:line:column: path: message (exit 0 valid, 2 invalid)
               demo [--listen HOST:PORT] start three named echo targets and a balancer in front of them
