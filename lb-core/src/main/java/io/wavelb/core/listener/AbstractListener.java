@@ -1,10 +1,17 @@
 package io.wavelb.core.listener;
 
+import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.unix.UnixChannel;
+import io.netty.channel.unix.UnixChannelOption;
 import io.wavelb.config.ListenerConfig;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.transport.Transport;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -82,6 +89,65 @@ public abstract class AbstractListener implements Listener {
     /** A warning about this listener, at most one per 10 s: never called per packet unthrottled. */
     public final void warnRateLimited(String message) {
         warnings.warn("listener '" + config.name() + "': " + message);
+    }
+
+    /** Makes the channel of an inherited descriptor (the transport's adoption, which may refuse it). */
+    @FunctionalInterface
+    protected interface Adopter<C extends Channel> {
+        C adopt(int fd) throws IOException;
+    }
+
+    /**
+     * Member {@code member}'s socket: a new one from {@code fresh} bound to {@code bindTo}, or the
+     * inherited descriptor wrapped by {@code adopt} and registered (already bound, so already
+     * active; left unread when the source is paused, until the listener resumes reading).
+     */
+    protected static <C extends Channel> ChannelFuture open(AbstractBootstrap<?, C> b, SocketSource source, int member,
+                                                            InetSocketAddress bindTo, Transport transport,
+                                                            ChannelFactory<? extends C> fresh, Adopter<? extends C> adopt)
+            throws IOException {
+        return switch (source) {
+            case SocketSource.Fresh f -> {
+                b.channelFactory(fresh);
+                if (transport.supportsReusePort()) {
+                    b.option(UnixChannelOption.SO_REUSEPORT, true);
+                }
+                yield b.bind(bindTo);
+            }
+            case SocketSource.Inherited inherited -> {
+                if (inherited.paused()) {
+                    b.option(ChannelOption.AUTO_READ, false);
+                }
+                C ch = adopt.adopt(inherited.fds().get(member));
+                yield b.channelFactory(() -> ch).register();
+            }
+        };
+    }
+
+    /** Each channel's descriptor, in member order: what a takeover sends. */
+    protected static List<Integer> descriptors(List<Channel> channels) {
+        List<Integer> fds = new ArrayList<>();
+        for (Channel c : channels) {
+            fds.add(((UnixChannel) c).fd().intValue());
+        }
+        return fds;
+    }
+
+    /** Starts or stops reading (accepting) on every channel. */
+    protected static void autoRead(List<Channel> channels, boolean read) {
+        for (Channel c : channels) {
+            c.config().setAutoRead(read);
+        }
+    }
+
+    /**
+     * A socket a takeover handed over: it leaves this loop's epoll set while its descriptor is
+     * still open (the new process holds a copy, so closing ours would not take it out), then closes.
+     */
+    protected static CompletableFuture<Void> handOver(Channel ch) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        ch.deregister().addListener(d -> ch.close().addListener(x -> done.complete(null)));
+        return done;
     }
 
     /** Closes every channel; completes when all are closed, whatever the outcome of each. */

@@ -7,14 +7,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.unix.UnixChannel;
-import io.netty.channel.unix.UnixChannelOption;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutor;
@@ -152,7 +150,9 @@ public final class TcpListener extends AbstractListener {
                     });
             ChannelFuture f;
             try {
-                f = open(b, source, member, bindTo).awaitUninterruptibly();
+                // An inherited socket's backlog is the one it was given (systemd's Backlog=).
+                f = open(b, source, member, bindTo, transport, new ReflectiveChannelFactory<>(transport.serverSocketChannelClass()),
+                        transport::adoptServerSocketChannel).awaitUninterruptibly();
             } catch (IOException | RuntimeException e) {
                 closeAcceptors();
                 source.closeUnused(member, true);
@@ -172,68 +172,26 @@ public final class TcpListener extends AbstractListener {
         boundTo(bindTo);
     }
 
-    /**
-     * Binds a new socket, or registers the inherited one (already listening, so already active;
-     * its backlog is the one it was given, systemd's {@code Backlog=}).
-     */
-    private ChannelFuture open(ServerBootstrap b, SocketSource source, int member, InetSocketAddress bindTo)
-            throws IOException {
-        Transport transport = transport();
-        return switch (source) {
-            case SocketSource.Fresh fresh -> {
-                b.channel(transport.serverSocketChannelClass());
-                if (transport.supportsReusePort()) {
-                    b.option(UnixChannelOption.SO_REUSEPORT, true);
-                }
-                yield b.bind(bindTo);
-            }
-            case SocketSource.Inherited inherited -> {
-                if (inherited.paused()) {
-                    b.option(ChannelOption.AUTO_READ, false);
-                }
-                ServerSocketChannel ch = transport.adoptServerSocketChannel(inherited.fds().get(member));
-                yield b.channelFactory(() -> ch).register();
-            }
-        };
-    }
-
     // ---- takeover -----------------------------------------------------------------------------
 
     /** Each accept socket's descriptor, in member order: what a takeover sends. */
     public List<Integer> memberDescriptors() {
-        List<Integer> fds = new ArrayList<>();
-        for (Channel c : acceptors) {
-            fds.add(((UnixChannel) c).fd().intValue());
-        }
-        return fds;
+        return descriptors(acceptors);
     }
 
     /** A takeover: stop accepting (connections wait in the shared backlog); open connections go on. */
     public void pauseAccepting() {
-        for (Channel c : acceptors) {
-            c.config().setAutoRead(false);
-        }
+        autoRead(acceptors, false);
     }
 
     /** Starts or restarts accepting: sockets adopted paused, or a failed takeover. */
     public void resumeReading() {
-        for (Channel c : acceptors) {
-            c.config().setAutoRead(true);
-        }
+        autoRead(acceptors, true);
     }
 
-    /**
-     * The new process holds the accept sockets: each leaves this loop's epoll set while still open
-     * (the new process's copy would keep it there), then closes. Open connections go on here.
-     */
+    /** The new process holds the accept sockets: each is let go here. Open connections go on here. */
     public CompletableFuture<Void> handedOver() {
-        List<CompletableFuture<Void>> each = new ArrayList<>();
-        for (Channel c : acceptors) {
-            CompletableFuture<Void> done = new CompletableFuture<>();
-            c.deregister().addListener(d -> c.close().addListener(x -> done.complete(null)));
-            each.add(done);
-        }
-        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
+        return CompletableFuture.allOf(acceptors.stream().map(AbstractListener::handOver).toArray(CompletableFuture[]::new));
     }
 
     private void closeAcceptors() {

@@ -4,15 +4,11 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
-import io.netty.channel.unix.UnixChannel;
-import io.netty.channel.unix.UnixChannelOption;
 import io.wavelb.core.listener.Descriptors;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.Future;
 import io.wavelb.config.ListenerConfig;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.core.listener.AbstractListener;
@@ -141,7 +137,8 @@ public final class UdpListener extends AbstractListener {
                     });
             ChannelFuture f;
             try {
-                f = open(b, source, member, bindTo).awaitUninterruptibly();
+                f = open(b, source, member, bindTo, transport, transport::newDatagramChannel,
+                        transport::adoptDatagramChannel).awaitUninterruptibly();
             } catch (IOException | RuntimeException e) {
                 closeChannels();
                 source.closeUnused(member, true);
@@ -169,36 +166,11 @@ public final class UdpListener extends AbstractListener {
         }
     }
 
-    /** Binds a new socket, or registers the inherited one (already bound, so already active). */
-    private ChannelFuture open(Bootstrap b, SocketSource source, int member, InetSocketAddress bindTo) throws IOException {
-        Transport transport = transport();
-        return switch (source) {
-            case SocketSource.Fresh fresh -> {
-                b.channelFactory(transport::newDatagramChannel);
-                if (transport.supportsReusePort()) {
-                    b.option(UnixChannelOption.SO_REUSEPORT, true);
-                }
-                yield b.bind(bindTo);
-            }
-            case SocketSource.Inherited inherited -> {
-                if (inherited.paused()) {
-                    b.option(ChannelOption.AUTO_READ, false);
-                }
-                DatagramChannel ch = transport.adoptDatagramChannel(inherited.fds().get(member));
-                yield b.channelFactory(() -> ch).register();
-            }
-        };
-    }
-
     // ---- takeover -----------------------------------------------------------------------------
 
     /** Each member socket's descriptor, in member order: what a takeover sends. */
     public List<Integer> memberDescriptors() {
-        List<Integer> fds = new ArrayList<>();
-        for (Channel c : channels) {
-            fds.add(((UnixChannel) c).fd().intValue());
-        }
-        return fds;
+        return descriptors(channels);
     }
 
     /** A takeover's snapshot of every member's sessions (each on its loop); this listener serves on. */
@@ -247,19 +219,14 @@ public final class UdpListener extends AbstractListener {
         });
     }
 
-    /**
-     * The new process holds the sockets: the frozen sessions end here as handed over, and each
-     * member socket leaves this loop's epoll set while still open (a copy lives on in the new
-     * process, so closing ours would not take it out), then closes.
-     */
+    /** The new process holds the sockets: the frozen sessions end here as handed over, then each member socket is let go. */
     public CompletableFuture<Void> handedOver() {
         List<CompletableFuture<Void>> each = new ArrayList<>();
         for (int i = 0; i < handlers.size(); i++) {
             Channel ch = channels.get(i);
             UdpLoopHandler h = handlers.get(i);
             each.add(CompletableFuture.runAsync(() -> h.sessions().handedOver(), ch.eventLoop())
-                    .thenCompose(v -> toStage(ch.deregister()))
-                    .thenCompose(v -> toStage(ch.close())));
+                    .thenCompose(v -> handOver(ch)));
         }
         return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
     }
@@ -345,15 +312,7 @@ public final class UdpListener extends AbstractListener {
 
     /** Starts reading sockets adopted paused (a takeover, once the sessions are in). */
     public void resumeReading() {
-        for (Channel c : channels) {
-            c.config().setAutoRead(true);
-        }
-    }
-
-    private static CompletableFuture<Void> toStage(Future<?> f) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        f.addListener(x -> done.complete(null));
-        return done;
+        autoRead(channels, true);
     }
 
     /** Hands {@code settings} to every loop's handler, on its loop; waits for them when {@code wait}. */
