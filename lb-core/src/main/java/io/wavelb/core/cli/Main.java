@@ -36,10 +36,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
@@ -146,73 +148,71 @@ public final class Main {
     }
 
     private static int upgradeCommand(List<String> args, PrintStream out, PrintStream err) {
-        String file = null;
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            if ((a.equals("--config") || a.equals("-c")) && i + 1 < args.size()) {
-                file = args.get(++i);
-            } else if (a.startsWith("--config=")) {
-                file = a.substring("--config=".length());
-            } else {
-                err.println("wavelb upgrade: unexpected argument '" + a + "'");
-                err.println("usage: wavelb upgrade --config FILE");
-                return USAGE;
-            }
-        }
-        if (file == null) {
-            err.println("usage: wavelb upgrade --config FILE");
+        Invocation inv = Invocation.parse("upgrade", args, Set.of(), err);
+        if (inv == null) {
             return USAGE;
         }
-        WavelbConfig config;
+        WavelbConfig config = load(inv.file(), "wavelb upgrade", "nothing upgraded", err);
+        return config == null ? USAGE : Takeover.upgrade(config, out, err);
+    }
+
+    /** A command's {@code --config FILE} (also {@code -c FILE}, {@code --config=FILE}) and which of its flags were given. */
+    private record Invocation(String file, Set<String> flags) {
+
+        /** Null, with the usage printed, when an argument is unknown or the file is missing. */
+        static Invocation parse(String command, List<String> args, Set<String> allowed, PrintStream err) {
+            String usage = "usage: wavelb " + command + " --config FILE"
+                    + allowed.stream().sorted().map(f -> " [" + f + "]").collect(Collectors.joining());
+            String file = null;
+            Set<String> flags = new HashSet<>();
+            for (int i = 0; i < args.size(); i++) {
+                String a = args.get(i);
+                if ((a.equals("--config") || a.equals("-c")) && i + 1 < args.size()) {
+                    file = args.get(++i);
+                } else if (a.startsWith("--config=")) {
+                    file = a.substring("--config=".length());
+                } else if (allowed.contains(a)) {
+                    flags.add(a);
+                } else {
+                    err.println("wavelb " + command + ": unexpected argument '" + a + "'");
+                    err.println(usage);
+                    return null;
+                }
+            }
+            if (file == null) {
+                err.println(usage);
+                return null;
+            }
+            return new Invocation(file, flags);
+        }
+    }
+
+    /** The config in {@code file}, or null once every problem is printed ({@code prefix}: "wavelb"; {@code nothingDone}: what did not happen). */
+    private static WavelbConfig load(String file, String prefix, String nothingDone, PrintStream err) {
         try {
-            config = ConfigLoader.load(Path.of(file), Runtime.getRuntime().maxMemory());
+            return ConfigLoader.load(Path.of(file), Runtime.getRuntime().maxMemory());
         } catch (ConfigException e) {
             e.problems().forEach(p -> err.println(p.format()));
-            err.println("wavelb upgrade: " + file + " is invalid; nothing upgraded");
-            return USAGE;
+            err.println(prefix + ": " + file + " is invalid; " + nothingDone);
+        } catch (NoSuchFileException e) {
+            err.println(prefix + ": " + file + ": no such file");
         } catch (IOException e) {
-            err.println("wavelb upgrade: " + file + ": cannot read: " + e.getMessage());
-            return USAGE;
+            err.println(prefix + ": " + file + ": cannot read: " + e.getMessage());
         }
-        return Takeover.upgrade(config, out, err);
+        return null;
     }
 
     private static int runCommand(List<String> args, PrintStream err) {
-        String file = null;
-        boolean takeover = false;
-        for (int i = 0; i < args.size(); i++) {
-            String a = args.get(i);
-            if ((a.equals("--config") || a.equals("-c")) && i + 1 < args.size()) {
-                file = args.get(++i);
-            } else if (a.startsWith("--config=")) {
-                file = a.substring("--config=".length());
-            } else if (a.equals("--takeover")) {
-                takeover = true;
-            } else {
-                err.println("wavelb run: unexpected argument '" + a + "'");
-                err.println("usage: wavelb run --config FILE [--takeover]");
-                return USAGE;
-            }
-        }
-        if (file == null) {
-            err.println("usage: wavelb run --config FILE [--takeover]");
+        Invocation inv = Invocation.parse("run", args, Set.of("--takeover"), err);
+        if (inv == null) {
             return USAGE;
         }
-        WavelbConfig config;
-        try {
-            config = ConfigLoader.load(Path.of(file), Runtime.getRuntime().maxMemory());
-        } catch (ConfigException e) {
-            e.problems().forEach(p -> err.println(p.format()));
-            err.println("wavelb: " + file + " is invalid; nothing started");
-            return USAGE;
-        } catch (NoSuchFileException e) {
-            err.println("wavelb: " + file + ": no such file");
-            return USAGE;
-        } catch (IOException e) {
-            err.println("wavelb: " + file + ": cannot read: " + e.getMessage());
+        String file = inv.file();
+        WavelbConfig config = load(file, "wavelb", "nothing started", err);
+        if (config == null) {
             return USAGE;
         }
-        if (takeover) {
+        if (inv.flags().contains("--takeover")) {
             return Takeover.run(config, Path.of(file), err);
         }
         InheritedSockets inherited;
