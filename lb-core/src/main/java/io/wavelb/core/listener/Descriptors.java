@@ -64,8 +64,11 @@ public final class Descriptors {
         return new InheritedSockets.InheritedSocket(fd, name, kind.udp(), local);
     }
 
-    /** Closes a descriptor nobody took; failures are returned for the log, not thrown. */
+    /** Closes a descriptor nobody took; failures are returned for the log, not thrown. A negative one is no descriptor. */
     public static String close(int fd) {
+        if (fd < 0) {
+            return null;
+        }
         try {
             new FileDescriptor(fd).close();
             return null;

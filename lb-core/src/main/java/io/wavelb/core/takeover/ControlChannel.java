@@ -13,6 +13,7 @@ import io.netty.channel.unix.DomainSocketReadMode;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.wavelb.core.listener.Descriptors;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -84,7 +85,7 @@ public final class ControlChannel implements AutoCloseable {
             }
             if (!inbox.offer(item)) {
                 if (item instanceof Integer fd) {
-                    closeQuietly(fd);
+                    Descriptors.close(fd);
                 }
                 ctx.close();
             }
@@ -177,7 +178,7 @@ public final class ControlChannel implements AutoCloseable {
             throw new EOFException("the other process closed the control connection");
         }
         if (item instanceof Integer fd) {
-            closeQuietly(fd);
+            Descriptors.close(fd);
             throw new IOException("a descriptor arrived unasked");
         }
         return TakeoverProtocol.decode((String) item);
@@ -205,17 +206,6 @@ public final class ControlChannel implements AutoCloseable {
         }
     }
 
-    static void closeQuietly(int fd) {
-        if (fd < 0) {
-            return;
-        }
-        try {
-            new FileDescriptor(fd).close();
-        } catch (IOException e) {
-            // nothing more to do
-        }
-    }
-
     /** Closes the connection; descriptors received and not taken are closed too. */
     @Override
     public void close() {
@@ -223,7 +213,7 @@ public final class ControlChannel implements AutoCloseable {
         Object item;
         while ((item = inbox.poll()) != null) {
             if (item instanceof Integer fd) {
-                closeQuietly(fd);
+                Descriptors.close(fd);
             }
         }
     }

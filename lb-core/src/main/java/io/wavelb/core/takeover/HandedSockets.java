@@ -1,5 +1,6 @@
 package io.wavelb.core.takeover;
 
+import io.wavelb.core.listener.Descriptors;
 import io.wavelb.core.listener.InheritedSockets;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +29,7 @@ public final class HandedSockets {
                 missing.add("listener '" + s.listener() + "' (" + (s.udp() ? "udp" : "tcp") + "): " + Math.max(0, fds.size() - next)
                         + " of " + s.members() + " socket(s) received; binding it anew");
                 for (int i = next; i < fds.size(); i++) {
-                    ControlChannel.closeQuietly(fds.get(i));
+                    Descriptors.close(fds.get(i));
                 }
             } else {
                 for (int i = next; i < end; i++) {
@@ -38,7 +39,7 @@ public final class HandedSockets {
             next = end;
         }
         for (int i = next; i < fds.size(); i++) {
-            ControlChannel.closeQuietly(fds.get(i));
+            Descriptors.close(fds.get(i));
         }
         return InheritedSockets.paused("the process taken over", sockets);
     }

@@ -92,12 +92,27 @@ public final class TakeoverClient implements AutoCloseable {
     /** As {@link #hello()}, speaking protocol {@code version} (tests: what another version is told). */
     TakeoverProtocol.Listeners hello(int version) throws IOException, TakeoverProtocol.ProtocolException, Refused {
         channel.send(new TakeoverProtocol.Hello(version, ProcessHandle.current().pid()), STEP);
+        return expect(TakeoverProtocol.Listeners.class, "the listener manifest");
+    }
+
+    /**
+     * The running process's next message, which must be a {@code type}.
+     *
+     * @throws Refused when it said no ("refused") or gave up ("failed"): it serves on
+     */
+    private <T extends TakeoverProtocol.Message> T expect(Class<T> type, String what)
+            throws IOException, TakeoverProtocol.ProtocolException, Refused {
         TakeoverProtocol.Message m = channel.receive(STEP);
-        return switch (m) {
-            case TakeoverProtocol.Refused r -> throw new Refused(r.reason());
-            case TakeoverProtocol.Listeners l -> l;
-            default -> throw new IOException("expected the listener manifest, got " + m.getClass().getSimpleName());
-        };
+        if (m instanceof TakeoverProtocol.Refused r) {
+            throw new Refused(r.reason());
+        }
+        if (m instanceof TakeoverProtocol.Failed f) {
+            throw new Refused(f.reason());
+        }
+        if (!type.isInstance(m)) {
+            throw new IOException("expected " + what + ", got " + m.getClass().getSimpleName());
+        }
+        return type.cast(m);
     }
 
     /**
@@ -126,27 +141,13 @@ public final class TakeoverClient implements AutoCloseable {
     /** This process is built, its listeners unread: the running one stops reading and sends its sessions. */
     public TakeoverProtocol.Sessions ready() throws IOException, TakeoverProtocol.ProtocolException, Refused {
         channel.send(new TakeoverProtocol.Ready(), STEP);
-        TakeoverProtocol.Message m = channel.receive(STEP);
-        if (m instanceof TakeoverProtocol.Failed f) {
-            throw new Refused(f.reason());
-        }
-        if (m instanceof TakeoverProtocol.Sessions s) {
-            return s;
-        }
-        throw new IOException("expected the sessions, got " + m.getClass().getSimpleName());
+        return expect(TakeoverProtocol.Sessions.class, "the sessions");
     }
 
     /** The snapshot is in: the running process stops reading and sends what changed since. */
     public TakeoverProtocol.Delta prepared() throws IOException, TakeoverProtocol.ProtocolException, Refused {
         channel.send(new TakeoverProtocol.Prepared(), STEP);
-        TakeoverProtocol.Message m = channel.receive(STEP);
-        if (m instanceof TakeoverProtocol.Failed f) {
-            throw new Refused(f.reason());
-        }
-        if (m instanceof TakeoverProtocol.Delta d) {
-            return d;
-        }
-        throw new IOException("expected the sessions' changes, got " + m.getClass().getSimpleName());
+        return expect(TakeoverProtocol.Delta.class, "the sessions' changes");
     }
 
     /** Everything is in; the running process closes its copies, its admin endpoint and control socket. */
