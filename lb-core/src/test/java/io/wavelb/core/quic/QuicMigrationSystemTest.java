@@ -39,9 +39,7 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -71,7 +69,7 @@ class QuicMigrationSystemTest {
     private static final QuicLbConfig LB_CONFIG = new QuicLbConfig(0, 2, 6, Optional.of(new HexBytes(KEY)));
     private static final int CHUNKS = 120;
     private static final int CHUNK = 1000;
-    private static final String ALPN = "wavelb-echo";
+    private static final String ALPN = QuicTestPeers.ALPN;
 
     private static PrivateKey key;
     private static X509Certificate certificate;
@@ -84,19 +82,9 @@ class QuicMigrationSystemTest {
 
     @BeforeAll
     static void certificate(@TempDir Path dir) throws Exception {
-        Path store = dir.resolve("quic.p12");
-        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "quic", "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=localhost", "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
-                "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes())).isZero();
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (var in = Files.newInputStream(store)) {
-            ks.load(in, "changeit".toCharArray());
-        }
-        key = (PrivateKey) ks.getKey("quic", "changeit".toCharArray());
-        certificate = (X509Certificate) ks.getCertificate("quic");
+        QuicTestPeers.Identity id = QuicTestPeers.selfSigned(dir);
+        key = id.key();
+        certificate = id.certificate();
     }
 
     @BeforeEach
@@ -117,7 +105,7 @@ class QuicMigrationSystemTest {
                     .connectionIdAddressGenerator(new QuicLbIds(new byte[] {0, (byte) i}))
                     .tokenHandler(InsecureQuicTokenHandler.INSTANCE)
                     .handler(new ChannelInboundHandlerAdapter())
-                    .streamHandler(new Echo(bytes))
+                    .streamHandler(new QuicTestPeers.Echo(bytes))
                     .build();
             servers.add(new Bootstrap().group(group).channel(NioDatagramChannel.class).handler(codec)
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel());
@@ -168,21 +156,6 @@ class QuicMigrationSystemTest {
         @Override
         public boolean isIdempotent() {
             return false;
-        }
-    }
-
-    @ChannelHandler.Sharable
-    private static final class Echo extends ChannelInboundHandlerAdapter {
-        private final AtomicLong bytes;
-
-        Echo(AtomicLong bytes) {
-            this.bytes = bytes;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            bytes.addAndGet(((ByteBuf) msg).readableBytes());
-            ctx.writeAndFlush(msg);
         }
     }
 

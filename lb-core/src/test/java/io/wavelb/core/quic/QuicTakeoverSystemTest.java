@@ -29,7 +29,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -53,25 +52,16 @@ class QuicTakeoverSystemTest {
 
     private static final int CHUNKS = 300;
     private static final int CHUNK = 1000;
-    private static final String ALPN = "wavelb-echo";
+    private static final String ALPN = QuicTestPeers.ALPN;
 
     @TempDir
     Path dir;
 
     @Test
     void aStreamToAServerWithoutQuicLbIdsSurvivesATakeover() throws Exception {
-        Path store = dir.resolve("quic.p12");
-        String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        Process kt = new ProcessBuilder(keytool, "-genkeypair", "-alias", "quic", "-keyalg", "EC", "-groupname", "secp256r1",
-                "-dname", "CN=localhost", "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
-                "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
-        assertThat(kt.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        try (var in = Files.newInputStream(store)) {
-            ks.load(in, "changeit".toCharArray());
-        }
-        PrivateKey key = (PrivateKey) ks.getKey("quic", "changeit".toCharArray());
-        X509Certificate certificate = (X509Certificate) ks.getCertificate("quic");
+        QuicTestPeers.Identity id = QuicTestPeers.selfSigned(dir);
+        PrivateKey key = id.key();
+        X509Certificate certificate = id.certificate();
 
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         List<WavelbProcess> processes = new ArrayList<>();
@@ -99,7 +89,7 @@ class QuicTakeoverSystemTest {
                             return true;
                         }
                     })
-                    .streamHandler(new Echo(serverBytes))
+                    .streamHandler(new QuicTestPeers.Echo(serverBytes))
                     .build();
             Channel server = new Bootstrap().group(group).channel(NioDatagramChannel.class).handler(serverCodec)
                     .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
@@ -176,21 +166,6 @@ class QuicTakeoverSystemTest {
                 p.close();
             }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-        }
-    }
-
-    @ChannelHandler.Sharable
-    private static final class Echo extends ChannelInboundHandlerAdapter {
-        private final AtomicLong bytes;
-
-        Echo(AtomicLong bytes) {
-            this.bytes = bytes;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            bytes.addAndGet(((ByteBuf) msg).readableBytes());
-            ctx.writeAndFlush(msg);
         }
     }
 }
