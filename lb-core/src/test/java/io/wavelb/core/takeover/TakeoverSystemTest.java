@@ -9,6 +9,7 @@ import io.wavelb.core.testing.Ports;
 import io.wavelb.core.testing.UdpClient;
 import io.wavelb.core.testing.WavelbProcess;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -18,6 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -197,6 +200,45 @@ class TakeoverSystemTest {
             }
             await().atMost(READY).until(() -> old.log().contains("takeover by pid " + ProcessHandle.current().pid() + " failed"));
             assertThat(old.metric("wavelb_takeovers_total", "role=\"old\"", "result=\"refused\"").orElse(0)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void silentPeersOnTheControlSocketAreBoundedAndTimedOut() throws Exception {
+        Setup s = setup();
+        Path socket = dir.resolve("state").resolve("control.sock");
+        try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            awaitLog(old, "takeover: listening on"); // after /readyz: the control socket comes last
+            List<TakeoverClient> silent = new ArrayList<>();
+            try {
+                for (int i = 0; i < ControlServer.MAX_CONVERSATIONS; i++) {
+                    silent.add(TakeoverClient.connect(socket)); // connected, saying nothing: each holds a conversation
+                }
+                await().atMost(READY).until(() -> {
+                    try (TakeoverClient extra = TakeoverClient.connect(socket)) {
+                        extra.hello();
+                        return false;
+                    } catch (IOException closed) {
+                        return true; // closed unanswered: over the bound
+                    }
+                });
+                assertThat(old.log()).contains("conversations on the control socket already; closed another");
+            } finally {
+                silent.forEach(TakeoverClient::close);
+            }
+            // The silent ones end (closed, or timed out waiting for hello): a conversation is possible again.
+            await().atMost(READY).until(() -> {
+                try (TakeoverClient again = TakeoverClient.connect(socket)) {
+                    return again.hello(TakeoverProtocol.VERSION + 1) == null;
+                } catch (TakeoverClient.Refused refused) {
+                    return refused.getMessage().contains("is not spoken here");
+                } catch (IOException busy) {
+                    return false;
+                }
+            });
+            try (UdpClient udp = new UdpClient(s.vip())) {
+                assertThat(udp.target("flowF:1", 2000)).isEqualTo("t");
+            }
         }
     }
 
