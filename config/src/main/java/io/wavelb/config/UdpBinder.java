@@ -11,7 +11,7 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 final class UdpBinder {
 
     static final List<String> UDP_KEYS = List.of("idle_timeout", "max_sessions", "max_datagram_size",
-            "max_requests", "max_responses", "affinity", "quic_lb", "receive_buffer", "max_sessions_per_client");
+            "max_requests", "max_responses", "affinity", "quic_lb", "receive_buffer", "max_sessions_per_client", "mode");
     static final List<String> QUIC_LB_KEYS = List.of("config_id", "server_id_length", "nonce_length", "key");
     static final int MAX_SESSIONS = 10_000_000;
     /** 65535 minus the 8-byte UDP and 20-byte IPv4 headers: the largest payload one IPv4 datagram can carry. */
@@ -55,17 +55,47 @@ final class UdpBinder {
         }
         // Only a consistent pair is kept; a problem above already explains any other.
         boolean consistent = affinity != null && (affinity == UdpAffinity.QUIC) == quicLb.isPresent();
+        int maxRequests = reader.integerOr(f, "max_requests", path, 0, MAX_SESSION_HINT, 0);
+        UdpMode mode = mode(f, path, affinityNode, consistent ? affinity : UdpAffinity.FIVE_TUPLE, maxRequests);
         return new UdpSettings(
                 reader.durationOr(f, "idle_timeout", path, ListenerBinder.MIN_TIMEOUT, UdpSettings.DEFAULT_IDLE_TIMEOUT),
                 reader.integerOr(f, "max_sessions", path, 1, MAX_SESSIONS, UdpSettings.DEFAULT_MAX_SESSIONS),
                 reader.integerOr(f, "max_datagram_size", path, 1, MAX_DATAGRAM_SIZE,
                         UdpSettings.DEFAULT_MAX_DATAGRAM_SIZE),
-                reader.integerOr(f, "max_requests", path, 0, MAX_SESSION_HINT, 0),
+                maxRequests,
                 reader.integerOr(f, "max_responses", path, 0, MAX_SESSION_HINT, 0),
                 consistent ? affinity : UdpAffinity.FIVE_TUPLE,
                 consistent ? quicLb : Optional.empty(),
                 reader.integerOr(f, "receive_buffer", path, 0, MAX_RECEIVE_BUFFER, 0),
-                reader.integerOr(f, "max_sessions_per_client", path, 0, MAX_SESSIONS, 0));
+                reader.integerOr(f, "max_sessions_per_client", path, 0, MAX_SESSIONS, 0),
+                mode);
+    }
+
+    /**
+     * {@code mode}; per_packet is refused next to what pins a client to one target (an affinity) or
+     * unbinds its address after some datagrams ({@code max_requests}): per_flow is kept then, with a problem.
+     */
+    private UdpMode mode(Map<String, NodeTuple> f, String path, Node affinityNode, UdpAffinity affinity, int maxRequests) {
+        Node modeNode = NodeReader.value(f, "mode");
+        if (modeNode == null) {
+            return UdpMode.PER_FLOW;
+        }
+        UdpMode mode = reader.choice(modeNode, path + ".mode", List.of(UdpMode.values()), UdpMode::yamlName,
+                "a balancing mode", true);
+        if (mode != UdpMode.PER_PACKET) {
+            return UdpMode.PER_FLOW;
+        }
+        if (affinityNode != null && affinity != UdpAffinity.FIVE_TUPLE) {
+            problems.at(modeNode, path + ".mode", "mode per_packet picks a target for every datagram, so it cannot "
+                    + "keep affinity " + affinity.yamlName() + " (remove 'affinity' or use mode per_flow)");
+            return UdpMode.PER_FLOW;
+        }
+        if (maxRequests > 0) {
+            problems.at(modeNode, path + ".mode", "mode per_packet does not take max_requests (each datagram is "
+                    + "balanced already; max_responses ends the session once its replies are back)");
+            return UdpMode.PER_FLOW;
+        }
+        return mode;
     }
 
     /** {@code null} when a value is wrong (a problem says which). */

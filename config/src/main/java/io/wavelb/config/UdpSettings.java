@@ -19,9 +19,12 @@ import java.util.Optional;
  * @param receiveBuffer   SO_RCVBUF of the listener sockets in bytes; 0 keeps the kernel default
  * @param maxSessionsPerClient cap on one client's concurrent sessions (a client: the listener's
  *                        {@link ClientPrefix}); a new flow over it is counted ({@code client_limit}) and dropped; 0 = none
+ * @param mode            per flow (a client address stays on one target) or per packet (each datagram picks its
+ *                        target; the session holds one upstream socket per target it used)
  */
 public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses,
-                          UdpAffinity affinity, Optional<QuicLbConfig> quicLb, int receiveBuffer, int maxSessionsPerClient) {
+                          UdpAffinity affinity, Optional<QuicLbConfig> quicLb, int receiveBuffer, int maxSessionsPerClient,
+                          UdpMode mode) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
@@ -33,12 +36,28 @@ public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagram
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(affinity, "affinity");
         Objects.requireNonNull(quicLb, "quicLb");
+        Objects.requireNonNull(mode, "mode");
         if (receiveBuffer < 0 || maxSessionsPerClient < 0) {
             throw new IllegalArgumentException("receiveBuffer " + receiveBuffer);
         }
         if ((affinity == UdpAffinity.QUIC) != quicLb.isPresent()) {
             throw new IllegalArgumentException("quic_lb is required with affinity quic and allowed only there");
         }
+        if (mode == UdpMode.PER_PACKET && (affinity != UdpAffinity.FIVE_TUPLE || maxRequests > 0)) {
+            throw new IllegalArgumentException("per_packet balancing has no affinity and no max_requests");
+        }
+    }
+
+    /** Per flow, with a per-client cap. */
+    public UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses,
+                       UdpAffinity affinity, Optional<QuicLbConfig> quicLb, int receiveBuffer, int maxSessionsPerClient) {
+        this(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, affinity, quicLb, receiveBuffer,
+                maxSessionsPerClient, UdpMode.PER_FLOW);
+    }
+
+    /** Whether each datagram picks its own target. */
+    public boolean perPacket() {
+        return mode == UdpMode.PER_PACKET;
     }
 
     /** Without a per-client cap. */
@@ -55,7 +74,7 @@ public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagram
     /** The same settings with another listener receive buffer. */
     public UdpSettings withReceiveBuffer(int bytes) {
         return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, affinity, quicLb, bytes,
-                maxSessionsPerClient);
+                maxSessionsPerClient, mode);
     }
 
     /** Settings with no session-end hints: sessions end by idle timeout only. */

@@ -82,6 +82,14 @@ public final class FlowHash {
     }
 
     /** murmur3 64-bit finalizer. */
+    /**
+     * A well-spread hash of a sequence number: {@code udp.mode: per_packet} gives each datagram the
+     * next one, so the picker's table (weights included) decides every datagram on its own.
+     */
+    public static long ofSequence(long n) {
+        return fmix64(n + 0x9E3779B97F4A7C15L);
+    }
+
     static long fmix64(long k) {
         k ^= k >>> 33;
         k *= 0xFF51AFD7ED558CCDL;

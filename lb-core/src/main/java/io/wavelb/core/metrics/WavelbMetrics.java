@@ -139,6 +139,11 @@ public final class WavelbMetrics implements AutoCloseable {
         if (udp) {
             meters.add(counter("wavelb.udp.gso.datagrams", stats, ListenerCounter.UDP_GSO_DATAGRAMS,
                     "Client datagrams sent to targets in UDP GSO bursts, several per send system call", "listener", l));
+            meters.add(counter("wavelb.udp.per.packet.legs", stats, ListenerCounter.UDP_LEGS_OPENED,
+                    "udp.mode per_packet: sessions opened as a client's leg towards one more target", "listener", l));
+            meters.add(counter("wavelb.udp.per.packet.fallback", stats, ListenerCounter.UDP_LEG_FALLBACK,
+                    "udp.mode per_packet: datagrams sent to the client's first target because no leg could be opened "
+                    + "towards the one picked (max_sessions, no socket)", "listener", l));
         }
         for (ListenerCounter c : ListenerCounter.values()) {
             if (c.name().startsWith("CLOSED_")) {

@@ -14,6 +14,16 @@ public enum ListenerCounter {
     SESSIONS_CREATED,
     /** UDP sessions received from the process this one took over, with their upstream sockets. */
     SESSIONS_ADOPTED,
+    /**
+     * {@code udp.mode: per_packet}: sessions opened as a client's leg towards one more target (also
+     * counted in {@link #SESSIONS_CREATED}: each holds a socket and a {@code max_sessions} place).
+     */
+    UDP_LEGS_OPENED,
+    /**
+     * {@code udp.mode: per_packet}: datagrams sent to the client's first target instead of the one
+     * picked, because no leg could be opened towards it (at {@code max_sessions}, or no socket).
+     */
+    UDP_LEG_FALLBACK,
     CLOSED_IDLE, CLOSED_TARGET_UNREACHABLE, CLOSED_SHUTDOWN,
     /** The target left the group (reload, dynamic list, admin drain) and its deregistration delay ran out. */
     CLOSED_TARGET_REMOVED,

@@ -8,6 +8,7 @@ import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 
 /**
  * One UDP flow: a client address pinned to a target, with its own connected upstream socket on the
@@ -53,6 +54,15 @@ final class UdpSession implements SessionTable.Session {
     ClientKey countedAs;
     /** PROXY v2 header put in front of every datagram to the target, or null. */
     byte[] proxyHeader;
+    /**
+     * {@code udp.mode: per_packet}: the client's session in the table (this one, unless this is a
+     * leg). A leg is the client's socket towards one more target: out of the table, ended with its
+     * head, counting its datagrams and replies on the head.
+     */
+    final UdpSession head;
+    /** Of a head: its legs, one per other target the client's datagrams went to; null until the first. */
+    private UdpSession[] legs;
+    private int legCount;
     private ArrayDeque<ByteBuf> pending;
 
     UdpSession(InetSocketAddress client, TargetGroup group, Target target, long nowNanos) {
@@ -60,6 +70,65 @@ final class UdpSession implements SessionTable.Session {
         this.group = group;
         this.target = target;
         this.lastSeenNanos = nowNanos;
+        this.head = this;
+    }
+
+    /** A leg of {@code head} towards {@code target}. */
+    UdpSession(UdpSession head, Target target, long nowNanos) {
+        this.client = head.client;
+        this.group = head.group;
+        this.target = target;
+        this.lastSeenNanos = nowNanos;
+        this.head = head;
+        this.proxyHeader = head.proxyHeader;
+    }
+
+    boolean isLeg() {
+        return head != this;
+    }
+
+    /** Of a head: its leg towards {@code to}, or null. A scan: legs are at most the group's targets. */
+    UdpSession leg(Target to) {
+        for (int i = 0; i < legCount; i++) {
+            if (legs[i].target == to) {
+                return legs[i];
+            }
+        }
+        return null;
+    }
+
+    void addLeg(UdpSession leg) {
+        if (legs == null) {
+            legs = new UdpSession[4];
+        } else if (legCount == legs.length) {
+            legs = Arrays.copyOf(legs, legCount * 2);
+        }
+        legs[legCount++] = leg;
+    }
+
+    void removeLeg(UdpSession leg) {
+        for (int i = 0; i < legCount; i++) {
+            if (legs[i] == leg) {
+                legs[i] = legs[--legCount];
+                legs[legCount] = null;
+                return;
+            }
+        }
+    }
+
+    int legCount() {
+        return legCount;
+    }
+
+    /** Of a head: takes its legs away (the caller ends them), or null when it has none. */
+    UdpSession[] takeLegs() {
+        if (legCount == 0) {
+            return null;
+        }
+        UdpSession[] taken = Arrays.copyOf(legs, legCount);
+        Arrays.fill(legs, 0, legCount, null);
+        legCount = 0;
+        return taken;
     }
 
     @Override

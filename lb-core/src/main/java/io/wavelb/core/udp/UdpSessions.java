@@ -69,6 +69,10 @@ final class UdpSessions implements UpstreamEvents {
     private final IdentityHashMap<Target, TargetGroup> succeeded = new IdentityHashMap<>();
     private UdpLoopSettings settings;
     private ScheduledFuture<?> sweep;
+    /** {@code udp.mode: per_packet}: numbers this loop's datagrams, whose hashes pick their targets. */
+    private long packetSequence;
+    /** Per-packet legs open on this loop: when none, nothing needs their scan. */
+    private int legsOpen;
 
     UdpSessions(UdpListener listener, UdpLoopSettings settings, EventLoop loop, ByteBufAllocator alloc,
                 LoopCounters counters, ClientReplies replies, Upstreams.Factory upstreams) {
@@ -212,10 +216,11 @@ final class UdpSessions implements UpstreamEvents {
      */
     void forward(UdpSession session, ByteBuf data, long now) {
         session.lastSeenNanos = now;
-        if (session.unansweredSinceNanos == ReplyWait.ANSWERED) {
-            awaitReply(session, now);
+        UdpSession via = settings.udp().perPacket() ? legFor(session, now) : session;
+        if (via.unansweredSinceNanos == ReplyWait.ANSWERED) {
+            awaitReply(via, now);
         }
-        boolean open = send(session, data);
+        boolean open = send(via, data) && !session.closed;
         session.requests++;
         int maxRequests = settings.udp().maxRequests();
         if (open && maxRequests > 0 && session.requests >= maxRequests) {
@@ -223,6 +228,44 @@ final class UdpSessions implements UpstreamEvents {
             session.unbound = true;
             unbound.add(session);
         }
+    }
+
+    /**
+     * {@code udp.mode: per_packet}: the session (the head or one of its legs) to send this datagram
+     * by, towards the target the group's picker gives the loop's next datagram number. A leg is
+     * opened the first time the client's datagrams go to a target; it takes a {@code max_sessions}
+     * place and a socket, so a client holds at most one socket per target of the group. When none
+     * can be had, the datagram goes by the head (counted), not dropped.
+     */
+    private UdpSession legFor(UdpSession head, long now) {
+        Target target = head.group.open(FlowHash.ofSequence(++packetSequence));
+        if (target == null || target == head.target) {
+            return head;
+        }
+        UdpSession leg = head.leg(target);
+        if (leg != null) {
+            return leg;
+        }
+        if (!budget.tryAcquire()) {
+            counters.increment(ListenerCounter.UDP_LEG_FALLBACK);
+            return head;
+        }
+        leg = new UdpSession(head, target, now);
+        try {
+            leg.upstream = upstreams.open(leg, settings.receiveCapacity());
+        } catch (Exception e) {
+            budget.release();
+            counters.increment(ListenerCounter.UDP_LEG_FALLBACK);
+            listener.warnRateLimited("cannot open an upstream socket for a per-packet UDP session to " + target + ": " + e);
+            return head;
+        }
+        leg.connected = leg.upstream.connectedAtOpen();
+        target.udpSessionOpened();
+        head.addLeg(leg);
+        legsOpen++;
+        counters.increment(ListenerCounter.SESSIONS_CREATED);
+        counters.increment(ListenerCounter.UDP_LEGS_OPENED);
+        return leg;
     }
 
     /**
@@ -348,17 +391,20 @@ final class UdpSessions implements UpstreamEvents {
             content.release();
             return true;
         }
-        session.lastSeenNanos = System.nanoTime();
+        // A leg's datagrams and replies count on its head: the client's session as a whole idles
+        // out or completes.
+        UdpSession head = session.head;
+        head.lastSeenNanos = System.nanoTime();
         if (!replies.send(session.client, content)) {
             return true;
         }
-        session.responses++;
+        head.responses++;
         // As NGINX: with max_requests the session is complete once it has taken all its client
         // datagrams and their replies; without, once the replies to what it took are back.
         int maxResponses = s.udp().maxResponses();
-        if (maxResponses > 0 && (s.udp().maxRequests() == 0 || session.unbound)
-                && session.responses >= session.requests * maxResponses) {
-            close(session, ListenerCounter.CLOSED_COMPLETED);
+        if (maxResponses > 0 && (s.udp().maxRequests() == 0 || head.unbound)
+                && head.responses >= head.requests * maxResponses) {
+            close(head, ListenerCounter.CLOSED_COMPLETED);
             return false;
         }
         return true;
@@ -402,12 +448,14 @@ final class UdpSessions implements UpstreamEvents {
         }
     }
 
-    /** Ends a session, wherever it is (the table or the unbound set). */
+    /** Ends a session, wherever it is (the table, the unbound set, or a leg of its head). */
     void close(UdpSession session, ListenerCounter reason) {
         if (session.closed) {
             return;
         }
-        if (session.unbound) {
+        if (session.isLeg()) {
+            session.head.removeLeg(session);
+        } else if (session.unbound) {
             unbound.remove(session);
         } else {
             table.remove(session.client);
@@ -427,6 +475,17 @@ final class UdpSessions implements UpstreamEvents {
         session.target.udpSessionClosed();
         counters.increment(reason);
         session.upstream.close();
+        if (session.isLeg()) {
+            legsOpen--;
+        }
+        UdpSession[] legs = session.takeLegs();
+        if (legs != null) {
+            // Legs are not handed over in a takeover: they end here.
+            ListenerCounter legReason = reason == ListenerCounter.CLOSED_HANDED_OVER ? ListenerCounter.CLOSED_SHUTDOWN : reason;
+            for (UdpSession leg : legs) {
+                finish(leg, legReason);
+            }
+        }
     }
 
     private void sweepNow() {
@@ -525,6 +584,15 @@ final class UdpSessions implements UpstreamEvents {
     void purge(Target target) {
         table.removeTarget(target, s -> finish(s, ListenerCounter.CLOSED_TARGET_REMOVED));
         finishUnbound(s -> s.target == target, ListenerCounter.CLOSED_TARGET_REMOVED);
+        if (legsOpen > 0) {
+            // Rare (a deregistration delay ran out), so a scan of the table is fine.
+            table.forEach(head -> {
+                UdpSession leg = head.leg(target);
+                if (leg != null) {
+                    close(leg, ListenerCounter.CLOSED_TARGET_REMOVED);
+                }
+            });
+        }
     }
 
     /** Ends every session as {@code reason}: the listener is evicted or shut down. */
