@@ -14,7 +14,7 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 final class RuntimeBinder {
 
     static final List<String> RUNTIME_KEYS = List.of("event_loops", "transport", "shutdown_grace_period",
-            "memory_budget", "state_dir");
+            "memory_budget", "state_dir", "warm_up");
     static final int MAX_EVENT_LOOPS = 256;
     /** 1 TiB: more direct memory than any JVM here is given; a larger value is a typo. */
     static final long MAX_MEMORY_BUDGET = 1L << 40;
@@ -44,8 +44,10 @@ final class RuntimeBinder {
                 RuntimeBinder::stateDir, (text, refusal) -> refusal instanceof InvalidPathException invalid
                         ? "'" + text + "' is not a valid path (" + invalid.getReason() + ")"
                         : refusal.getMessage());
+        Duration warmUp = reader.durationOr(f, "warm_up", "runtime", Duration.ZERO, RuntimeSettings.MAX_WARM_UP,
+                RuntimeSettings.DEFAULT_WARM_UP);
         return new RuntimeSettings(eventLoops, transport == null ? Transport.AUTO : transport, grace, budget,
-                stateDir == null ? RuntimeSettings.DEFAULT_STATE_DIR : stateDir);
+                stateDir == null ? RuntimeSettings.DEFAULT_STATE_DIR : stateDir, warmUp);
     }
 
     private static Path stateDir(String text) {

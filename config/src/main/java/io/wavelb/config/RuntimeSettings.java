@@ -14,9 +14,11 @@ import java.util.Objects;
  * @param memoryBudget        bytes of direct (buffer) memory the data plane may hold; 0 derives it
  *                            from the JVM's direct-memory limit
  * @param stateDir            where the control socket for a takeover lives (an absolute path)
+ * @param warmUp              {@code wavelb run}: how long at most it runs its own packet paths on loopback
+ *                            before it binds (or takes over) the listeners, so they start at full speed; 0: none
  */
 public record RuntimeSettings(int eventLoops, Transport transport, Duration shutdownGracePeriod, long memoryBudget,
-                              Path stateDir) {
+                              Path stateDir, Duration warmUp) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(30);
     /** The smallest budget accepted: below it a few connections' buffers would already exhaust it. */
@@ -26,6 +28,8 @@ public record RuntimeSettings(int eventLoops, Transport transport, Duration shut
     public static final String CONTROL_SOCKET = "control.sock";
     /** sun_path holds 108 bytes with its terminating NUL: the control socket's whole path must fit. */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
+    public static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(2);
+    public static final Duration MAX_WARM_UP = Duration.ofSeconds(30);
     public static final RuntimeSettings DEFAULTS = new RuntimeSettings(0, Transport.AUTO, DEFAULT_SHUTDOWN_GRACE_PERIOD, 0,
             DEFAULT_STATE_DIR);
 
@@ -33,12 +37,22 @@ public record RuntimeSettings(int eventLoops, Transport transport, Duration shut
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(shutdownGracePeriod, "shutdownGracePeriod");
         Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(warmUp, "warmUp");
+        if (warmUp.isNegative() || warmUp.compareTo(MAX_WARM_UP) > 0) {
+            throw new IllegalArgumentException("warmUp " + warmUp + " (expected 0s.." + MAX_WARM_UP.toSeconds() + "s)");
+        }
         if (!stateDir.isAbsolute()) {
             throw new IllegalArgumentException("stateDir " + stateDir + " (expected an absolute path)");
         }
         if (memoryBudget != 0 && memoryBudget < MIN_MEMORY_BUDGET) {
             throw new IllegalArgumentException("memoryBudget " + memoryBudget + " (expected 0 or >= " + MIN_MEMORY_BUDGET + ")");
         }
+    }
+
+    /** With the default warm-up. */
+    public RuntimeSettings(int eventLoops, Transport transport, Duration shutdownGracePeriod, long memoryBudget,
+                           Path stateDir) {
+        this(eventLoops, transport, shutdownGracePeriod, memoryBudget, stateDir, DEFAULT_WARM_UP);
     }
 
     /** Without a memory budget (derived from the JVM's limit). */

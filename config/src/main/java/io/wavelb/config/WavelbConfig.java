@@ -15,6 +15,11 @@ public record WavelbConfig(AdminConfig admin, RuntimeSettings runtime, List<List
         targetGroups = List.copyOf(targetGroups);
     }
 
+    /** The same config with other process-wide settings. */
+    public WavelbConfig withRuntime(RuntimeSettings other) {
+        return new WavelbConfig(admin, other, listeners, targetGroups);
+    }
+
     public Optional<TargetGroupConfig> targetGroup(String name) {
         return targetGroups.stream().filter(g -> g.name().equals(name)).findFirst();
     }

@@ -230,6 +230,7 @@ public final class Main {
     private static int serve(WavelbConfig config, Optional<Path> file, PrintStream err, DemoView view,
                              InheritedSockets inherited) {
         DirectMemoryLimit.apply(config.runtime().memoryBudget());
+        WarmUp.run(config.runtime());
         Wavelb wavelb;
         try {
             wavelb = Wavelb.start(config, file, List.of(), inherited);

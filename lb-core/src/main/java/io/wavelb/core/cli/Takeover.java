@@ -43,6 +43,8 @@ final class Takeover {
      */
     static int run(WavelbConfig config, Path file, PrintStream err) {
         DirectMemoryLimit.apply(config.runtime().memoryBudget());
+        // Before asking: the process taken over serves meanwhile, and this one starts warm.
+        WarmUp.run(config.runtime());
         Path socket = config.runtime().controlSocket();
         TakeoverStats stats = new TakeoverStats();
         long started = System.nanoTime();

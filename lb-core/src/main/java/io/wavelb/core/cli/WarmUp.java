@@ -1,0 +1,332 @@
+package io.wavelb.core.cli;
+
+import io.wavelb.config.ConfigLoader;
+import io.wavelb.config.RuntimeSettings;
+import io.wavelb.config.WavelbConfig;
+import io.wavelb.core.LoadBalancer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs wavelb's own packet paths on loopback before the real listeners bind ({@code runtime.warm_up}),
+ * so the JIT has compiled them when the first real datagram arrives: a cold JVM reads the first
+ * datagrams in the interpreter, slowly enough that the kernel drops most of a 30 kpps stream's first
+ * second (benchmarks/README.md, "Cold start"). A private balancer on the same event-loop count,
+ * transport and memory budget as the real one, in front of an echo on 127.0.0.1: a steady UDP
+ * listener (bursts from a few flows, 64 and 1200 bytes), a one-shot UDP listener (a session per
+ * datagram: the open and close paths) and a TCP listener (connect, one exchange, close).
+ *
+ * <p>Bounded: at most {@code runtime.warm_up} of wall time, ended early once the JIT has compiled
+ * nothing for {@link #SETTLED_MILLIS}; {@link #FLOWS} steady sockets, at most
+ * {@link #MAX_ONE_SHOTS_WAITING} one-shot ones, {@link #MAX_IN_FLIGHT} datagrams in flight and
+ * one TCP connection at a time, all closed before it returns. It never stops a start: anything that fails is
+ * logged and the warm-up skipped.
+ */
+final class WarmUp {
+
+    /** Steady UDP flows, each sending bursts of {@link #BURST}. */
+    static final int FLOWS = 8;
+    static final int BURST = 16;
+    /** Quiet JIT for this long (after {@link #MIN_MILLIS}): nothing left to compile. */
+    static final long SETTLED_MILLIS = 300;
+    static final long MIN_MILLIS = 500;
+    private static final int RECEIVE_TIMEOUT_MILLIS = 20;
+    private static final int MAX_IN_FLIGHT = 512;
+    private static final int MAX_ONE_SHOTS_WAITING = 64;
+    private static final System.Logger LOG = System.getLogger("wavelb");
+
+    /** What one warm-up did. */
+    record Done(long datagrams, long oneShotFlows, long connections, long millis) {
+    }
+
+    private WarmUp() {
+    }
+
+    /** Warms up for at most {@code runtime.warmUp()}; null when there is none or it failed (logged). */
+    static Done run(RuntimeSettings runtime) {
+        Duration limit = runtime.warmUp();
+        if (limit.isZero()) {
+            return null;
+        }
+        long started = System.nanoTime();
+        try (Echo echo = Echo.start()) {
+            try (LoadBalancer lb = LoadBalancer.start(config(runtime, echo.port()))) {
+                Done done = drive(lb, started, started + limit.toNanos());
+                LOG.log(System.Logger.Level.INFO, "warm-up: " + done.datagrams() + " datagrams, " + done.oneShotFlows()
+                        + " one-shot UDP flows, " + done.connections() + " TCP connections in " + done.millis() + " ms");
+                return done;
+            }
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "warm-up skipped: " + e);
+            return null;
+        }
+    }
+
+    private static WavelbConfig config(RuntimeSettings runtime, int echoPort) throws Exception {
+        String yaml = """
+                listeners:
+                  - name: warm-up-udp
+                    protocol: udp
+                    listen: 127.0.0.1:%d
+                    target_group: echo
+                  - name: warm-up-one-shot
+                    protocol: udp
+                    listen: 127.0.0.1:%d
+                    target_group: echo
+                    udp:
+                      max_responses: 1
+                  - name: warm-up-tcp
+                    protocol: tcp
+                    listen: 127.0.0.1:%d
+                    target_group: echo
+                target_groups:
+                  - name: echo
+                    targets:
+                      - address: 127.0.0.1:%d
+                """.formatted(freePort(), freePort(), freePort(), echoPort);
+        return ConfigLoader.parse(yaml, "warm-up").withRuntime(runtime);
+    }
+
+    /** A port free on 127.0.0.1 for TCP and UDP a moment ago (the warm-up fails, logged, if taken since). */
+    private static int freePort() throws IOException {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            try (ServerSocket tcp = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                int port = tcp.getLocalPort();
+                try (DatagramSocket udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))) {
+                    return port;
+                } catch (SocketException taken) {
+                    // UDP port in use: another
+                }
+            }
+        }
+        throw new IOException("no free loopback port for the warm-up");
+    }
+
+    private static Done drive(LoadBalancer lb, long started, long deadline) throws IOException {
+        InetSocketAddress steady = lb.address("warm-up-udp");
+        InetSocketAddress oneShot = lb.address("warm-up-one-shot");
+        InetSocketAddress tcp = lb.address("warm-up-tcp");
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean watchJit = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long lastJit = watchJit ? jit.getTotalCompilationTime() : 0;
+        long jitQuietSince = System.nanoTime();
+        long datagrams = 0;
+        long oneShots = 0;
+        long connections = 0;
+        List<DatagramChannel> flows = new ArrayList<>();
+        ArrayDeque<DatagramChannel> once = new ArrayDeque<>();
+        ByteBuffer small = ByteBuffer.allocateDirect(64);
+        ByteBuffer large = ByteBuffer.allocateDirect(1200);
+        ByteBuffer in = ByteBuffer.allocateDirect(2048);
+        // Datagrams sent and not yet echoed: sending stops at MAX_IN_FLIGHT, so a slow (cold) path
+        // is not flooded into drops, and goes on as replies come back (or time out: a lost one).
+        long inFlight = 0;
+        long lastReplyNanos = System.nanoTime();
+        try {
+            for (int i = 0; i < FLOWS; i++) {
+                DatagramChannel c = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                c.connect(steady);
+                c.configureBlocking(false);
+                flows.add(c);
+            }
+            for (long round = 0; ; round++) {
+                long now = System.nanoTime();
+                if (now >= deadline) {
+                    break;
+                }
+                if (watchJit) {
+                    long total = jit.getTotalCompilationTime();
+                    if (total != lastJit) {
+                        lastJit = total;
+                        jitQuietSince = now;
+                    } else if (now - started >= TimeUnit.MILLISECONDS.toNanos(MIN_MILLIS)
+                            && now - jitQuietSince >= TimeUnit.MILLISECONDS.toNanos(SETTLED_MILLIS)) {
+                        break;
+                    }
+                }
+                if (now - lastReplyNanos > TimeUnit.MILLISECONDS.toNanos(RECEIVE_TIMEOUT_MILLIS)) {
+                    inFlight = 0; // what is out by now is lost
+                }
+                if (inFlight < MAX_IN_FLIGHT) {
+                    ByteBuffer payload = round % 2 == 0 ? small : large;
+                    for (DatagramChannel c : flows) {
+                        for (int i = 0; i < BURST; i++) {
+                            c.write(payload.clear());
+                            inFlight++;
+                        }
+                    }
+                }
+                boolean any = false;
+                for (DatagramChannel c : flows) {
+                    while (c.read(in.clear()) > 0) {
+                        datagrams++;
+                        inFlight--;
+                        any = true;
+                    }
+                }
+                if (any) {
+                    lastReplyNanos = now;
+                }
+                if (round % 8 == 0) {
+                    DatagramChannel c = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                    c.connect(oneShot);
+                    c.configureBlocking(false);
+                    c.write(small.clear());
+                    once.add(c);
+                }
+                for (var it = once.iterator(); it.hasNext(); ) {
+                    DatagramChannel c = it.next();
+                    if (c.read(in.clear()) > 0) {
+                        oneShots++;
+                        c.close();
+                        it.remove();
+                    }
+                }
+                while (once.size() > MAX_ONE_SHOTS_WAITING) {
+                    once.poll().close(); // unanswered: lost
+                }
+                if (round % 64 == 0 && exchange(tcp, new byte[64])) {
+                    connections++;
+                }
+                if (!any) {
+                    Thread.onSpinWait();
+                }
+            }
+        } finally {
+            for (DatagramChannel c : flows) {
+                c.close();
+            }
+            for (DatagramChannel c : once) {
+                c.close();
+            }
+        }
+        return new Done(datagrams, oneShots, connections, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
+
+    private static boolean exchange(InetSocketAddress tcp, byte[] payload) {
+        try (Socket s = new Socket()) {
+            s.setSoTimeout(RECEIVE_TIMEOUT_MILLIS * 10);
+            s.connect(tcp, RECEIVE_TIMEOUT_MILLIS * 10);
+            s.getOutputStream().write(payload);
+            InputStream in = s.getInputStream();
+            int got = 0;
+            byte[] back = new byte[payload.length];
+            while (got < back.length) {
+                int n = in.read(back, got, back.length - got);
+                if (n < 0) {
+                    return false;
+                }
+                got += n;
+            }
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The warm-up's target: UDP and TCP echo on one loopback port, on threads of its own. */
+    private static final class Echo implements AutoCloseable {
+
+        private final DatagramSocket udp;
+        private final ServerSocket tcp;
+        // Platform threads: a blocking socket on a virtual thread waits through the JDK's poller, slower.
+        private final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "wavelb-warm-up-echo");
+            t.setDaemon(true);
+            return t;
+        });
+
+        private Echo(DatagramSocket udp, ServerSocket tcp) {
+            this.udp = udp;
+            this.tcp = tcp;
+        }
+
+        static Echo start() throws IOException {
+            for (int attempt = 0; attempt < 20; attempt++) {
+                ServerSocket tcp = new ServerSocket(0, 64, InetAddress.getLoopbackAddress());
+                try {
+                    DatagramSocket udp = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                            tcp.getLocalPort()));
+                    Echo echo = new Echo(udp, tcp);
+                    echo.threads.submit(echo::serveUdp);
+                    echo.threads.submit(echo::acceptTcp);
+                    return echo;
+                } catch (SocketException taken) {
+                    tcp.close();
+                }
+            }
+            throw new IOException("no free loopback port for the warm-up's echo");
+        }
+
+        int port() {
+            return tcp.getLocalPort();
+        }
+
+        private void serveUdp() {
+            byte[] buf = new byte[2048];
+            DatagramPacket p = new DatagramPacket(buf, buf.length);
+            while (!udp.isClosed()) {
+                try {
+                    p.setLength(buf.length);
+                    udp.receive(p);
+                    udp.send(p);
+                } catch (IOException e) {
+                    // closed, or a send the kernel refused: the next one goes on
+                }
+            }
+        }
+
+        private void acceptTcp() {
+            while (!tcp.isClosed()) {
+                try {
+                    Socket s = tcp.accept();
+                    threads.submit(() -> echo(s));
+                } catch (IOException e) {
+                    // closed
+                }
+            }
+        }
+
+        private static void echo(Socket s) {
+            try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                byte[] buf = new byte[2048];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    out.write(buf, 0, n);
+                }
+            } catch (IOException e) {
+                // the client closed
+            }
+        }
+
+        @Override
+        public void close() {
+            udp.close();
+            try {
+                tcp.close();
+            } catch (IOException e) {
+                // nothing left to do
+            }
+            threads.shutdownNow();
+        }
+    }
+}
