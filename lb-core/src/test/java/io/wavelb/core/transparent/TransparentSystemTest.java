@@ -251,6 +251,30 @@ class TransparentSystemTest {
         }
     }
 
+    @Test
+    @Order(6)
+    void theFirewallMarkRecipeWorksAsWell() throws Exception {
+        replyRouting("del");
+        List<String> nft = List.of("add table inet wavelb",
+                "add chain inet wavelb prerouting { type filter hook prerouting priority mangle; }",
+                "add rule inet wavelb prerouting socket transparent 1 meta mark set 0x1");
+        for (String family : List.of("-4", "-6")) {
+            Commands.ip("-n", BALANCER, family, "rule", "add", "fwmark", "0x1", "lookup", "100");
+        }
+        for (String command : nft) {
+            List<String> line = new ArrayList<>(List.of("ip", "netns", "exec", BALANCER, "nft"));
+            line.addAll(List.of(command.split(" ")));
+            StringBuilder out = new StringBuilder();
+            assertThat(Commands.run(line, out, 20)).as("%s: %s", line, out).isZero();
+        }
+        assertThat(checkHost(0)).contains("rule 'from all fwmark 0x1 lookup 100' leads to table 100")
+                .contains("note: the rule selects marked packets");
+        assertFlows(client("udp", "10.77.1.1", "7000", "5"), 1);
+        assertFlows(client("tcp", "10.77.1.1", "7000", "5"), 1);
+        assertFlows(client("udp", "fd77:1::1", "7001", "5"), 1);
+        assertFlows(client("tcp", "fd77:1::1", "7001", "5"), 1);
+    }
+
     /** Waits (at most 60 s) until wavelb's /readyz in the balancer's namespace answers 200. */
     private static void awaitReady() throws Exception {
         for (int attempt = 0; attempt < 120; attempt++) {
