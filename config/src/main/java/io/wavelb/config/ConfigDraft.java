@@ -18,7 +18,8 @@ record ConfigDraft(AdminConfig admin, Node adminListenNode, RuntimeSettings runt
     /** One listener; {@code path} is {@code listeners[i]}. */
     record Listener(String path, String name, Node nameNode, Protocol protocol, HostPort listen, Node listenNode,
                     String targetGroup, Node targetGroupNode, UdpSettings udp, TcpSettings tcp,
-                    ProxyProtocol proxyProtocol, ClientPrefix clientPrefix, NewFlowRate newFlowsPerClient) {
+                    ProxyProtocol proxyProtocol, ClientPrefix clientPrefix, NewFlowRate newFlowsPerClient,
+                    boolean transparent, Node transparentNode) {
     }
 
     /**
@@ -35,7 +36,7 @@ record ConfigDraft(AdminConfig admin, Node adminListenNode, RuntimeSettings runt
         List<ListenerConfig> listenerConfigs = new ArrayList<>(listeners.size());
         for (Listener l : listeners) {
             listenerConfigs.add(new ListenerConfig(l.name(), l.protocol(), l.listen(), l.targetGroup(), l.udp(), l.tcp(),
-                    l.proxyProtocol(), l.clientPrefix(), l.newFlowsPerClient()));
+                    l.proxyProtocol(), l.clientPrefix(), l.newFlowsPerClient(), l.transparent()));
         }
         List<TargetGroupConfig> groupConfigs = new ArrayList<>(groups.size());
         for (Group g : groups) {

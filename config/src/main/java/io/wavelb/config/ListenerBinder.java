@@ -9,12 +9,13 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 
 /**
  * One entry of {@code listeners:}: name, protocol, listen address, target group, PROXY protocol,
- * and its {@code udp} ({@link UdpBinder}) and {@code tcp} sections.
+ * transparent mode, and its {@code udp} ({@link UdpBinder}) and {@code tcp} sections.
  */
 final class ListenerBinder {
 
     static final List<String> LISTENER_KEYS = List.of("name", "protocol", "listen", "target_group",
-            "proxy_protocol", "udp", "tcp", "client_prefix_v4", "client_prefix_v6", "new_flows_per_client");
+            "proxy_protocol", "udp", "tcp", "client_prefix_v4", "client_prefix_v6", "new_flows_per_client",
+            "transparent");
     static final List<String> FLOW_RATE_KEYS = List.of("rate", "burst");
     /** new_flows_per_client.rate: per second; a million new flows a second from one client is a typo. */
     static final int MAX_FLOW_RATE = 1_000_000;
@@ -85,8 +86,18 @@ final class ListenerBinder {
         NodeTuple rateEntry = f.get("new_flows_per_client");
         NewFlowRate rate = rateEntry == null ? NewFlowRate.NONE
                 : flowRate(rateEntry.getValueNode(), path + ".new_flows_per_client");
+        Node transparentNode = NodeReader.value(f, "transparent");
+        Boolean transparent = transparentNode == null ? Boolean.FALSE : reader.bool(transparentNode, path + ".transparent");
+        if (Boolean.TRUE.equals(transparent) && udpSettings.perPacket()) {
+            // A leg would bind the client's address and port a second time (towards another
+            // target), which transparent sockets do not share (docs/operations.md, transparent mode).
+            problems.at(transparentNode, path + ".transparent", "transparent does not work with udp.mode per_packet: "
+                    + "each target would need its own socket on the client's address and port (use mode per_flow)");
+            transparent = Boolean.FALSE;
+        }
         return new ConfigDraft.Listener(path, name, nameNode, protocol, listen, listenNode, targetGroup,
-                targetGroupNode, udpSettings, tcpSettings, proxy == null ? ProxyProtocol.NONE : proxy, clientPrefix, rate);
+                targetGroupNode, udpSettings, tcpSettings, proxy == null ? ProxyProtocol.NONE : proxy, clientPrefix, rate,
+                Boolean.TRUE.equals(transparent), transparentNode);
     }
 
     /** {@code rate} (new flows a second, 1 or more) and {@code burst} (default: the rate, at least 1). */

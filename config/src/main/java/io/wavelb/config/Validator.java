@@ -90,6 +90,9 @@ final class Validator {
                     + "which needs a hashing algorithm: target group '" + group.name() + "' uses "
                     + group.algorithm().yamlName() + " (use maglev or source_ip)");
         }
+        if (listener.transparent()) {
+            checkTransparentFamilies(listener, group);
+        }
         if (listener.protocol() != null && listener.protocol().carriesUdp()) {
             switch (affinity) {
                 case QUIC -> checkServerIds(listener, group,
@@ -98,6 +101,66 @@ final class Validator {
                 case FIVE_TUPLE, SOURCE_IP -> {
                 }
             }
+        }
+    }
+
+    /**
+     * A transparent upstream socket binds the client's own address, which only a socket of the
+     * client's family can: an IPv4 client cannot be the source of a datagram to an IPv6 target. So a
+     * transparent listener's literal targets must be of one family, and one its listen address can
+     * receive ({@code [::]} takes both). Host names are resolved later; a flow whose families differ
+     * then is dropped and counted by the data plane.
+     */
+    private void checkTransparentFamilies(ConfigDraft.Listener listener, ConfigDraft.Group group) {
+        String path = listener.path() + ".transparent";
+        TargetConfig v4 = null;
+        TargetConfig v6 = null;
+        for (TargetConfig t : group.targets()) {
+            switch (Families.of(t.address().host())) {
+                case IPV4 -> v4 = v4 == null ? t : v4;
+                case IPV6 -> v6 = v6 == null ? t : v6;
+                case BOTH, UNKNOWN -> {
+                }
+            }
+        }
+        if (v4 != null && v6 != null) {
+            problems.at(listener.transparentNode(), path, "transparent mode binds the client's address, which a socket of "
+                    + "the other family cannot: target group '" + group.name() + "' mixes IPv4 (" + v4.address()
+                    + ") and IPv6 (" + v6.address() + ") targets; give each family its own group and listener");
+            return;
+        }
+        TargetConfig one = v4 != null ? v4 : v6;
+        if (one == null || listener.listen() == null) {
+            return;
+        }
+        Families clients = Families.of(listener.listen().host());
+        Families targets = v4 != null ? Families.IPV4 : Families.IPV6;
+        if ((clients == Families.IPV4 || clients == Families.IPV6) && clients != targets) {
+            problems.at(listener.transparentNode(), path, "transparent mode binds the client's address, which a socket of "
+                    + "the other family cannot: listen address " + listener.listen() + " takes " + clients.label
+                    + " clients, but target " + one.address() + " of group '" + group.name() + "' is " + targets.label);
+        }
+    }
+
+    /** Which address families a host as written stands for. */
+    private enum Families {
+        IPV4("IPv4"), IPV6("IPv6"), BOTH("IPv4 and IPv6"), UNKNOWN("unknown");
+
+        final String label;
+
+        Families(String label) {
+            this.label = label;
+        }
+
+        /** {@code ::} takes both families on Linux (unless net.ipv6.bindv6only); a host name is not resolved here. */
+        static Families of(String host) {
+            if (host.indexOf(':') >= 0) {
+                if (host.equals("::")) {
+                    return BOTH;
+                }
+                return host.toLowerCase(Locale.ROOT).startsWith("::ffff:") && host.indexOf('.') >= 0 ? IPV4 : IPV6;
+            }
+            return host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9')) ? IPV4 : UNKNOWN;
         }
     }
 

@@ -64,4 +64,24 @@ class UdpModeConfigTest {
                 .hasMessageContaining("listeners[0].udp.mode")
                 .hasMessageContaining("max_requests");
     }
+
+    @Test
+    void perPacketIsNotForTransparentListeners() {
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                listeners:
+                  - name: dns
+                    protocol: udp
+                    listen: 127.0.0.1:5353
+                    target_group: g
+                    transparent: true
+                    udp:
+                      mode: per_packet
+                target_groups:
+                  - name: g
+                    targets:
+                      - address: 127.0.0.1:53
+                """, "t.yaml")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("t.yaml:6:18: listeners[0].transparent")
+                .hasMessageContaining("per_packet");
+    }
 }

@@ -27,6 +27,10 @@ import io.wavelb.core.reload.ReloadPlan;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.tcp.TcpListener;
+import io.wavelb.core.transparent.Finding;
+import io.wavelb.core.transparent.HostCheck;
+import io.wavelb.core.transparent.IpFamily;
+import io.wavelb.core.transparent.TransparentNeeds;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
 import java.net.BindException;
@@ -35,10 +39,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -209,6 +215,10 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             }
         }
         Transport transport = Transport.select(config.runtime().transport());
+        checkHost(config, transport).ifPresent(refusal -> {
+            closeUntaken(inherited, "closing it");
+            throw new IllegalStateException(refusal);
+        });
         if (!inherited.isEmpty() && !transport.canAdoptSockets()) {
             closeUntaken(inherited, "closing it");
             throw new IllegalStateException(inherited.source() + " passed " + inherited.untaken().size()
@@ -252,6 +262,33 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         LOG.log(System.Logger.Level.INFO, "wavelb started on " + transport.name() + " with "
                 + count(loops) + " event loop(s); memory budget " + (lb.overload.budget() >> 20) + " MiB");
         return lb;
+    }
+
+    /**
+     * For transparent listeners: what {@link HostCheck} finds on this host, logged; the reason the
+     * config cannot be served here (a missing capability, a transport without IP_TRANSPARENT), or
+     * empty. Missing reply routing is only logged: it may be set up after the start, or in ways
+     * (firewall marks, the targets' hosts) this process cannot see.
+     */
+    private static Optional<String> checkHost(WavelbConfig config, Transport transport) {
+        List<TransparentNeeds> needs = TransparentNeeds.of(config);
+        if (needs.isEmpty()) {
+            return Optional.empty();
+        }
+        Set<IpFamily> families = EnumSet.noneOf(IpFamily.class);
+        needs.forEach(n -> families.addAll(n.families()));
+        List<Finding> findings = HostCheck.diagnose(needs, HostProbe.gather(transport, families));
+        for (Finding f : findings) {
+            switch (f.severity()) {
+                case OK, NOTE -> LOG.log(System.Logger.Level.INFO, "transparent mode: " + f.format());
+                case WARNING -> LOG.log(System.Logger.Level.WARNING, "transparent mode: " + f.format()
+                        + "\n(wavelb check-host --config FILE prints this again)");
+                case ERROR -> { }
+            }
+        }
+        String errors = findings.stream().filter(f -> f.severity() == Finding.Severity.ERROR).map(Finding::message)
+                .collect(java.util.stream.Collectors.joining("; "));
+        return errors.isEmpty() ? Optional.empty() : Optional.of(errors);
     }
 
     private static void closeUntaken(InheritedSockets inherited, String why) {
@@ -528,6 +565,11 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     public ReloadOutcome apply(WavelbConfig next) {
         // 0. What lives beside the data plane checks its part first, off the lock: a slow check
         //    (a token file on a hung mount) must not hold up admin calls or shutdown.
+        // A reload that adds transparent listeners to a process that cannot serve them is refused whole.
+        Optional<String> refusal = checkHost(next, transport);
+        if (refusal.isPresent()) {
+            return outcome(new Failed(refusal.get()), false);
+        }
         List<Runnable> commits = new ArrayList<>();
         for (ReloadParticipant p : reloadParticipants) {
             try {

@@ -14,6 +14,7 @@ import io.wavelb.config.TargetGroupConfig;
 import io.wavelb.config.TcpSettings;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.config.WavelbConfig;
+import io.wavelb.core.HostProbe;
 import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.Wavelb;
 import io.wavelb.core.admin.AdminOperations;
@@ -27,6 +28,10 @@ import io.wavelb.core.systemd.SocketActivation;
 import io.wavelb.core.takeover.ControlServer;
 import io.wavelb.core.takeover.TakeoverStats;
 import io.wavelb.core.target.Target;
+import io.wavelb.core.transparent.Finding;
+import io.wavelb.core.transparent.HostCheck;
+import io.wavelb.core.transparent.IpFamily;
+import io.wavelb.core.transparent.TransparentNeeds;
 import io.wavelb.core.transport.Transport;
 import io.wavelb.core.udp.UdpListener;
 import java.io.IOException;
@@ -71,6 +76,9 @@ public final class Main {
                                         launcher, which takes over as above; exits 0 once it did
               check-config FILE...      validate config files (and that they fit this JVM's heap); print every problem as
                                         file:line:column: path: message (exit 0 valid, 2 invalid)
+              check-host --config FILE  whether this host can serve FILE's transparent listeners: the
+                                        capability, the transport, reply routing per family, with the
+                                        exact ip rule / ip route / nft lines to add (exit 0 ready, 1 not)
               demo [--listen HOST:PORT] start three named echo targets and a balancer in front of them
                                         (default 127.0.0.1:7000, TCP and UDP) and show flows per target
               quic-cid --config FILE --listener NAME decode CID_HEX
@@ -111,6 +119,7 @@ public final class Main {
                 yield OK;
             }
             case "check-config" -> checkConfig(rest, out, err);
+            case "check-host" -> checkHost(rest, out, err);
             case "run" -> runCommand(rest, err);
             case "upgrade" -> upgradeCommand(rest, out, err);
             case "demo" -> demo(rest, out, err);
@@ -145,6 +154,31 @@ public final class Main {
         // The heap check uses this JVM's -Xmx: bin/wavelb gives check-config and run the same JAVA_OPTS.
         long heap = Runtime.getRuntime().maxMemory();
         return ConfigCheck.run(files, f -> ConfigLoader.load(f, heap), out, err) == 0 ? OK : USAGE;
+    }
+
+    /** Prints {@link HostCheck}'s findings for the config's transparent listeners, as a start checks them. */
+    private static int checkHost(List<String> args, PrintStream out, PrintStream err) {
+        Invocation inv = Invocation.parse("check-host", args, Set.of(), err);
+        if (inv == null) {
+            return USAGE;
+        }
+        WavelbConfig config = load(inv.file(), "wavelb check-host", "nothing checked", err);
+        if (config == null) {
+            return USAGE;
+        }
+        List<TransparentNeeds> needs = TransparentNeeds.of(config);
+        Set<IpFamily> families = java.util.EnumSet.noneOf(IpFamily.class);
+        needs.forEach(n -> families.addAll(n.families()));
+        Transport transport;
+        try {
+            transport = Transport.select(config.runtime().transport());
+        } catch (IllegalStateException e) {
+            err.println("wavelb check-host: " + e.getMessage());
+            return FAILED;
+        }
+        List<Finding> findings = HostCheck.diagnose(needs, HostProbe.gather(transport, families));
+        findings.forEach(f -> out.println(f.format()));
+        return HostCheck.ready(findings) ? OK : FAILED;
     }
 
     private static int upgradeCommand(List<String> args, PrintStream out, PrintStream err) {

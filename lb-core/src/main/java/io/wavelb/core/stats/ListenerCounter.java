@@ -64,6 +64,12 @@ public enum ListenerCounter {
      * {@code udp.max_sessions_per_client} / {@code tcp.max_connections_per_client} flows already.
      */
     DROPPED_CLIENT_LIMIT,
+    /**
+     * A transparent listener's new flow could not take the client's address: the client's family
+     * is not the target's, the client's IP and port are bound already (the same client port through
+     * another transparent listener; UDP), or IP_TRANSPARENT was refused (no CAP_NET_RAW).
+     */
+    DROPPED_TRANSPARENT_BIND,
     /** New TCP connection or UDP session refused because the balancer is overloaded (memory budget). */
     DROPPED_OVERLOAD,
     /**

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.unix.Errors;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.proxy.ProxyHeaders;
@@ -17,6 +18,7 @@ import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.transparent.TransparentSource;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -99,6 +101,29 @@ final class TcpConnection {
         }
         tried[attempts++] = next;
         next.tcpConnectionOpened(closer);
+        InetSocketAddress source = null;
+        if (listener.config().transparent()) {
+            // The client's IP and port, so the target sees the client; connect() falls back to any free port.
+            InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
+            source = TransparentSource.of(from, next.socketAddress(), from.getPort());
+            if (source == null) {
+                next.tcpConnectionClosed(closer);
+                counters.increment(ListenerCounter.DROPPED_TRANSPARENT_BIND);
+                listener.warnRateLimited("transparent: client " + from + " cannot be bound towards target " + next
+                        + " of the other address family");
+                if (attempts < tried.length) {
+                    connectNext();
+                } else {
+                    close();
+                }
+                return;
+            }
+        }
+        connect(next, source);
+    }
+
+    /** Connects to {@code next}, from {@code source} with IP_TRANSPARENT when not null. */
+    private void connect(Target next, InetSocketAddress source) {
         TcpRelay backendRelay = new TcpRelay(this, false, counters);
         Bootstrap b = new Bootstrap()
                 .group(client.eventLoop())
@@ -111,13 +136,47 @@ final class TcpConnection {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
                         (int) Math.min(Integer.MAX_VALUE, listener.config().tcp().connectTimeout().toMillis()))
                 .handler(backendRelay);
-        b.connect(next.socketAddress()).addListener((ChannelFuture f) -> onConnect(f, next, backendRelay));
+        ChannelFuture connecting;
+        if (source == null) {
+            connecting = b.connect(next.socketAddress());
+        } else {
+            listener.transport().transparent(b);
+            connecting = b.connect(next.socketAddress(), source);
+        }
+        connecting.addListener((ChannelFuture f) -> onConnect(f, next, backendRelay, source));
     }
 
-    private void onConnect(ChannelFuture f, Target candidate, TcpRelay backendRelay) {
+    private static final int EADDRINUSE = 98;
+
+    /** Whether the connect failed at its bind (Netty's native bind error names the call). */
+    private static boolean bindFailed(Throwable cause) {
+        return cause instanceof Errors.NativeIoException e && e.getMessage() != null && e.getMessage().startsWith("bind(")
+                || cause instanceof java.net.BindException;
+    }
+
+    private static int errno(Throwable cause) {
+        return cause instanceof Errors.NativeIoException e ? -e.expectedErr() : 0;
+    }
+
+    private void onConnect(ChannelFuture f, Target candidate, TcpRelay backendRelay, InetSocketAddress source) {
         if (closed) {
             candidate.tcpConnectionClosed(closer);
             f.channel().close();
+            return;
+        }
+        if (!f.isSuccess() && source != null && bindFailed(f.cause())) {
+            if (source.getPort() != 0 && errno(f.cause()) == EADDRINUSE) {
+                // The client's port is bound on this host already (a connection from it in
+                // TIME_WAIT, or the same client port through another listener): its IP, any free port.
+                connect(candidate, new InetSocketAddress(source.getAddress(), 0));
+                return;
+            }
+            // Not the target's fault (no CAP_NET_RAW, no free port): neither outlier detection nor another target helps.
+            candidate.tcpConnectionClosed(closer);
+            counters.increment(ListenerCounter.DROPPED_TRANSPARENT_BIND);
+            listener.warnRateLimited("transparent: cannot bind the client's address " + source + " towards " + candidate
+                    + ": " + f.cause().getMessage());
+            close();
             return;
         }
         if (!f.isSuccess()) {

@@ -197,6 +197,36 @@ public final class Transport {
         return kind == Kind.EPOLL && udp.nativeUpstream();
     }
 
+    /**
+     * Why transparent listeners cannot work on this transport, or empty when they can: the TCP side
+     * sets IP_TRANSPARENT through {@code EpollChannelOption}, the UDP side on its bare native upstream
+     * sockets, so both need epoll.
+     */
+    public java.util.Optional<String> transparentProblem() {
+        if (kind != Kind.EPOLL) {
+            return java.util.Optional.of("transparent mode needs the epoll transport (this one is " + name
+                    + (kind == Kind.NIO && !Epoll.isAvailable() ? "; epoll is unavailable: " + Epoll.unavailabilityCause() : "")
+                    + "); set runtime.transport: epoll or auto on Linux");
+        }
+        if (!udp.nativeUpstream()) {
+            return java.util.Optional.of("transparent mode needs native UDP upstream sockets, which"
+                    + " -Dwavelb.udp.nativeUpstream=false turned off");
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Makes {@code bootstrap}'s connections transparent (IP_TRANSPARENT, which on Linux also covers
+     * IPv6 sockets: both options set one socket flag), so they can bind a client's address; only
+     * where {@link #transparentProblem()} is empty.
+     */
+    public void transparent(io.netty.bootstrap.Bootstrap bootstrap) {
+        if (kind != Kind.EPOLL) {
+            throw new IllegalStateException("transparent connections need the epoll transport, not " + name);
+        }
+        bootstrap.option(EpollChannelOption.IP_TRANSPARENT, true);
+    }
+
     /** Whether native upstream sockets send runs of same-size datagrams as UDP GSO bursts ({@code wavelb.udp.gso}). */
     public boolean udpGso() {
         return udp.gso();

@@ -6,6 +6,7 @@ import io.netty.channel.IoEventLoop;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
 /**
@@ -50,9 +51,13 @@ final class LoopUpstreams implements Upstreams {
     }
 
     @Override
-    public Upstream open(UdpSession session, int receiveCapacity) throws IOException {
+    public Upstream open(UdpSession session, int receiveCapacity, InetSocketAddress source) throws IOException {
         if (nativeSockets) {
-            return NativeUpstream.open(this, (IoEventLoop) loop, session, receiveCapacity);
+            return NativeUpstream.open(this, (IoEventLoop) loop, session, receiveCapacity, source);
+        }
+        if (source != null) {
+            // The start refuses transparent listeners on such a transport (Transport.transparentProblem).
+            throw new TransparentBindException("transparent mode needs native UDP upstream sockets (epoll)");
         }
         return ChannelUpstream.open(transport, loop, events, session, receiveCapacity);
     }

@@ -46,6 +46,11 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     private static final int EINVAL = 22;
     private static final int EIO = 5;
     private static final int EMSGSIZE = 90;
+    /** From linux/in.h and linux/in6.h: a socket that may bind and send from an address not of this host. */
+    private static final int SOL_IP = 0;
+    private static final int IP_TRANSPARENT = 19;
+    private static final int SOL_IPV6 = 41;
+    private static final int IPV6_TRANSPARENT = 75;
 
     /** What one send system call did. */
     private enum Sent {
@@ -91,15 +96,21 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
      * the calling thread's. UDP's connect completes at once, so the session can send right away.
      *
      * @param receiveCapacity the largest reply taken, plus one byte that reveals an oversize one
+     * @param source          bound with IP_TRANSPARENT before the connect (the client's address), or null
      * @throws RuntimeException when the socket cannot be created (EMFILE: out of descriptors)
+     * @throws TransparentBindException when {@code source} cannot be bound (EPERM: no CAP_NET_RAW;
+     *         EADDRINUSE: another socket of this host has that address and port)
      * @throws IOException when it cannot be connected or registered
      */
-    static NativeUpstream open(LoopUpstreams shared, IoEventLoop loop, UdpSession session, int receiveCapacity)
-            throws IOException {
+    static NativeUpstream open(LoopUpstreams shared, IoEventLoop loop, UdpSession session, int receiveCapacity,
+                               InetSocketAddress source) throws IOException {
         InetSocketAddress target = session.target.socketAddress();
         UdpSocket socket = UdpSocket.forAddress(target);
         NativeUpstream upstream = new NativeUpstream(socket, shared, session, receiveCapacity);
         try {
+            if (source != null) {
+                bindTransparent(socket, source);
+            }
             socket.connect(target);
             upstream.register(loop);
             return upstream;
@@ -131,6 +142,26 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
         } catch (IOException | RuntimeException e) {
             upstream.close();
             throw e;
+        }
+    }
+
+    /**
+     * Binds the client's address. No SO_REUSEADDR: a client address and port is bound by one
+     * socket of this host at a time, so two sessions can never share a 5-tuple towards one target
+     * (the kernel would hand both sockets' replies to one of them); the second is refused instead.
+     */
+    private static void bindTransparent(UdpSocket socket, InetSocketAddress source) throws TransparentBindException {
+        boolean v6 = source.getAddress() instanceof Inet6Address;
+        try {
+            socket.setIntOpt(v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
+        } catch (IOException e) {
+            throw new TransparentBindException("cannot set " + (v6 ? "IPV6_TRANSPARENT" : "IP_TRANSPARENT")
+                    + " (needs CAP_NET_RAW or CAP_NET_ADMIN): " + e.getMessage(), e);
+        }
+        try {
+            socket.bind(source);
+        } catch (IOException e) {
+            throw new TransparentBindException("cannot bind the client's address " + source + ": " + e.getMessage(), e);
         }
     }
 

@@ -20,9 +20,10 @@ import java.util.Objects;
  * @param proxyV2 whether every datagram to a target starts with a PROXY v2 header
  * @param clientPrefix what one client is for {@code udp.max_sessions_per_client} and {@code new_flows_per_client}
  * @param newFlowRate  {@code new_flows_per_client}
+ * @param transparent  upstream sockets bind the client's address ({@code transparent})
  */
 record UdpLoopSettings(TargetGroup group, InetSocketAddress local, UdpSettings udp, boolean proxyV2,
-                       ClientPrefix clientPrefix, NewFlowRate newFlowRate) {
+                       ClientPrefix clientPrefix, NewFlowRate newFlowRate, boolean transparent) {
 
     UdpLoopSettings {
         Objects.requireNonNull(group, "group");
@@ -32,7 +33,7 @@ record UdpLoopSettings(TargetGroup group, InetSocketAddress local, UdpSettings u
 
     static UdpLoopSettings of(ListenerConfig config, TargetGroup group, InetSocketAddress local) {
         return new UdpLoopSettings(group, local, config.udp(), config.proxyProtocol() == ProxyProtocol.V2,
-                config.clientPrefix(), config.newFlowsPerClient());
+                config.clientPrefix(), config.newFlowsPerClient(), config.transparent());
     }
 
     int maxDatagramSize() {

@@ -17,6 +17,7 @@ import io.wavelb.core.session.SessionTable;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.Target;
+import io.wavelb.core.transparent.TransparentSource;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.takeover.TakeoverProtocol;
 import java.io.IOException;
@@ -165,10 +166,29 @@ final class UdpSessions implements UpstreamEvents {
             counters.increment(ListenerCounter.DROPPED_NO_TARGET);
             return null;
         }
+        InetSocketAddress source = null;
+        if (s.transparent()) {
+            // The target sees the exact 5-tuple the client sent: its address and port.
+            source = TransparentSource.of(client, target.socketAddress(), client.getPort());
+            if (source == null) {
+                budget.release();
+                uncount(countedAs);
+                counters.increment(ListenerCounter.DROPPED_TRANSPARENT_BIND);
+                listener.warnRateLimited("transparent: client " + client + " cannot be bound towards target " + target
+                        + " of the other address family; dropped");
+                return null;
+            }
+        }
         UdpSession session = new UdpSession(client, group, target, System.nanoTime());
         session.countedAs = countedAs;
         try {
-            session.upstream = upstreams.open(session, s.receiveCapacity());
+            session.upstream = upstreams.open(session, s.receiveCapacity(), source);
+        } catch (TransparentBindException e) {
+            budget.release();
+            uncount(countedAs);
+            counters.increment(ListenerCounter.DROPPED_TRANSPARENT_BIND);
+            listener.warnRateLimited("transparent: new UDP session of " + client + " to " + target + ": " + e.getMessage());
+            return null;
         } catch (Exception e) {
             // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
             budget.release();
@@ -252,7 +272,8 @@ final class UdpSessions implements UpstreamEvents {
         }
         leg = new UdpSession(head, target, now);
         try {
-            leg.upstream = upstreams.open(leg, settings.receiveCapacity());
+            // Not transparent: the config refuses per_packet with transparent.
+            leg.upstream = upstreams.open(leg, settings.receiveCapacity(), null);
         } catch (Exception e) {
             budget.release();
             counters.increment(ListenerCounter.UDP_LEG_FALLBACK);

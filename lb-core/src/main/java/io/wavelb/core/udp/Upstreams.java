@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.wavelb.core.stats.LoopCounters;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 
 /** Opens the upstream sockets of one event loop's sessions. */
 interface Upstreams {
@@ -13,9 +14,12 @@ interface Upstreams {
      * {@link UpstreamEvents}.
      *
      * @param receiveCapacity the largest reply taken, plus one byte that reveals an oversize one
+     * @param source          the address to bind with IP_TRANSPARENT (a transparent listener: the
+     *                        client's), or null for the balancer's own
+     * @throws TransparentBindException when {@code source} cannot be bound
      * @throws IOException or a RuntimeException when no socket can be had (EMFILE: out of descriptors)
      */
-    Upstream open(UdpSession session, int receiveCapacity) throws IOException;
+    Upstream open(UdpSession session, int receiveCapacity, InetSocketAddress source) throws IOException;
 
     /**
      * The connected socket {@code fd} another process handed over for {@code session} (takeover),
