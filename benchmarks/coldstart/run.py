@@ -12,7 +12,8 @@ of their send time. Lost = sent - echoed. Candidates:
   nginx          NGINX stream, one worker (the reference: native code, nothing to warm up)
   wavelb         bin/wavelb as shipped (its default warm-up, where there is one)
   wavelb-cold    runtime.warm_up: 0s (no warm-up before binding)
-  wavelb-aot     as wavelb, plus the JDK's AOT cache (JDK >= 25; trained once by `bin/wavelb aot-train`)
+  wavelb-aot     as wavelb, plus the JDK's AOT cache (JDK >= 25; --aot FILE, made by `bin/wavelb aot-cache`)
+  wavelb-warmN   runtime.warm_up: Ns (N = 5 or 10); wavelb-aot-warm10 both
 Prints a markdown table (medians over rounds, and every round) and writes results/latest.md.
 Every wait is bounded and every process started here is killed on the way out.
 """
@@ -22,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 LOAD, PROXY = ["taskset", "-c", "0"], ["taskset", "-c", "1"]
 ECHO_PORT, PORT, ADMIN = 25611, 25621, 25631
-CANDIDATES = ["nginx", "wavelb", "wavelb-cold", "wavelb-aot"]
+CANDIDATES = ["nginx", "wavelb", "wavelb-cold", "wavelb-aot", "wavelb-warm5", "wavelb-warm10", "wavelb-aot-warm10"]
 
 
 def log(*a):
@@ -80,9 +81,10 @@ def command(cand, d, aot):
         open(conf, "w").write(nginx_conf(d))
         return ["nginx", "-c", conf], {}
     conf = os.path.join(d, f"{cand}.yaml")
-    open(conf, "w").write(wavelb_conf("0s" if cand == "wavelb-cold" else None))
+    warm = "0s" if cand == "wavelb-cold" else (cand.rsplit("warm", 1)[1] + "s" if "-warm" in cand else None)
+    open(conf, "w").write(wavelb_conf(warm))
     env = dict(os.environ)
-    if cand == "wavelb-aot":
+    if cand.startswith("wavelb-aot"):
         env["JAVA_OPTS"] = (env.get("JAVA_OPTS", "") + f" -XX:AOTCache={aot}").strip()
     return [os.path.join(ROOT, "bin", "wavelb"), "run", "--config", conf], env
 

@@ -79,6 +79,9 @@ public final class Main {
               check-host --config FILE  whether this host can serve FILE's transparent listeners: the
                                         capability, the transport, reply routing per family, with the
                                         exact ip rule / ip route / nft lines to add (exit 0 ready, 1 not)
+              warm-up [--seconds N]     run the start-up warm-up (runtime.warm_up) for at most N seconds
+                                        (default 10), print what it did, exit (a training run for a JDK
+                                        AOT cache: benchmarks/README.md, "Cold start")
               demo [--listen HOST:PORT] start three named echo targets and a balancer in front of them
                                         (default 127.0.0.1:7000, TCP and UDP) and show flows per target
               quic-cid --config FILE --listener NAME decode CID_HEX
@@ -124,12 +127,43 @@ public final class Main {
             case "upgrade" -> upgradeCommand(rest, out, err);
             case "demo" -> demo(rest, out, err);
             case "quic-cid" -> QuicCidCommand.run(rest, out, err);
+            case "warm-up" -> warmUpCommand(rest, out, err);
             default -> {
                 err.println("wavelb: unknown command '" + command + "'");
                 err.print(USAGE_TEXT);
                 yield USAGE;
             }
         };
+    }
+
+    /** {@code warm-up [--seconds N]}: the warm-up alone, then exit (an AOT cache's training run). */
+    private static int warmUpCommand(List<String> args, PrintStream out, PrintStream err) {
+        long seconds = 10;
+        if (args.size() == 2 && args.get(0).equals("--seconds")) {
+            try {
+                seconds = Long.parseLong(args.get(1));
+            } catch (NumberFormatException e) {
+                seconds = -1;
+            }
+        } else if (!args.isEmpty()) {
+            seconds = -1;
+        }
+        if (seconds < 1 || seconds > RuntimeSettings.MAX_WARM_UP.toSeconds()) {
+            err.println("wavelb warm-up: expected [--seconds N] with N in 1.." + RuntimeSettings.MAX_WARM_UP.toSeconds());
+            return USAGE;
+        }
+        RuntimeSettings defaults = RuntimeSettings.DEFAULTS;
+        RuntimeSettings runtime = new RuntimeSettings(defaults.eventLoops(), defaults.transport(),
+                defaults.shutdownGracePeriod(), defaults.memoryBudget(), defaults.stateDir(), Duration.ofSeconds(seconds));
+        DirectMemoryLimit.apply(runtime.memoryBudget());
+        WarmUp.Done done = WarmUp.run(runtime);
+        if (done == null) {
+            err.println("wavelb warm-up: failed (see the log above)");
+            return FAILED;
+        }
+        out.println("warm-up: " + done.datagrams() + " datagrams, " + done.oneShotFlows() + " one-shot UDP flows, "
+                + done.connections() + " TCP connections in " + done.millis() + " ms");
+        return OK;
     }
 
     private static Level logLevel() {

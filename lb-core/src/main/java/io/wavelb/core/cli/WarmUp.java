@@ -4,6 +4,7 @@ import io.wavelb.config.ConfigLoader;
 import io.wavelb.config.RuntimeSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.LoadBalancer;
+import io.wavelb.core.Wavelb;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,10 +19,12 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -45,7 +48,7 @@ final class WarmUp {
 
     /** Steady UDP flows, each sending bursts of {@link #BURST}. */
     static final int FLOWS = 8;
-    static final int BURST = 16;
+    static final int BURST = 4;
     /** Quiet JIT for this long (after {@link #MIN_MILLIS}): nothing left to compile. */
     static final long SETTLED_MILLIS = 300;
     static final long MIN_MILLIS = 500;
@@ -68,9 +71,16 @@ final class WarmUp {
             return null;
         }
         long started = System.nanoTime();
+        // The private balancer's start and stop lines would read like the real one's (an admin
+        // endpoint on another port): only its warnings are logged.
+        Quiet quiet = new Quiet();
         try (Echo echo = Echo.start()) {
-            try (LoadBalancer lb = LoadBalancer.start(config(runtime, echo.port()))) {
-                Done done = drive(lb, started, started + limit.toNanos());
+            try (Wavelb warm = Wavelb.start(config(runtime, echo.port()), Optional.empty())) {
+                Done done = drive(warm.balancer(), started, started + limit.toNanos());
+                // The admin endpoint starts right after the real listeners bind: its first start and
+                // scrape (HTTP codec, metrics registry) would take the CPU from their first datagrams.
+                scrape(warm.balancer().config().admin().listen().port());
+                quiet.close();
                 LOG.log(System.Logger.Level.INFO, "warm-up: " + done.datagrams() + " datagrams, " + done.oneShotFlows()
                         + " one-shot UDP flows, " + done.connections() + " TCP connections in " + done.millis() + " ms");
                 return done;
@@ -78,11 +88,41 @@ final class WarmUp {
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "warm-up skipped: " + e);
             return null;
+        } finally {
+            quiet.close();
+        }
+    }
+
+    /** Warnings only from wavelb's loggers ({@code wavelb}, {@code io.wavelb.*}) until closed. */
+    private static final class Quiet implements AutoCloseable {
+
+        private final java.util.logging.Logger[] loggers = {
+            java.util.logging.Logger.getLogger("wavelb"), java.util.logging.Logger.getLogger("io.wavelb")};
+        private final java.util.logging.Level[] levels = new java.util.logging.Level[loggers.length];
+        private boolean closed;
+
+        Quiet() {
+            for (int i = 0; i < loggers.length; i++) {
+                levels[i] = loggers[i].getLevel();
+                loggers[i].setLevel(java.util.logging.Level.WARNING);
+            }
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                for (int i = 0; i < loggers.length; i++) {
+                    loggers[i].setLevel(levels[i]);
+                }
+            }
         }
     }
 
     private static WavelbConfig config(RuntimeSettings runtime, int echoPort) throws Exception {
         String yaml = """
+                admin:
+                  listen: 127.0.0.1:%d
                 listeners:
                   - name: warm-up-udp
                     protocol: udp
@@ -102,7 +142,7 @@ final class WarmUp {
                   - name: echo
                     targets:
                       - address: 127.0.0.1:%d
-                """.formatted(freePort(), freePort(), freePort(), echoPort);
+                """.formatted(freePort(), freePort(), freePort(), freePort(), echoPort);
         return ConfigLoader.parse(yaml, "warm-up").withRuntime(runtime);
     }
 
@@ -220,6 +260,21 @@ final class WarmUp {
             }
         }
         return new Done(datagrams, oneShots, connections, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
+
+    /** GET /metrics and /healthz from the warm-up's admin endpoint; what they answer does not matter. */
+    private static void scrape(int adminPort) {
+        for (String path : List.of("/metrics", "/healthz", "/metrics")) {
+            try (Socket s = new Socket()) {
+                s.setSoTimeout(RECEIVE_TIMEOUT_MILLIS * 50);
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), adminPort), RECEIVE_TIMEOUT_MILLIS * 50);
+                s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                s.getInputStream().readAllBytes();
+            } catch (IOException e) {
+                // nothing to warm then
+            }
+        }
     }
 
     private static boolean exchange(InetSocketAddress tcp, byte[] payload) {
