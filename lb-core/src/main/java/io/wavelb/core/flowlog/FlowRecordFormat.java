@@ -9,8 +9,8 @@ import java.time.format.DateTimeFormatter;
 
 /**
  * A {@link FlowRecord} as one line: a JSON object or logfmt {@code key=value} pairs, the same keys
- * in the same order (documented in docs/operations.md, "Flow logs"). Runs on the writer thread
- * only. Addresses are written as numbers ({@code 192.0.2.1:5000}, {@code [2001:db8::1]:5000}):
+ * in the same order (documented in docs/operations.md, "Flow logs"). One instance per writer
+ * thread: it keeps the last second it formatted. Addresses are written as numbers ({@code 192.0.2.1:5000}, {@code [2001:db8::1]:5000}):
  * never a name lookup.
  */
 public final class FlowRecordFormat {
@@ -20,6 +20,9 @@ public final class FlowRecordFormat {
             DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
     private final boolean json;
+    /** The last whole second formatted and its text up to the dot: records come in bursts of the same second. */
+    private long cachedSecond = Long.MIN_VALUE;
+    private String cachedPrefix;
 
     public FlowRecordFormat(FlowLogConfig.Format format) {
         this.json = format == FlowLogConfig.Format.JSON;
@@ -29,14 +32,14 @@ public final class FlowRecordFormat {
     public void append(FlowRecord r, StringBuilder out) {
         Line line = json ? new Json(out) : new Logfmt(out);
         long endMillis = r.startMillis() + r.durationNanos() / 1_000_000;
-        line.string("time", TIME.format(Instant.ofEpochMilli(r.event() == FlowRecord.Event.START ? r.startMillis() : endMillis)));
+        line.string("time", time(r.event() == FlowRecord.Event.START ? r.startMillis() : endMillis));
         line.string("event", r.event().label());
         line.string("listener", r.listener());
         line.string("protocol", r.protocol());
         line.string("client", address(r.client()));
         line.string("local", r.local() == null ? null : address(r.local()));
         line.string("target", r.target() == null ? null : address(r.target()));
-        line.string("start", TIME.format(Instant.ofEpochMilli(r.startMillis())));
+        line.string("start", time(r.startMillis()));
         line.raw("duration_ms", millis(r.durationNanos()));
         line.number("bytes_from_client", r.bytesFromClient());
         line.number("bytes_to_client", r.bytesToClient());
@@ -58,6 +61,18 @@ public final class FlowRecordFormat {
         StringBuilder sb = new StringBuilder(256);
         append(r, sb);
         return sb.toString();
+    }
+
+    /** {@code 2026-12-05T10:00:02.623Z}: the formatter runs once per second, not per record. */
+    String time(long epochMillis) {
+        long second = Math.floorDiv(epochMillis, 1000);
+        if (second != cachedSecond) {
+            String full = TIME.format(Instant.ofEpochMilli(second * 1000));
+            cachedPrefix = full.substring(0, full.length() - 4);
+            cachedSecond = second;
+        }
+        int ms = (int) Math.floorMod(epochMillis, 1000);
+        return cachedPrefix + (ms < 10 ? "00" : ms < 100 ? "0" : "") + ms + "Z";
     }
 
     static String address(InetSocketAddress a) {

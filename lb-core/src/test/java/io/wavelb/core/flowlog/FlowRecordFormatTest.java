@@ -114,6 +114,17 @@ class FlowRecordFormatTest {
     }
 
     @Test
+    void timesAreUtcWithThreeFractionDigitsWhateverTheOrder() {
+        FlowRecordFormat f = new FlowRecordFormat(FlowLogConfig.Format.JSON);
+        assertThat(f.time(START)).isEqualTo("2025-12-05T00:00:00.123Z");
+        assertThat(f.time(START + 877)).isEqualTo("2025-12-05T00:00:01.000Z");
+        assertThat(f.time(START - 118)).isEqualTo("2025-12-05T00:00:00.005Z");
+        assertThat(f.time(START - 124)).isEqualTo("2025-12-04T23:59:59.999Z");
+        assertThat(f.time(0)).isEqualTo("1970-01-01T00:00:00.000Z");
+        assertThat(f.time(-1)).isEqualTo("1969-12-31T23:59:59.999Z");
+    }
+
+    @Test
     void millisecondsKeepMicroseconds() {
         assertThat(FlowRecordFormat.millis(0)).isEqualTo("0.000");
         assertThat(FlowRecordFormat.millis(1_000)).isEqualTo("0.001");
