@@ -41,6 +41,9 @@ public final class FlowLog implements AutoCloseable {
         FlowLog log = new FlowLog();
         log.active = log.activate(config);
         log.config = config;
+        if (config.enabled()) {
+            LOG.log(System.Logger.Level.INFO, "flow log: " + describe(config));
+        }
         return log;
     }
 
@@ -107,6 +110,7 @@ public final class FlowLog implements AutoCloseable {
             before = active;
             active = activate(next);
             config = next;
+            LOG.log(System.Logger.Level.INFO, "flow log: " + describe(next));
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "flow log: the reloaded destination failed to open after it was checked;"
                     + " the previous one stays: " + e.getMessage());
@@ -118,6 +122,14 @@ public final class FlowLog implements AutoCloseable {
             // Off the reload lock: the old writer writes what it has queued, then closes.
             Thread.ofPlatform().daemon().name("wavelb-flow-log-close").start(() -> before.writer.close());
         }
+    }
+
+    private static String describe(FlowLogConfig c) {
+        if (!c.enabled()) {
+            return "off";
+        }
+        return "to " + c.path().map(Object::toString).orElse("standard output") + " (" + c.format().yamlName()
+                + (c.sample() < 1 ? ", sample " + c.sample() : "") + (c.onStart() ? ", with start records" : "") + ")";
     }
 
     public FlowLogCounters counters() {
