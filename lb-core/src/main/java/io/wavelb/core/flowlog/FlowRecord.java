@@ -11,7 +11,8 @@ import java.util.Objects;
  * @param listener         the listener's name
  * @param protocol         {@code udp} or {@code tcp}
  * @param client           the client's address
- * @param local            the balancer's side of the client's flow: the address the listener is bound to
+ * @param local            the balancer's own address towards the target (the source the target sees:
+ *                         the UDP session's socket, the TCP target connection); null when none was made
  * @param target           the target's address; null when no target was reached (TCP {@code no_target})
  * @param startMillis      when the flow started, wall clock (milliseconds since the epoch)
  * @param durationNanos    how long it ran ({@code 0} in a start record)
