@@ -12,7 +12,7 @@ import org.yaml.snakeyaml.nodes.Node;
  * at it. A field is {@code null} when its value was missing or invalid (a problem already says so);
  * {@link #toConfig()} is only called when there are no problems, and then nothing is {@code null}.
  */
-record ConfigDraft(AdminConfig admin, Node adminListenNode, RuntimeSettings runtime,
+record ConfigDraft(AdminConfig admin, Node adminListenNode, RuntimeSettings runtime, FlowLogConfig flowLog,
                    List<Listener> listeners, List<Group> groups) {
 
     /** One listener; {@code path} is {@code listeners[i]}. */
@@ -43,6 +43,6 @@ record ConfigDraft(AdminConfig admin, Node adminListenNode, RuntimeSettings runt
             groupConfigs.add(new TargetGroupConfig(g.name(), g.algorithm(), g.targets(), g.maglevTableSize(),
                     g.healthCheck(), g.outlierDetection(), g.deregistrationDelay(), g.terminateOnUnhealthy()));
         }
-        return new WavelbConfig(admin, runtime, listenerConfigs, groupConfigs);
+        return new WavelbConfig(admin, runtime, listenerConfigs, groupConfigs, flowLog);
     }
 }

@@ -10,7 +10,7 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 
 /**
  * Reads the node tree into a {@link ConfigDraft}: the top-level keys, each section handed to its
- * binder ({@link AdminBinder}, {@link RuntimeBinder}, {@link ListenerBinder},
+ * binder ({@link AdminBinder}, {@link RuntimeBinder}, {@link FlowLogBinder}, {@link ListenerBinder},
  * {@link TargetGroupBinder}), all reading through one {@link NodeReader}. It never stops at the
  * first problem: a bad value is reported and replaced by its default so the rest is still checked.
  *
@@ -20,12 +20,13 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 final class DocumentBinder {
 
     /** {@code agent} is the sidecar's section: allowed beside the balancer's, validated by the agent. */
-    static final List<String> TOP_KEYS = List.of("admin", "runtime", "listeners", "target_groups", "agent");
+    static final List<String> TOP_KEYS = List.of("admin", "runtime", "flow_log", "listeners", "target_groups", "agent");
 
     private final NodeReader reader;
     private final Problems problems;
     private final AdminBinder admin;
     private final RuntimeBinder runtime;
+    private final FlowLogBinder flowLog;
     private final ListenerBinder listener;
     private final TargetGroupBinder group;
 
@@ -33,12 +34,13 @@ final class DocumentBinder {
         this(problems, Path.of("").toAbsolutePath());
     }
 
-    /** {@code baseDirectory}: where relative paths in the config (admin.token_file) are taken from. */
+    /** {@code baseDirectory}: where relative paths in the config (admin.token_file, flow_log.path) are taken from. */
     DocumentBinder(Problems problems, Path baseDirectory) {
         this.problems = problems;
         this.reader = new NodeReader(problems);
         this.admin = new AdminBinder(reader, baseDirectory);
         this.runtime = new RuntimeBinder(reader);
+        this.flowLog = new FlowLogBinder(reader, baseDirectory);
         this.listener = new ListenerBinder(reader);
         this.group = new TargetGroupBinder(reader);
     }
@@ -57,6 +59,7 @@ final class DocumentBinder {
 
         AdminBinder.Bound adminSection = admin.bind(reader.section(fields, "admin", "admin"));
         RuntimeSettings runtimeSettings = runtime.bind(reader.section(fields, "runtime", "runtime"));
+        FlowLogConfig flowLogConfig = flowLog.bind(reader.section(fields, "flow_log", "flow_log"));
 
         List<ConfigDraft.Listener> listeners = new ArrayList<>();
         Node listenerList = reader.required(fields, top, "", "listeners");
@@ -80,6 +83,7 @@ final class DocumentBinder {
                 groups.add(g);
             }
         }
-        return new ConfigDraft(adminSection.admin(), adminSection.listenNode(), runtimeSettings, listeners, groups);
+        return new ConfigDraft(adminSection.admin(), adminSection.listenNode(), runtimeSettings, flowLogConfig,
+                listeners, groups);
     }
 }

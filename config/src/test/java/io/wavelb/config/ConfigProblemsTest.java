@@ -37,7 +37,7 @@ class ConfigProblemsTest {
     @Test
     void unknownKeyWithNoCloseMatchListsTheKnownKeys() {
         assertThat(problems("metrics: {}\n" + VALID))
-                .containsExactly("cfg.yaml:1:1: unknown key 'metrics' (expected one of: admin, runtime, listeners, target_groups, agent)");
+                .containsExactly("cfg.yaml:1:1: unknown key 'metrics' (expected one of: admin, runtime, flow_log, listeners, target_groups, agent)");
     }
 
     @Test

@@ -23,7 +23,7 @@ class ConfigReferenceTest {
 
     /** The binders of the balancer's sections, each owning the *_KEYS lists of its keys. */
     private static final List<Class<?>> BALANCER_BINDERS = List.of(DocumentBinder.class, AdminBinder.class,
-            RuntimeBinder.class, ListenerBinder.class, UdpBinder.class, TargetGroupBinder.class,
+            RuntimeBinder.class, FlowLogBinder.class, ListenerBinder.class, UdpBinder.class, TargetGroupBinder.class,
             HealthCheckBinder.class, OutlierDetectionBinder.class);
 
     /** All keys in the *_KEYS lists of the binder classes. */

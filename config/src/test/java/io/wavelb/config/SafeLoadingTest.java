@@ -140,7 +140,7 @@ class SafeLoadingTest {
     @Test
     void mergeKeysAreRefused() {
         assertThat(problems("defaults: &d {protocol: udp}\n" + VALID.replace("  - name: media\n    protocol: udp\n", "  - <<: *d\n    name: media\n")))
-                .contains("cfg.yaml:1:1: unknown key 'defaults' (expected one of: admin, runtime, listeners, target_groups, agent)",
+                .contains("cfg.yaml:1:1: unknown key 'defaults' (expected one of: admin, runtime, flow_log, listeners, target_groups, agent)",
                         "cfg.yaml:5:5: listeners[0]: merge keys ('<<') are not supported (write the keys out)");
     }
 

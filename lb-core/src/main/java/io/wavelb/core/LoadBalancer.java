@@ -16,6 +16,7 @@ import io.wavelb.core.admin.LoadReport;
 import io.wavelb.core.listener.Descriptors;
 import io.wavelb.core.listener.InheritedSockets;
 import io.wavelb.core.target.Target;
+import io.wavelb.core.flowlog.FlowLog;
 import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.takeover.RunningSide;
 import io.wavelb.core.takeover.TakeoverProtocol;
@@ -100,6 +101,8 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     /** Parts beside the data plane that check a reload before it is applied, and apply their share with it. */
     private final List<ReloadParticipant> reloadParticipants = new CopyOnWriteArrayList<>();
     private final AdminActions admin;
+    /** The process's flow log: listeners write to it; a reload that changes {@code flow_log} swaps its writer. */
+    private final FlowLog flowLog;
 
     /** Extension points for what lives beside the data plane: health checks, metrics, the admin endpoint. */
     public interface LifecycleHooks {
@@ -136,14 +139,16 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         Runnable prepare(WavelbConfig next) throws Exception;
     }
 
-    private LoadBalancer(WavelbConfig config, Optional<Path> configFile, Transport transport, EventLoopGroup loops) {
+    private LoadBalancer(WavelbConfig config, Optional<Path> configFile, Transport transport, EventLoopGroup loops,
+                         FlowLog flowLog) {
         this.config = config;
+        this.flowLog = flowLog;
         this.configFile = configFile;
         this.transport = transport;
         this.loops = loops;
         int loopCount = count(loops);
         this.overload = new OverloadControl(config.runtime().memoryBudget(), loopCount);
-        this.binder = new SocketBinder(transport, loops, overload.signal());
+        this.binder = new SocketBinder(transport, loops, overload.signal(), flowLog);
         this.heartbeats = new Heartbeats(loopCount, System::nanoTime, Heartbeats.STALL_AFTER);
         // A target whose deregistration delay ran out loses its UDP sessions on every listener.
         this.groups = new TargetGroupRegistry(target -> {
@@ -225,8 +230,16 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
                     + " listening socket(s), which the " + transport.name() + " transport cannot use: set"
                     + " runtime.transport: epoll (or auto where epoll is available)");
         }
-        EventLoopGroup loops = transport.newEventLoopGroup(config.runtime().eventLoops());
-        LoadBalancer lb = new LoadBalancer(config, configFile, transport, loops);
+        // Before any event loop: a flow log file that cannot be opened stops the start, naming it.
+        FlowLog flowLog = FlowLog.start(config.flowLog());
+        EventLoopGroup loops;
+        try {
+            loops = transport.newEventLoopGroup(config.runtime().eventLoops());
+        } catch (RuntimeException | Error e) {
+            flowLog.close();
+            throw e;
+        }
+        LoadBalancer lb = new LoadBalancer(config, configFile, transport, loops, flowLog);
         List<BoundListener> bound = new ArrayList<>();
         try {
             for (ListenerConfig l : config.listeners()) {
@@ -242,8 +255,11 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             }
             lb.control.shutdownNow();
             loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            flowLog.close();
             throw e;
         }
+        // A reload that names a flow log file which cannot be opened is refused whole.
+        lb.addReloadParticipant(next -> flowLog.prepare(next.flowLog()));
         lb.bound = List.copyOf(bound);
         lb.hooks.addAll(hooks);
         lb.changes.lock();
@@ -759,6 +775,13 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         }
         control.shutdownNow();
         loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        // After the loops: the records of the flows they ended (shutdown) are written before it closes.
+        flowLog.close();
+    }
+
+    /** The process's flow log: SIGUSR1 reopens it, metrics read its counts. */
+    public FlowLog flowLog() {
+        return flowLog;
     }
 
     private int openFlows() {

@@ -2,6 +2,7 @@ package io.wavelb.core;
 
 import io.netty.channel.EventLoopGroup;
 import io.wavelb.config.ListenerConfig;
+import io.wavelb.core.flowlog.FlowLog;
 import io.wavelb.core.listener.Bind;
 import io.wavelb.core.listener.Descriptors;
 import io.wavelb.core.listener.InheritedSockets;
@@ -18,7 +19,7 @@ import java.util.List;
 /**
  * Binds the sockets of one configured listener (its YAML is read by the config module's
  * {@code ListenerBinder}): its TCP side, then its UDP side on the same address, with the settings
- * it keeps for its life (transport, event loops, the overload state it reads). Either every socket
+ * it keeps for its life (transport, event loops, the overload state it reads, the flow log it writes to). Either every socket
  * of the listener is bound or none is. A side for which there are inherited sockets (systemd
  * socket activation) uses them instead of binding.
  */
@@ -32,11 +33,13 @@ final class SocketBinder {
     private final Transport transport;
     private final EventLoopGroup loops;
     private final OverloadSignal overload;
+    private final FlowLog flowLog;
 
-    SocketBinder(Transport transport, EventLoopGroup loops, OverloadSignal overload) {
+    SocketBinder(Transport transport, EventLoopGroup loops, OverloadSignal overload, FlowLog flowLog) {
         this.transport = transport;
         this.loops = loops;
         this.overload = overload;
+        this.flowLog = flowLog;
     }
 
     /**
@@ -127,9 +130,11 @@ final class SocketBinder {
         }
         if (tcp != null) {
             tcp.overload(overload);
+            tcp.flowLog(flowLog);
         }
         if (udp != null) {
             udp.overload(overload);
+            udp.flowLog(flowLog);
         }
         return new BoundListener(l, stats, tcp, udp);
     }

@@ -81,6 +81,7 @@ public final class Wavelb implements AutoCloseable {
             throw e;
         }
         metrics.addOverload(WavelbMetrics.OverloadSource.of(lb));
+        metrics.addFlowLog(lb.flowLog());
         return new Wavelb(lb, metrics);
     }
 

@@ -33,6 +33,7 @@ class PurePackagesTest {
             PureSource.required("src/main/java/io/wavelb/core/liveness"),
             PureSource.required("src/main/java/io/wavelb/core/affinity"),
             PureSource.required("src/main/java/io/wavelb/core/transparent"),
+            PureSource.required("src/main/java/io/wavelb/core/flowlog"),
             PureSource.required("../config/src/main/java"));
 
     private static final Pattern FORBIDDEN = Pattern.compile("\\b(io\\.netty|software\\.amazon)\\.");

@@ -328,6 +328,7 @@ public final class Main {
         StopRequest stopRequest = new StopRequest();
         CountDownLatch stop = stopRequest.latch();
         Signals.onTerminate(stopRequest::signal);
+        Signals.onUser1(() -> lb.flowLog().reopen());
         if (file.isPresent()) {
             Signals.onHangup(() -> {
                 systemd.reloading();

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.unix.UnixChannelOption;
 import io.wavelb.config.ListenerConfig;
+import io.wavelb.core.flowlog.FlowLog;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.transport.Transport;
@@ -29,6 +30,7 @@ public abstract class AbstractListener implements Listener {
     private final RateLimitedLog warnings;
     private volatile InetSocketAddress localAddress;
     private volatile io.wavelb.core.overload.OverloadSignal overload = new io.wavelb.core.overload.OverloadSignal();
+    private volatile FlowLog flowLog = FlowLog.OFF;
 
     protected AbstractListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats,
                                System.Logger logger) {
@@ -66,6 +68,16 @@ public abstract class AbstractListener implements Listener {
     /** Where this listener reads the overload state from (the balancer's; a fresh listener's is always normal). */
     public final void overload(io.wavelb.core.overload.OverloadSignal signal) {
         this.overload = java.util.Objects.requireNonNull(signal, "signal");
+    }
+
+    /** Where this listener's flows are logged (the balancer's; a fresh listener's logs nothing). */
+    public final void flowLog(FlowLog log) {
+        this.flowLog = java.util.Objects.requireNonNull(log, "log");
+    }
+
+    /** The process's flow log: read when a flow starts and ends, not per packet. */
+    public final FlowLog flowLog() {
+        return flowLog;
     }
 
     /** The overload state now: one volatile read, for accept, session open and sweeps — not per packet. */

@@ -19,6 +19,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.wavelb.core.LoadBalancer;
+import io.wavelb.core.flowlog.FlowLog;
+import io.wavelb.core.flowlog.FlowLogCounters;
 import io.wavelb.core.overload.OverloadAction;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
@@ -282,6 +284,24 @@ public final class WavelbMetrics implements AutoCloseable {
         Gauge.builder("wavelb.overload.stuck", o, s -> s.stuck().getAsBoolean() ? 1 : 0)
                 .description("1 while shedding has not brought memory back under the threshold for 30 s")
                 .strongReference(true).register(registry);
+    }
+
+    /**
+     * Flow logs: records written, records dropped (the writer's queue was full, or the write
+     * failed), records waiting. Registered whether flow logs are on or not, so the series exist.
+     */
+    public void addFlowLog(FlowLog log) {
+        FlowLogCounters c = log.counters();
+        FunctionCounter.builder("wavelb.flow_log.records", c, FlowLogCounters::written)
+                .description("Flow log records written").register(registry);
+        FunctionCounter.builder("wavelb.flow_log.dropped", c, FlowLogCounters::droppedQueueFull).tag("reason", "queue_full")
+                .description("Flow log records dropped: the writer's queue was full (flow_log.queue), or the write failed")
+                .register(registry);
+        FunctionCounter.builder("wavelb.flow_log.dropped", c, FlowLogCounters::droppedWriteError).tag("reason", "write_error")
+                .description("Flow log records dropped: the writer's queue was full (flow_log.queue), or the write failed")
+                .register(registry);
+        Gauge.builder("wavelb.flow_log.queued", log, FlowLog::queued)
+                .description("Flow log records waiting for the writer").strongReference(true).register(registry);
     }
 
     /**

@@ -13,6 +13,9 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.unix.Errors;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.flowlog.EndReason;
+import io.wavelb.core.flowlog.FlowRecord;
+import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
@@ -61,6 +64,17 @@ final class TcpConnection {
     private final TcpLoopConnections loopConnections;
     /** When the last read batch on either side ended ({@link System#nanoTime()}): for shortened idle timeouts. */
     long lastActivityNanos = System.nanoTime();
+    /**
+     * Flow log: whether this connection is logged (sampled once, at accept), when it started, the
+     * bytes each way (counted by the relays as they read), and why it ended: the first reason
+     * given wins, the later ones are consequences of it.
+     */
+    private final boolean logged;
+    private final long startNanos = System.nanoTime();
+    private long startMillis;
+    private long bytesFromClient;
+    private long bytesToClient;
+    private EndReason endReason;
     /** How the target (draining, terminate_on_unhealthy) closes this connection from any thread. */
     private final Runnable closer = () -> clientLoopClose();
     private final ChannelFutureListener closeOnFailure = f -> {
@@ -79,6 +93,10 @@ final class TcpConnection {
         InetSocketAddress src = (InetSocketAddress) client.remoteAddress();
         InetSocketAddress dst = (InetSocketAddress) client.localAddress();
         this.flowHash = group.flowHash(FlowHash.TCP, src.getAddress(), src.getPort(), dst.getAddress(), dst.getPort());
+        this.logged = listener.flowLog().sampled(flowHash ^ startNanos);
+        if (logged) {
+            startMillis = System.currentTimeMillis();
+        }
     }
 
     Channel client() {
@@ -96,7 +114,7 @@ final class TcpConnection {
             listener.warnRateLimited(attempts == 0
                     ? "no target available in group '" + group.name() + "'; closing client connection"
                     : "every target tried failed to connect; closing client connection");
-            close();
+            close(EndReason.NO_TARGET);
             return;
         }
         tried[attempts++] = next;
@@ -187,7 +205,7 @@ final class TcpConnection {
             if (attempts < tried.length) {
                 connectNext();
             } else {
-                close();
+                close(EndReason.NO_TARGET);
             }
             return;
         }
@@ -209,6 +227,45 @@ final class TcpConnection {
         TcpRelay clientRelay = client.pipeline().get(TcpRelay.class);
         clientRelay.start(client, backend);
         backendRelay.start(backend, client);
+        if (logged && listener.flowLog().onStart()) {
+            listener.flowLog().record(record(FlowRecord.Event.START));
+        }
+    }
+
+    /** Bytes a relay read: from the client ({@code clientSide}) or from the target. */
+    void read(boolean clientSide, int bytes) {
+        if (clientSide) {
+            bytesFromClient += bytes;
+        } else {
+            bytesToClient += bytes;
+        }
+    }
+
+    /**
+     * A side's socket closed (a reset, or a close without FIN): ends the connection. The client's
+     * socket closed by the balancer's own shutdown counts as the shutdown.
+     */
+    void sideClosed(boolean clientSide) {
+        close(clientSide ? (listener.closingFlows() ? EndReason.SHUTDOWN : EndReason.CLIENT_CLOSED) : EndReason.TARGET_CLOSED);
+    }
+
+    /** The client's socket closed: the connection's end record, once, if it is logged. */
+    void ended() {
+        if (!logged) {
+            return;
+        }
+        if (endReason == null) {
+            endReason = listener.closingFlows() ? EndReason.SHUTDOWN : EndReason.CLIENT_CLOSED;
+        }
+        listener.flowLog().record(record(FlowRecord.Event.END));
+    }
+
+    private FlowRecord record(FlowRecord.Event event) {
+        long duration = event == FlowRecord.Event.START ? 0 : System.nanoTime() - startNanos;
+        return new FlowRecord(event, listener.config().name(), "tcp", (InetSocketAddress) client.remoteAddress(),
+                backend == null ? null : (InetSocketAddress) backend.localAddress(),
+                target == null ? null : target.socketAddress(), startMillis, duration, bytesFromClient, bytesToClient,
+                -1, -1, event == FlowRecord.Event.START ? null : endReason, null);
     }
 
     void inputShutdown(boolean clientSide) {
@@ -218,7 +275,7 @@ final class TcpConnection {
             backendInputDone = true;
         }
         if (clientInputDone && backendInputDone) {
-            close();
+            close(EndReason.CLOSED);
         }
     }
 
@@ -228,14 +285,22 @@ final class TcpConnection {
 
     void idle() {
         counters.increment(ListenerCounter.TCP_CLOSED_IDLE);
-        close();
+        close(EndReason.IDLE);
+    }
+
+    /** As {@link #close(EndReason)}, the reason already given or yet to come (the side whose socket closes). */
+    void close() {
+        close(null);
     }
 
     /**
      * Ends both sides once, after what is already queued has been flushed; a side that has not
      * taken its bytes within {@code tcp.close_timeout} (a peer that stopped reading) is closed anyway.
      */
-    void close() {
+    void close(EndReason reason) {
+        if (endReason == null) {
+            endReason = reason;
+        }
         if (closed) {
             return;
         }
@@ -257,6 +322,14 @@ final class TcpConnection {
     void abort(ListenerCounter reason) {
         if (reason != null) {
             counters.increment(reason);
+            if (endReason == null) {
+                endReason = switch (reason) {
+                    case TCP_CLOSED_IDLE -> EndReason.IDLE;
+                    case TCP_CLOSED_OVERLOAD -> EndReason.OVERLOAD;
+                    case DROPPED_NO_MEMORY -> EndReason.NO_MEMORY;
+                    default -> throw new IllegalArgumentException(reason + " does not end a TCP connection");
+                };
+            }
         }
         if (!closed) {
             markClosed();
@@ -300,8 +373,16 @@ final class TcpConnection {
         return out == null ? 0 : out.totalPendingWriteBytes();
     }
 
+    /**
+     * The target closes its connections: it turned unhealthy (terminate_on_unhealthy), or its
+     * deregistration delay ran out (removed, drained).
+     */
     private void clientLoopClose() {
-        client.eventLoop().execute(this::close);
+        client.eventLoop().execute(() -> {
+            Target t = target;
+            close(t != null && t.health() == HealthStatus.UNHEALTHY && !t.draining()
+                    ? EndReason.TARGET_UNHEALTHY : EndReason.TARGET_REMOVED);
+        });
     }
 
     private static void closeAfterFlush(Channel ch) {

@@ -58,6 +58,7 @@ public final class TcpListener extends AbstractListener {
     private final ChannelGroup clients = new DefaultChannelGroup("tcp-clients", GlobalEventExecutor.INSTANCE);
     /** One per event loop with an accept socket (the loop its connections live on). */
     private final List<TcpLoopConnections> perLoop = new CopyOnWriteArrayList<>();
+    private volatile boolean closingFlows;
 
     public TcpListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats) {
         super(config, group, transport, stats, LOG);
@@ -251,6 +252,7 @@ public final class TcpListener extends AbstractListener {
         public void channelInactive(ChannelHandlerContext ctx) {
             if (counted) {
                 stats().tcpConnections().decrementAndGet();
+                connection.ended();
             }
             ctx.fireChannelInactive();
         }
@@ -278,8 +280,14 @@ public final class TcpListener extends AbstractListener {
         return stats().tcpConnections().get();
     }
 
+    /** Whether {@link #closeFlows} is closing the connections: their end reason is the shutdown. */
+    boolean closingFlows() {
+        return closingFlows;
+    }
+
     @Override
     public CompletionStage<Void> closeFlows() {
+        closingFlows = true;
         CompletableFuture<Void> done = new CompletableFuture<>();
         clients.close().addListener(f -> done.complete(null));
         return done;

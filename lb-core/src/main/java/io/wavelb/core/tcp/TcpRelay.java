@@ -73,7 +73,9 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        counters.add(bytesCounter, ((ByteBuf) msg).readableBytes());
+        int bytes = ((ByteBuf) msg).readableBytes();
+        counters.add(bytesCounter, bytes);
+        connection.read(clientSide, bytes);
         if (peer == null) {
             if (early == null) {
                 early = new ArrayDeque<>(2);
@@ -139,7 +141,7 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         discardEarly();
-        connection.close();
+        connection.sideClosed(clientSide);
         ctx.fireChannelInactive();
     }
 
@@ -153,6 +155,6 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
             return;
         }
         // Resets and broken pipes are ordinary ends of a TCP flow; the connection just ends.
-        connection.close();
+        connection.sideClosed(clientSide);
     }
 }

@@ -57,6 +57,12 @@ final class ChannelUpstream implements Upstream {
         return false;
     }
 
+    /** Netty's cached address: null until the channel is connected. */
+    @Override
+    public InetSocketAddress localAddress() {
+        return channel.localAddress();
+    }
+
     @Override
     public Outcome send(ByteBuf datagram) {
         if (!channel.isWritable()) {

@@ -205,6 +205,18 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     }
 
     @Override
+    public InetSocketAddress localAddress() {
+        if (closed) {
+            return null;
+        }
+        try {
+            return socket.localAddress();
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    @Override
     public FileDescriptor fd() {
         return socket;
     }

@@ -106,9 +106,11 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         InetSocketAddress client = packet.sender();
         // Content-aware affinity: the datagram itself may name its target, whatever its address.
         Target routed = null;
+        Route route = Route.NONE;
         if (router.readsContent()) {
             data.getBytes(data.readerIndex(), router.scratch(), 0, router.prefixLength(size));
-            ListenerCounter counter = ROUTE_COUNTERS[router.route(size, targets).ordinal()];
+            route = router.route(size, targets);
+            ListenerCounter counter = ROUTE_COUNTERS[route.ordinal()];
             if (counter != null) {
                 counters.increment(counter);
             }
@@ -127,7 +129,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             session = null;
         }
         if (session == null) {
-            session = sessions.open(client, packet.recipient(), routed);
+            session = sessions.open(client, packet.recipient(), routed, route);
             if (session == null) {
                 packet.release();
                 return;

@@ -1,6 +1,7 @@
 package io.wavelb.core.udp;
 
 import io.netty.buffer.ByteBuf;
+import io.wavelb.core.affinity.Route;
 import io.wavelb.core.health.state.ReplyWait;
 import io.wavelb.core.session.ClientKey;
 import io.wavelb.core.session.SessionTable;
@@ -52,6 +53,20 @@ final class UdpSession implements SessionTable.Session {
     long unansweredSinceNanos = ReplyWait.ANSWERED;
     /** The client as {@code udp.max_sessions_per_client} counts it, or null when it was not counted. */
     ClientKey countedAs;
+    /**
+     * Flow log: whether this session is logged (sampled once, when it starts), when it started
+     * (wall clock, for the record; {@link #startNanos} for its duration), how its first datagram
+     * was routed, and what it carried each way. Plain fields, written by the loop: no allocation
+     * per datagram.
+     */
+    boolean logged;
+    long startMillis;
+    long startNanos;
+    Route route = Route.NONE;
+    long datagramsFromClient;
+    long bytesFromClient;
+    long datagramsToClient;
+    long bytesToClient;
     /** PROXY v2 header put in front of every datagram to the target, or null. */
     byte[] proxyHeader;
     /**
@@ -70,6 +85,7 @@ final class UdpSession implements SessionTable.Session {
         this.group = group;
         this.target = target;
         this.lastSeenNanos = nowNanos;
+        this.startNanos = nowNanos;
         this.head = this;
     }
 
@@ -79,6 +95,7 @@ final class UdpSession implements SessionTable.Session {
         this.group = head.group;
         this.target = target;
         this.lastSeenNanos = nowNanos;
+        this.startNanos = nowNanos;
         this.head = head;
         this.proxyHeader = head.proxyHeader;
     }

@@ -7,7 +7,11 @@ import io.netty.channel.IoEventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.wavelb.config.OutlierDetectionConfig;
 import io.wavelb.config.UdpAffinity;
+import io.wavelb.core.affinity.Route;
 import io.wavelb.core.balance.FlowHash;
+import io.wavelb.core.flowlog.EndReason;
+import io.wavelb.core.flowlog.FlowLog;
+import io.wavelb.core.flowlog.FlowRecord;
 import io.wavelb.core.health.state.ReplyWait;
 import io.wavelb.core.listener.Descriptors;
 import io.wavelb.core.proxy.ProxyHeaders;
@@ -28,6 +32,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -49,6 +54,9 @@ final class UdpSessions implements UpstreamEvents {
      * flows send many times a second; a DNS-like exchange is over) and short for a locked-out client.
      */
     static final long EVICTION_FLOOR_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    /** A flow record's {@code route} for each {@link Route}, by ordinal: made once, not per record. */
+    private static final String[] ROUTE_LABELS = routeLabels();
 
     private final UdpListener listener;
     private final SessionBudget budget;
@@ -87,6 +95,14 @@ final class UdpSessions implements UpstreamEvents {
         this.upstreams = upstreams.create(loop, alloc, counters, this);
     }
 
+    private static String[] routeLabels() {
+        String[] labels = new String[Route.values().length];
+        for (Route r : Route.values()) {
+            labels[r.ordinal()] = r == Route.NONE ? null : r.name().toLowerCase(Locale.ROOT);
+        }
+        return labels;
+    }
+
     /** Starts the idle sweep. */
     void start() {
         long every = sweepIntervalNanos(settings.idleNanos());
@@ -119,10 +135,12 @@ final class UdpSessions implements UpstreamEvents {
 
     /**
      * Opens a session for a new client address: on {@code routed} when the datagram named a
-     * target, else on the target the flow hash picks. Null, counted, when it cannot: overload,
-     * the session cap, no target, no socket.
+     * target, else on the target the flow hash picks ({@code route}: how the datagram was read,
+     * for the flow log). Null, counted, when it cannot: overload, the session cap, no target, no
+     * socket. A refused datagram gets no flow log record: it is no flow, and a record per refused
+     * datagram would let a flood of them fill the disk; the drop counters count them.
      */
-    UdpSession open(InetSocketAddress client, InetSocketAddress recipient, Target routed) {
+    UdpSession open(InetSocketAddress client, InetSocketAddress recipient, Target routed, Route route) {
         if (listener.overloadState().stopAccepting()) {
             counters.increment(ListenerCounter.DROPPED_OVERLOAD);
             return null;
@@ -208,6 +226,7 @@ final class UdpSessions implements UpstreamEvents {
         target.udpSessionOpened();
         table.put(client, session);
         counters.increment(ListenerCounter.SESSIONS_CREATED);
+        startLogging(session, route);
         return session;
     }
 
@@ -237,6 +256,8 @@ final class UdpSessions implements UpstreamEvents {
     void forward(UdpSession session, ByteBuf data, long now) {
         session.lastSeenNanos = now;
         UdpSession via = settings.udp().perPacket() ? legFor(session, now) : session;
+        via.datagramsFromClient++;
+        via.bytesFromClient += data.readableBytes();
         if (via.unansweredSinceNanos == ReplyWait.ANSWERED) {
             awaitReply(via, now);
         }
@@ -284,6 +305,7 @@ final class UdpSessions implements UpstreamEvents {
         target.udpSessionOpened();
         head.addLeg(leg);
         legsOpen++;
+        startLogging(leg, head.route);
         counters.increment(ListenerCounter.SESSIONS_CREATED);
         counters.increment(ListenerCounter.UDP_LEGS_OPENED);
         return leg;
@@ -413,13 +435,16 @@ final class UdpSessions implements UpstreamEvents {
             return true;
         }
         // A leg's datagrams and replies count on its head: the client's session as a whole idles
-        // out or completes.
+        // out or completes. Its flow record counts its own (the client's exchange with its target).
         UdpSession head = session.head;
         head.lastSeenNanos = System.nanoTime();
+        int size = content.readableBytes();
         if (!replies.send(session.client, content)) {
             return true;
         }
         head.responses++;
+        session.datagramsToClient++;
+        session.bytesToClient += size;
         // As NGINX: with max_requests the session is complete once it has taken all its client
         // datagrams and their replies; without, once the replies to what it took are back.
         int maxResponses = s.udp().maxResponses();
@@ -495,6 +520,9 @@ final class UdpSessions implements UpstreamEvents {
         uncount(session.countedAs);
         session.target.udpSessionClosed();
         counters.increment(reason);
+        if (session.logged) {
+            listener.flowLog().record(record(session, FlowRecord.Event.END, EndReason.of(reason)));
+        }
         session.upstream.close();
         if (session.isLeg()) {
             legsOpen--;
@@ -507,6 +535,31 @@ final class UdpSessions implements UpstreamEvents {
                 finish(leg, legReason);
             }
         }
+    }
+
+    /**
+     * Flow log: whether the new session is logged (a hash of its client and start time against
+     * {@code flow_log.sample}: one volatile read, no allocation when it is not), and its start
+     * record when {@code on_start} asks for one.
+     */
+    private void startLogging(UdpSession session, Route route) {
+        FlowLog log = listener.flowLog();
+        if (!log.sampled(((long) session.client.hashCode() << 32) ^ session.startNanos)) {
+            return;
+        }
+        session.logged = true;
+        session.startMillis = System.currentTimeMillis();
+        session.route = route;
+        if (log.onStart()) {
+            log.record(record(session, FlowRecord.Event.START, null));
+        }
+    }
+
+    private FlowRecord record(UdpSession s, FlowRecord.Event event, EndReason reason) {
+        long duration = event == FlowRecord.Event.START ? 0 : System.nanoTime() - s.startNanos;
+        return new FlowRecord(event, listener.config().name(), "udp", s.client, s.upstream.localAddress(),
+                s.target.socketAddress(), s.startMillis, duration, s.bytesFromClient, s.bytesToClient,
+                s.datagramsFromClient, s.datagramsToClient, reason, ROUTE_LABELS[s.route.ordinal()]);
     }
 
     private void sweepNow() {
@@ -821,6 +874,9 @@ final class UdpSessions implements UpstreamEvents {
         session.proxyHeader = state.proxyHeader();
         target.udpSessionOpened();
         table.put(state.client(), session);
+        // Its record here starts at the takeover: the process taken over wrote one ending "handed_over".
+        session.startNanos = nowNanos;
+        startLogging(session, Route.NONE);
         return session;
     }
 

@@ -1,6 +1,7 @@
 package io.wavelb.core.udp;
 
 import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
 
 /**
  * A session's own connected socket towards its target. Two kinds: on epoll, a bare socket the
@@ -33,6 +34,12 @@ interface Upstream {
      * {@link Outcome#FAILED} when the socket failed (the rest of the queue is dropped).
      */
     Outcome flush();
+
+    /**
+     * The socket's own address (the source the target sees), or null when it is not known yet or
+     * cannot be read. A system call: for flow log records, not per datagram.
+     */
+    InetSocketAddress localAddress();
 
     /** Closes the socket and drops what is queued; idempotent. */
     void close();

@@ -58,6 +58,7 @@ class AlertRulesTest {
             metrics.addTarget("g", "10.0.0.1:7000", () -> 1, () -> 0);
             metrics.reloadResult(true);
             metrics.addTakeover("old", new TakeoverStats());
+            metrics.addFlowLog(io.wavelb.core.flowlog.FlowLog.OFF);
             metrics.addOverload(new WavelbMetrics.OverloadSource(() -> 1 << 20, () -> 0, a -> false, a -> 0, () -> 0,
                     () -> false));
             String scrape = metrics.scrape(null).body();

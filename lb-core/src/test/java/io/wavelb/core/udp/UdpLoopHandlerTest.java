@@ -84,6 +84,11 @@ class UdpLoopHandlerTest {
         }
 
         @Override
+        public java.net.InetSocketAddress localAddress() {
+            return null;
+        }
+
+        @Override
         public Outcome send(ByteBuf datagram) {
             assertThat(closed).as("send on a closed upstream").isFalse();
             inCall = true;
