@@ -1,0 +1,42 @@
+package io.wavelb.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** {@code runtime.warm_up}: 2 s by default, 0 s for none, at most 30 s. */
+class WarmUpConfigTest {
+
+    private static RuntimeSettings runtime(String runtimeLine) throws ConfigException {
+        return ConfigLoader.parse("""
+                runtime:
+                  %s
+                listeners:
+                  - name: web
+                    protocol: udp
+                    listen: 127.0.0.1:8080
+                    target_group: g
+                target_groups:
+                  - name: g
+                    targets:
+                      - address: 127.0.0.1:9000
+                """.formatted(runtimeLine), "w.yaml").runtime();
+    }
+
+    @Test
+    void defaultsToTwoSecondsAndIsRead() throws ConfigException {
+        assertThat(runtime("event_loops: 1").warmUp()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(runtime("warm_up: 0s").warmUp()).isZero();
+        assertThat(runtime("warm_up: 500ms").warmUp()).isEqualTo(Duration.ofMillis(500));
+    }
+
+    @Test
+    void outOfRangeNamesTheKeyAndPlace() {
+        assertThatThrownBy(() -> runtime("warm_up: 31s")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("w.yaml:2:12: runtime.warm_up");
+        assertThatThrownBy(() -> runtime("warm_up: soon")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("runtime.warm_up");
+    }
+}
