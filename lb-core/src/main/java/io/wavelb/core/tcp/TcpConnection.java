@@ -10,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.Errors;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
@@ -77,11 +78,6 @@ final class TcpConnection {
     private EndReason endReason;
     /** How the target (draining, terminate_on_unhealthy) closes this connection from any thread. */
     private final Runnable closer = () -> clientLoopClose();
-    private final ChannelFutureListener closeOnFailure = f -> {
-        if (!f.isSuccess()) {
-            close();
-        }
-    };
 
     TcpConnection(TcpListener listener, Channel client, LoopCounters counters, TcpLoopConnections loopConnections) {
         this.listener = listener;
@@ -249,6 +245,19 @@ final class TcpConnection {
         close(clientSide ? (listener.closingFlows() ? EndReason.SHUTDOWN : EndReason.CLIENT_CLOSED) : EndReason.TARGET_CLOSED);
     }
 
+    /**
+     * A side's channel closed. Unless the balancer closed it, that is a reset or close without a
+     * FIN ({@link #sideClosed}) — or the side's FIN after the balancer passed its peer's FIN on:
+     * then half-closure is off on it and Netty closes it at that FIN, the end of both directions.
+     */
+    void sideInactive(boolean clientSide) {
+        if (!closed && !listener.closingFlows() && (clientSide ? backendInputDone : clientInputDone)) {
+            inputShutdown(clientSide);
+        } else {
+            sideClosed(clientSide);
+        }
+    }
+
     /** The client's socket closed: the connection's end record, once, if it is logged. */
     void ended() {
         if (!logged) {
@@ -268,7 +277,11 @@ final class TcpConnection {
                 -1, -1, event == FlowRecord.Event.START ? null : endReason, null);
     }
 
-    void inputShutdown(boolean clientSide) {
+    /**
+     * A side's input ended (its FIN). Returns whether that ended both directions, and so the
+     * connection: then it is closing, and the FIN is not passed on as a half-close.
+     */
+    boolean inputShutdown(boolean clientSide) {
         if (clientSide) {
             clientInputDone = true;
         } else {
@@ -276,11 +289,14 @@ final class TcpConnection {
         }
         if (clientInputDone && backendInputDone) {
             close(EndReason.CLOSED);
+            return true;
         }
+        return false;
     }
 
-    ChannelFutureListener closeOnFailure() {
-        return closeOnFailure;
+    /** Shuts {@code side}'s output down after a FIN from its peer; false when that failed. */
+    boolean shutdownOutput(DuplexChannel side) {
+        return listener.transport().shutdownOutput(side);
     }
 
     void idle() {
@@ -386,7 +402,7 @@ final class TcpConnection {
     }
 
     private static void closeAfterFlush(Channel ch) {
-        if (ch.isActive()) {
+        if (ch.isActive() && pending(ch) > 0) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         } else {
             ch.close();

@@ -1,6 +1,9 @@
 package io.wavelb.core.transport;
 
 import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.unix.Socket;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -225,6 +228,28 @@ public final class Transport {
             throw new IllegalStateException("transparent connections need the epoll transport, not " + name);
         }
         bootstrap.option(EpollChannelOption.IP_TRANSPARENT, true);
+    }
+
+    /**
+     * Shuts {@code ch}'s output down (a FIN after what is already written) and returns whether it
+     * did; on failure {@code ch} is left as it was. The caller has flushed {@code ch} and writes
+     * nothing more to it. On epoll this is {@code shutdown(SHUT_WR)} on the channel's own socket:
+     * Netty's {@code shutdownOutput} builds a {@code ChannelOutputShutdownException} with its stack
+     * trace on every call, to fail writes that cannot be pending here (benchmarks/README.md, "New TCP
+     * connections"). The socket records the shutdown, so the channel's {@code isOutputShutdown()}
+     * still tells.
+     */
+    public boolean shutdownOutput(DuplexChannel ch) {
+        if (kind == Kind.EPOLL && ch instanceof EpollSocketChannel epoll) {
+            try {
+                ((Socket) epoll.fd()).shutdown(false, true);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        ChannelFuture f = ch.shutdownOutput();
+        return !f.isDone() || f.isSuccess();
     }
 
     /** Whether native upstream sockets send runs of same-size datagrams as UDP GSO bursts ({@code wavelb.udp.gso}). */
