@@ -25,7 +25,6 @@ import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.transparent.TransparentSource;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One proxied TCP connection: the client channel, the target channel on the same event loop, and
@@ -63,8 +62,19 @@ final class TcpConnection {
     private boolean backendInputDone;
     private boolean closed;
     private final TcpLoopConnections loopConnections;
-    /** When the last read batch on either side ended ({@link System#nanoTime()}): for shortened idle timeouts. */
+    /**
+     * When the last read batch on either side ended, or a backed-up side's buffer drained
+     * ({@link System#nanoTime()}): for the loop's idle sweep and shortened idle timeouts.
+     */
     long lastActivityNanos = System.nanoTime();
+    /** tcp.idle_timeout at accept: a reload changes it for new connections only. */
+    final long idleNanos;
+    /** Index in the loop's {@link TcpLoopConnections}, or -1 when not (or no longer) in it. */
+    int slot = -1;
+    /** Whether the accept was counted (the client channel became active): uncounted once, on close. */
+    private boolean counted;
+    /** Whether the target socket is counted in wavelb_tcp_sockets: uncounted once, on close. */
+    private boolean backendCounted;
     /**
      * Flow log: whether this connection is logged (sampled once, at accept), when it started, the
      * bytes each way (counted by the relays as they read), and why it ended: the first reason
@@ -86,6 +96,7 @@ final class TcpConnection {
         this.client = client;
         this.counters = counters;
         this.tried = new Target[listener.config().tcp().connectAttempts()];
+        this.idleNanos = listener.config().tcp().idleTimeout().toNanos();
         InetSocketAddress src = (InetSocketAddress) client.remoteAddress();
         InetSocketAddress dst = (InetSocketAddress) client.localAddress();
         this.flowHash = group.flowHash(FlowHash.TCP, src.getAddress(), src.getPort(), dst.getAddress(), dst.getPort());
@@ -207,9 +218,8 @@ final class TcpConnection {
         }
         target = candidate;
         backend = f.channel();
-        AtomicInteger sockets = listener.stats().tcpTargetSockets();
-        sockets.incrementAndGet();
-        backend.closeFuture().addListener(c -> sockets.decrementAndGet());
+        listener.stats().tcpTargetSockets().incrementAndGet();
+        backendCounted = true;
         group.flowSucceeded(candidate);
         ProxyProtocol proxy = listener.config().proxyProtocol();
         if (proxy != ProxyProtocol.NONE) {
@@ -225,6 +235,35 @@ final class TcpConnection {
         backendRelay.start(backend, client);
         if (logged && listener.flowLog().onStart()) {
             listener.flowLog().record(record(FlowRecord.Event.START));
+        }
+    }
+
+    /**
+     * The client channel became active: counts the connection, registers it with its loop (idle
+     * sweep, overload actions, shutdown) and starts the connect to a target.
+     */
+    void accepted() {
+        counted = true;
+        counters.increment(ListenerCounter.TCP_ACCEPTED);
+        listener.stats().tcpConnections().incrementAndGet();
+        loopConnections.add(this);
+        connectNext();
+    }
+
+    /** The client channel closed: uncounts the connection and logs its end. */
+    void clientInactive() {
+        if (counted) {
+            counted = false;
+            listener.stats().tcpConnections().decrementAndGet();
+            ended();
+        }
+    }
+
+    /** The target channel closed: uncounts its socket. */
+    void backendInactive() {
+        if (backendCounted) {
+            backendCounted = false;
+            listener.stats().tcpTargetSockets().decrementAndGet();
         }
     }
 
@@ -259,7 +298,7 @@ final class TcpConnection {
     }
 
     /** The client's socket closed: the connection's end record, once, if it is logged. */
-    void ended() {
+    private void ended() {
         if (!logged) {
             return;
         }

@@ -106,8 +106,18 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (clientSide) {
+            connection.accepted();
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable() && peer != null && peer.isActive()) {
+            // A backed-up side took its bytes: activity for the idle timeout, as a read would be.
+            connection.lastActivityNanos = System.nanoTime();
             peer.read();
         }
         ctx.fireChannelWritabilityChanged();
@@ -167,6 +177,11 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         discardEarly();
         connection.sideInactive(clientSide);
+        if (clientSide) {
+            connection.clientInactive();
+        } else {
+            connection.backendInactive();
+        }
         ctx.fireChannelInactive();
     }
 
