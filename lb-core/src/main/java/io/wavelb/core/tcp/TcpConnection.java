@@ -152,10 +152,10 @@ final class TcpConnection {
         TcpRelay backendRelay = new TcpRelay(this, false, counters);
         Bootstrap b = new Bootstrap()
                 .group(client.eventLoop())
-                .channel(listener.transport().socketChannelClass())
+                .channelFactory(listener.transport().socketChannels(next.socketAddress()))
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is on already: see TcpListener
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.RECVBUF_ALLOCATOR, READ_ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,

@@ -101,7 +101,9 @@ public final class TcpListener extends AbstractListener {
                     .handler(acceptFailures)
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    // No TCP_NODELAY option: Netty's socket channels on every transport turn it on
+                    // when they are created (canEnableTcpNoDelayByDefault: all but Android); setting it
+                    // again is one more setsockopt per socket (benchmarks/README.md, "New TCP connections").
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpConnection.WATER_MARK)
                     .childOption(ChannelOption.RECVBUF_ALLOCATOR, TcpConnection.READ_ALLOCATOR)
                     .childHandler(new ChannelInitializer<SocketChannel>() {

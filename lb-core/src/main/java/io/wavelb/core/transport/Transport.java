@@ -1,7 +1,10 @@
 package io.wavelb.core.transport;
 
 import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ReflectiveChannelFactory;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.EventLoopGroup;
@@ -28,6 +31,8 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 
 /**
@@ -44,6 +49,7 @@ public final class Transport {
     private final boolean reusePort;
     private final Kind kind;
     private final UdpTuning udp;
+    private final ChannelFactory<SocketChannel> reflectiveSocketChannels;
 
     /** The transports, for the few choices that differ between them (asked through methods, never by name). */
     private enum Kind { EPOLL, IO_URING, NIO }
@@ -59,6 +65,7 @@ public final class Transport {
         this.reusePort = reusePort;
         this.kind = kind;
         this.udp = udp;
+        this.reflectiveSocketChannels = new ReflectiveChannelFactory<>(socketChannelClass);
     }
 
     /**
@@ -160,6 +167,21 @@ public final class Transport {
     public Class<? extends SocketChannel> socketChannelClass() {
         return socketChannelClass;
     }
+
+    /**
+     * Makes the channels that connect to {@code to}: on epoll, of {@code to}'s address family. An
+     * IPv4 target gets an AF_INET socket rather than the dual-stack AF_INET6 one Netty makes by
+     * default, which costs a setsockopt(IPV6_V6ONLY) per connection and the kernel's v4-mapped path.
+     */
+    public ChannelFactory<SocketChannel> socketChannels(InetSocketAddress to) {
+        if (kind == Kind.EPOLL) {
+            return to.getAddress() instanceof Inet4Address ? EPOLL_INET : EPOLL_DEFAULT;
+        }
+        return reflectiveSocketChannels;
+    }
+
+    private static final ChannelFactory<SocketChannel> EPOLL_INET = () -> new EpollSocketChannel(SocketProtocolFamily.INET);
+    private static final ChannelFactory<SocketChannel> EPOLL_DEFAULT = EpollSocketChannel::new;
 
     /**
      * Whether one socket per event loop can share a port (SO_REUSEPORT). NIO cannot set it, so
