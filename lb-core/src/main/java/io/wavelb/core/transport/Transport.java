@@ -3,14 +3,12 @@ package io.wavelb.core.transport;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ReflectiveChannelFactory;
-import io.netty.channel.socket.SocketProtocolFamily;
-import io.netty.channel.socket.DuplexChannel;
-import io.netty.channel.unix.Socket;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -19,11 +17,14 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.Socket;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -254,12 +255,12 @@ public final class Transport {
 
     /**
      * Shuts {@code ch}'s output down (a FIN after what is already written) and returns whether it
-     * did; on failure {@code ch} is left as it was. The caller has flushed {@code ch} and writes
-     * nothing more to it. On epoll this is {@code shutdown(SHUT_WR)} on the channel's own socket:
-     * Netty's {@code shutdownOutput} builds a {@code ChannelOutputShutdownException} with its stack
-     * trace on every call, to fail writes that cannot be pending here (benchmarks/README.md, "New TCP
-     * connections"). The socket records the shutdown, so the channel's {@code isOutputShutdown()}
-     * still tells.
+     * did; on failure {@code ch} is left as it was. Called on {@code ch}'s event loop, after the
+     * caller flushed {@code ch}; it writes nothing more to it. On epoll this is
+     * {@code shutdown(SHUT_WR)} on the channel's own socket: Netty's {@code shutdownOutput} builds a
+     * {@code ChannelOutputShutdownException} with its stack trace on every call, to fail writes that
+     * cannot be pending here (benchmarks/README.md, "New TCP connections"). The socket records the
+     * shutdown, so the channel's {@code isOutputShutdown()} still tells.
      */
     public boolean shutdownOutput(DuplexChannel ch) {
         if (kind == Kind.EPOLL && ch instanceof EpollSocketChannel epoll) {
@@ -270,7 +271,9 @@ public final class Transport {
                 return false;
             }
         }
-        ChannelFuture f = ch.shutdownOutput();
+        // On its own loop Netty's shutdownOutput is done when it returns; should it not be, a late
+        // failure closes the channel, which ends the connection.
+        ChannelFuture f = ch.shutdownOutput().addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         return !f.isDone() || f.isSuccess();
     }
 
