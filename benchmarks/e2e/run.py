@@ -14,14 +14,16 @@ import argparse, datetime, json, os, platform, re, shlex, signal, socket, statis
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 FLOWS = os.path.join(HERE, "udpflows.py")
+TCPCONNS_C = os.path.join(HERE, "tcpconns.c")
 LOAD = ["taskset", "-c", "0"]
 PROXY_CPU = ["taskset", "-c", "1"]
 CLK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 # Backends (CPU 0)
-IPERF_PORT, SOCKPERF_PORT, ECHO_PORT = 25201, 25311, 25411
-# Proxy ports: base + 1 iperf3 (tcp+udp), +2 sockperf (tcp+udp), +3 new UDP flows, +4 idle UDP sessions
+IPERF_PORT, SOCKPERF_PORT, ECHO_PORT, TCP_ECHO_PORT = 25201, 25311, 25411, 25511
+# Proxy ports: base + 1 iperf3 (tcp+udp), +2 sockperf (tcp+udp), +3 new UDP flows, +4 idle UDP sessions,
+# +5 new TCP connections (to tcpconns echo)
 BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-nobatch": 24000,
         "wavelb-zgc": 26000, "wavelb-parallel": 27000, "wavelb-serial": 28000, "wavelb-iouring": 30000,
         "wavelb-channels": 31000, "wavelb-nogso": 32000, "wavelb-base": 33000,
@@ -195,6 +197,8 @@ stream {{
   server {{ listen 127.0.0.1:{base+3} udp reuseport; proxy_pass echo; proxy_responses 1; proxy_timeout 5s; }}
   # idle sessions: kept open 60 s (long enough to measure, short enough to be gone by the next round)
   server {{ listen 127.0.0.1:{base+4} udp reuseport; proxy_pass echo; proxy_timeout 60s; }}
+  # new TCP connections: plain proxy_pass, as the other TCP ports
+  server {{ listen 127.0.0.1:{base+5}; proxy_pass 127.0.0.1:{TCP_ECHO_PORT}; }}
 }}
 """
 
@@ -219,7 +223,8 @@ defaults
   timeout connect 5s
   timeout client 10m
   timeout server 10m
-""" + fe("iperf", base + 1, IPERF_PORT) + fe("sockperf", base + 2, SOCKPERF_PORT)
+""" + fe("iperf", base + 1, IPERF_PORT) + fe("sockperf", base + 2, SOCKPERF_PORT) + \
+        fe("newconns", base + 5, TCP_ECHO_PORT)
 
 def wavelb_conf(admin, base, transport="auto", flow_log=None):
     flows = f"""flow_log:
@@ -253,6 +258,10 @@ runtime:
     target_group: echo
     udp:
       idle_timeout: 60s     # gone before the next round's measurement (nginx: proxy_timeout 60s)
+  - name: newconns
+    protocol: tcp
+    listen: 127.0.0.1:{base+5}
+    target_group: tcpecho
 target_groups:
   - name: iperf
     targets: [{{address: "127.0.0.1:{IPERF_PORT}"}}]
@@ -260,6 +269,8 @@ target_groups:
     targets: [{{address: "127.0.0.1:{SOCKPERF_PORT}"}}]
   - name: echo
     targets: [{{address: "127.0.0.1:{ECHO_PORT}"}}]
+  - name: tcpecho
+    targets: [{{address: "127.0.0.1:{TCP_ECHO_PORT}"}}]
 """
 
 def start_proxy(name, d):
@@ -311,6 +322,11 @@ class Bench:
         self.backends["sockperf-udp"] = Proc("sockperf-udp", LOAD + ["sockperf", "sr", "-i", "127.0.0.1", "-p", str(SOCKPERF_PORT)], d)
         self.backends["sockperf-tcp"] = Proc("sockperf-tcp", LOAD + ["sockperf", "sr", "--tcp", "-i", "127.0.0.1", "-p", str(SOCKPERF_PORT)], d)
         self.backends["echo"] = Proc("echo", LOAD + ["python3", FLOWS, "echo", str(ECHO_PORT)], d)
+        self.tcpconns = os.path.join(d, "tcpconns")
+        subprocess.run(["cc", "-O2", "-o", self.tcpconns, TCPCONNS_C], check=True)
+        self.backends["tcp-echo"] = Proc("tcp-echo", LOAD + [self.tcpconns, "echo", str(TCP_ECHO_PORT)], d)
+        if not wait_tcp(TCP_ECHO_PORT, 10):
+            raise RuntimeError("tcpconns echo did not start")
         if not wait_tcp(IPERF_PORT, 10):
             raise RuntimeError("iperf3 server did not start")
         time.sleep(0.5)
@@ -398,6 +414,23 @@ class Bench:
             r["fps_core"] = j["replies"] / cpu
         return r
 
+    def newconns(self, cand, proxy, secs, concurrency=32):
+        """New TCP connections/s: tcpconns keeps `concurrency` connections cycling (connect, 64 B,
+        its echo, close), each from the next of 127.0.0.2..254."""
+        port = self.target(cand, 5, TCP_ECHO_PORT)
+        cmd = LOAD + [self.tcpconns, f"127.0.0.1:{port}", str(concurrency), str(secs)]
+        (rc, out, err), cpu = self.timed(proxy, lambda: run(cmd, secs + 10))
+        m = re.search(r"conns (\d+) rate (\d+) p50_us (\d+) p99_us (\d+) errors (\d+)", out)
+        if not m:
+            log(f"  newconns via {cand} failed (rc {rc}): {(out + err).strip()[-200:]}")
+            return None
+        n, rate, p50, p99, errors = (int(x) for x in m.groups())
+        r = {"cps": rate, "p50": p50, "p99": p99, "errors": errors}
+        if proxy and cpu > 0:
+            r["cps_core"] = n / cpu
+            r["cpu"] = cpu / secs
+        return r
+
     def idle_memory(self, cand, proxy, n):
         port = self.target(cand, 4, ECHO_PORT)
         # The previous round's idle sessions must have ended (60 s idle timeout), or they would be
@@ -470,6 +503,11 @@ METRICS = [
     ("newflows.fps", "new UDP flows/s (1 datagram + reply each)", "flows/s", True, 0),
     ("newflows.fail", "new UDP flows: no reply within 0.5 s", "%", False, 2),
     ("newflows.fps_core", "new UDP flows/s per proxy core", "flows/s/core", True, 0),
+    ("newconns.cps", "new TCP connections/s (connect, 64 B, echo, close; 32 at a time)", "conns/s", True, 0),
+    ("newconns.cps_core", "new TCP connections/s per proxy core", "conns/s/core", True, 0),
+    ("newconns.p50", "new TCP connection, connect to echo: p50", "µs", False, 0),
+    ("newconns.p99", "new TCP connection, connect to echo: p99", "µs", False, 0),
+    ("newconns.errors", "new TCP connections failed", "count", False, 0),
     ("idle.rss_mib", "proxy RSS with the idle sessions open", "MiB", False, 1),
     ("idle.rss_100k", "RSS growth per 100k idle UDP sessions (scaled)", "MiB", False, 1),
     ("idle.heap_100k", "JVM live heap growth per 100k idle UDP sessions (after full GC, scaled)", "MiB", False, 1),
@@ -533,7 +571,7 @@ def main():
     ap.add_argument("--out", default=None, help="markdown results file (default benchmarks/e2e/results/e2e-DATE.md)")
     ap.add_argument("--steps", default=None,
                     help="measure only these steps (comma-separated: udp64_30k,udp64_max,udp1200_30k,udp1200_max,"
-                         "tcp1,tcp4,rtt_udp,rtt_tcp,newflows,idle); default all")
+                         "tcp1,tcp4,rtt_udp,rtt_tcp,newflows,newconns,idle); default all")
     ap.add_argument("--rerender", metavar="RAW_JSON", help="print the table of an earlier run's raw.json")
     a = ap.parse_args()
     if a.rerender:
@@ -570,17 +608,22 @@ def main():
             if c != "none":
                 log(f"starting {c} ...")
                 proxies[c] = start_proxy(c, d)
-        # Warm-up (not recorded): JIT for wavelb, caches for all.
+        # Warm-up (not recorded): JIT for wavelb, caches for all. With --steps newconns alone, only
+        # the new-connection path is warmed (the rest would not be measured).
+        only_newconns = a.steps is not None and a.steps.split(",") == ["newconns"]
         for c in cands:
             p = proxies.get(c)
             log(f"warm-up {c}")
-            if c not in TCP_ONLY:
-                b.udp(c, p, 1200, 30000, 2)
-                b.newflows(c, p, 1)
-            b.tcp(c, p, 1, 2)
-            b.rtt(c, "tcp", 1)
-            if c not in TCP_ONLY:
-                b.rtt(c, "udp", 1)
+            if not only_newconns:
+                if c not in TCP_ONLY:
+                    b.udp(c, p, 1200, 30000, 2)
+                    b.newflows(c, p, 1)
+                b.tcp(c, p, 1, 2)
+                b.rtt(c, "tcp", 1)
+                if c not in TCP_ONLY:
+                    b.rtt(c, "udp", 1)
+            if a.steps is None or "newconns" in a.steps.split(","):
+                b.newconns(c, p, 8)  # the JIT: shorter leaves the first round low
         for rnd in range(rounds):
             loads.append(open("/proc/loadavg").read().split()[:3])
             log(f"round {rnd + 1}/{rounds}, load average {loads[-1]}")
@@ -594,6 +637,7 @@ def main():
                 ("rtt_udp", False, lambda c, p: b.rtt(c, "udp", secs)),
                 ("rtt_tcp", True, lambda c, p: b.rtt(c, "tcp", secs)),
                 ("newflows", False, lambda c, p: b.newflows(c, p, secs)),
+                ("newconns", True, lambda c, p: b.newconns(c, p, secs)),
             ]
             if a.steps:
                 steps = [st for st in steps if st[0] in a.steps.split(",")]

@@ -10,6 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.Errors;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
@@ -24,7 +25,6 @@ import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.transparent.TransparentSource;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One proxied TCP connection: the client channel, the target channel on the same event loop, and
@@ -62,8 +62,19 @@ final class TcpConnection {
     private boolean backendInputDone;
     private boolean closed;
     private final TcpLoopConnections loopConnections;
-    /** When the last read batch on either side ended ({@link System#nanoTime()}): for shortened idle timeouts. */
+    /**
+     * When the last read batch on either side ended, or a backed-up side's buffer drained
+     * ({@link System#nanoTime()}): for the loop's idle sweep and shortened idle timeouts.
+     */
     long lastActivityNanos = System.nanoTime();
+    /** tcp.idle_timeout at accept: a reload changes it for new connections only. */
+    final long idleNanos;
+    /** Index in the loop's {@link TcpLoopConnections}, or -1 when not (or no longer) in it. */
+    int slot = -1;
+    /** Whether the accept was counted (the client channel became active): uncounted once, on close. */
+    private boolean counted;
+    /** Whether the target socket is counted in wavelb_tcp_sockets: uncounted once, on close. */
+    private boolean backendCounted;
     /**
      * Flow log: whether this connection is logged (sampled once, at accept), when it started, the
      * bytes each way (counted by the relays as they read), and why it ended: the first reason
@@ -77,11 +88,6 @@ final class TcpConnection {
     private EndReason endReason;
     /** How the target (draining, terminate_on_unhealthy) closes this connection from any thread. */
     private final Runnable closer = () -> clientLoopClose();
-    private final ChannelFutureListener closeOnFailure = f -> {
-        if (!f.isSuccess()) {
-            close();
-        }
-    };
 
     TcpConnection(TcpListener listener, Channel client, LoopCounters counters, TcpLoopConnections loopConnections) {
         this.listener = listener;
@@ -90,6 +96,7 @@ final class TcpConnection {
         this.client = client;
         this.counters = counters;
         this.tried = new Target[listener.config().tcp().connectAttempts()];
+        this.idleNanos = listener.config().tcp().idleTimeout().toNanos();
         InetSocketAddress src = (InetSocketAddress) client.remoteAddress();
         InetSocketAddress dst = (InetSocketAddress) client.localAddress();
         this.flowHash = group.flowHash(FlowHash.TCP, src.getAddress(), src.getPort(), dst.getAddress(), dst.getPort());
@@ -145,10 +152,10 @@ final class TcpConnection {
         TcpRelay backendRelay = new TcpRelay(this, false, counters);
         Bootstrap b = new Bootstrap()
                 .group(client.eventLoop())
-                .channel(listener.transport().socketChannelClass())
+                .channelFactory(listener.transport().socketChannels(next.socketAddress()))
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                .option(ChannelOption.TCP_NODELAY, true)
+                // TCP_NODELAY is on already: see TcpListener
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.RECVBUF_ALLOCATOR, READ_ALLOCATOR)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
@@ -211,9 +218,8 @@ final class TcpConnection {
         }
         target = candidate;
         backend = f.channel();
-        AtomicInteger sockets = listener.stats().tcpTargetSockets();
-        sockets.incrementAndGet();
-        backend.closeFuture().addListener(c -> sockets.decrementAndGet());
+        listener.stats().tcpTargetSockets().incrementAndGet();
+        backendCounted = true;
         group.flowSucceeded(candidate);
         ProxyProtocol proxy = listener.config().proxyProtocol();
         if (proxy != ProxyProtocol.NONE) {
@@ -229,6 +235,35 @@ final class TcpConnection {
         backendRelay.start(backend, client);
         if (logged && listener.flowLog().onStart()) {
             listener.flowLog().record(record(FlowRecord.Event.START));
+        }
+    }
+
+    /**
+     * The client channel became active: counts the connection, registers it with its loop (idle
+     * sweep, overload actions, shutdown) and starts the connect to a target.
+     */
+    void accepted() {
+        counted = true;
+        counters.increment(ListenerCounter.TCP_ACCEPTED);
+        listener.stats().tcpConnections().incrementAndGet();
+        loopConnections.add(this);
+        connectNext();
+    }
+
+    /** The client channel closed: uncounts the connection and logs its end. */
+    void clientInactive() {
+        if (counted) {
+            counted = false;
+            listener.stats().tcpConnections().decrementAndGet();
+            ended();
+        }
+    }
+
+    /** The target channel closed: uncounts its socket. */
+    void backendInactive() {
+        if (backendCounted) {
+            backendCounted = false;
+            listener.stats().tcpTargetSockets().decrementAndGet();
         }
     }
 
@@ -249,8 +284,21 @@ final class TcpConnection {
         close(clientSide ? (listener.closingFlows() ? EndReason.SHUTDOWN : EndReason.CLIENT_CLOSED) : EndReason.TARGET_CLOSED);
     }
 
+    /**
+     * A side's channel closed. Unless the balancer closed it, that is a reset or close without a
+     * FIN ({@link #sideClosed}) — or the side's FIN after the balancer passed its peer's FIN on:
+     * then half-closure is off on it and Netty closes it at that FIN, the end of both directions.
+     */
+    void sideInactive(boolean clientSide) {
+        if (!closed && !listener.closingFlows() && (clientSide ? backendInputDone : clientInputDone)) {
+            inputShutdown(clientSide);
+        } else {
+            sideClosed(clientSide);
+        }
+    }
+
     /** The client's socket closed: the connection's end record, once, if it is logged. */
-    void ended() {
+    private void ended() {
         if (!logged) {
             return;
         }
@@ -268,7 +316,11 @@ final class TcpConnection {
                 -1, -1, event == FlowRecord.Event.START ? null : endReason, null);
     }
 
-    void inputShutdown(boolean clientSide) {
+    /**
+     * A side's input ended (its FIN). Returns whether that ended both directions, and so the
+     * connection: then it is closing, and the FIN is not passed on as a half-close.
+     */
+    boolean inputShutdown(boolean clientSide) {
         if (clientSide) {
             clientInputDone = true;
         } else {
@@ -276,11 +328,14 @@ final class TcpConnection {
         }
         if (clientInputDone && backendInputDone) {
             close(EndReason.CLOSED);
+            return true;
         }
+        return false;
     }
 
-    ChannelFutureListener closeOnFailure() {
-        return closeOnFailure;
+    /** Shuts {@code side}'s output down after a FIN from its peer; false when that failed. */
+    boolean shutdownOutput(DuplexChannel side) {
+        return listener.transport().shutdownOutput(side);
     }
 
     void idle() {
@@ -386,7 +441,7 @@ final class TcpConnection {
     }
 
     private static void closeAfterFlush(Channel ch) {
-        if (ch.isActive()) {
+        if (ch.isActive() && pending(ch) > 0) {
             ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         } else {
             ch.close();

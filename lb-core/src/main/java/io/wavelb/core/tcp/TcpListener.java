@@ -3,20 +3,13 @@ package io.wavelb.core.tcp;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import io.wavelb.config.ListenerConfig;
 import io.wavelb.core.listener.AbstractListener;
 import io.wavelb.core.listener.AcceptFailures;
@@ -37,7 +30,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongConsumer;
 
 /**
@@ -55,7 +48,6 @@ public final class TcpListener extends AbstractListener {
     private final ClientCounts clientCounts = new ClientCounts();
     /** New connections per client and second, for new_flows_per_client; shared by the loops. */
     private final FlowRateLimiter flowRates = new FlowRateLimiter();
-    private final ChannelGroup clients = new DefaultChannelGroup("tcp-clients", GlobalEventExecutor.INSTANCE);
     /** One per event loop with an accept socket (the loop its connections live on). */
     private final List<TcpLoopConnections> perLoop = new CopyOnWriteArrayList<>();
     private volatile boolean closingFlows;
@@ -109,7 +101,9 @@ public final class TcpListener extends AbstractListener {
                     .handler(acceptFailures)
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    // No TCP_NODELAY option: Netty's socket channels on every transport turn it on
+                    // when they are created (canEnableTcpNoDelayByDefault: all but Android); setting it
+                    // again is one more setsockopt per socket (benchmarks/README.md, "New TCP connections").
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TcpConnection.WATER_MARK)
                     .childOption(ChannelOption.RECVBUF_ALLOCATOR, TcpConnection.READ_ALLOCATOR)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -139,14 +133,10 @@ public final class TcpListener extends AbstractListener {
                                 }
                                 ch.closeFuture().addListener(f -> clientCounts.closed(client));
                             }
-                            // read per connection: a reload may have changed it
-                            long idleMillis = config().tcp().idleTimeout().toMillis();
+                            // One handler: the relay also counts the connection and starts its connect
+                            // (TcpConnection.accepted); idle timeouts are the loop's sweep.
                             TcpConnection connection = new TcpConnection(TcpListener.this, ch, counters, loopConnections);
-                            ch.pipeline().addLast(
-                                    new IdleStateHandler(0, 0, idleMillis, TimeUnit.MILLISECONDS),
-                                    new IdleCloser(connection),
-                                    new TcpRelay(connection, true, counters),
-                                    new Accounting(connection, counters, loopConnections));
+                            ch.pipeline().addLast(new TcpRelay(connection, true, counters));
                         }
                     });
             ChannelFuture f;
@@ -203,61 +193,6 @@ public final class TcpListener extends AbstractListener {
         perLoop.clear();
     }
 
-    /** Closes the connection when neither side has sent a byte for {@code tcp.idle_timeout}. */
-    private static final class IdleCloser extends ChannelInboundHandlerAdapter {
-        private final TcpConnection connection;
-
-        IdleCloser(TcpConnection connection) {
-            this.connection = connection;
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent) {
-                connection.idle();
-                return;
-            }
-            ctx.fireUserEventTriggered(evt);
-        }
-    }
-
-    /**
-     * Counts the connection open and closed, and starts the connect to a target; while the
-     * balancer is overloaded, closes it at once instead (counted as dropped, reason overload).
-     */
-    private final class Accounting extends ChannelInboundHandlerAdapter {
-        private final TcpConnection connection;
-        private final LoopCounters counters;
-        private final TcpLoopConnections loopConnections;
-        private boolean counted;
-
-        Accounting(TcpConnection connection, LoopCounters counters, TcpLoopConnections loopConnections) {
-            this.connection = connection;
-            this.counters = counters;
-            this.loopConnections = loopConnections;
-        }
-
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            counted = true;
-            counters.increment(ListenerCounter.TCP_ACCEPTED);
-            stats().tcpConnections().incrementAndGet();
-            clients.add(ctx.channel());
-            loopConnections.add(connection);
-            connection.connectNext();
-            ctx.fireChannelActive();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            if (counted) {
-                stats().tcpConnections().decrementAndGet();
-                connection.ended();
-            }
-            ctx.fireChannelInactive();
-        }
-    }
-
     /**
      * Applies an overload state to this listener's connections, on each of their loops: shortened
      * idle timeouts, and shedding {@code bytesToFreePerLoop} from each loop's biggest holders.
@@ -288,8 +223,19 @@ public final class TcpListener extends AbstractListener {
     @Override
     public CompletionStage<Void> closeFlows() {
         closingFlows = true;
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        clients.close().addListener(f -> done.complete(null));
-        return done;
+        List<CompletableFuture<Void>> loops = new ArrayList<>();
+        for (TcpLoopConnections c : perLoop) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            try {
+                c.loop().execute(() -> {
+                    c.closeClients();
+                    done.complete(null);
+                });
+            } catch (RejectedExecutionException e) {
+                done.complete(null); // the loop has stopped: its channels are closed with it
+            }
+            loops.add(done);
+        }
+        return CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new));
     }
 }

@@ -4,20 +4,30 @@ import io.netty.channel.EventLoop;
 import io.wavelb.core.overload.OverloadState;
 import io.wavelb.core.stats.ListenerCounter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The open TCP connections of one listener on one event loop, for the overload actions that act
- * on them: shortened idle timeouts and closing the biggest holders of buffered bytes. Owned by
- * that loop: every method runs on it, so the set needs no lock.
+ * The open TCP connections of one listener on one event loop: the idle sweep, the overload
+ * actions (shortened idle timeouts, closing the biggest holders of buffered bytes) and the
+ * shutdown act on them. Owned by that loop: every method but {@link #loop()} runs on it, so the
+ * list needs no lock.
+ *
+ * <p>Idle timeouts are one sweep per loop over its connections' last-activity timestamps, not a
+ * timer per connection (as UDP's sessions, Envoy's model): a connection costs no scheduled task,
+ * no cancel and no write listener (what an {@code IdleStateHandler} per channel costs). The sweep
+ * runs only while the loop has connections, every quarter of the shortest idle timeout among
+ * them, within 50 ms..1 s: a connection is closed late by at most that much.
  */
 final class TcpLoopConnections {
 
     private final EventLoop loop;
-    private final Set<TcpConnection> open = new HashSet<>();
+    /** Dense: a connection knows its index ({@link TcpConnection#slot}), so removal is a swap. */
+    private TcpConnection[] open = new TcpConnection[16];
+    private int size;
+    private boolean sweeping;
 
     TcpLoopConnections(EventLoop loop) {
         this.loop = loop;
@@ -28,11 +38,69 @@ final class TcpLoopConnections {
     }
 
     void add(TcpConnection c) {
-        open.add(c);
+        if (size == open.length) {
+            open = Arrays.copyOf(open, size * 2);
+        }
+        c.slot = size;
+        open[size++] = c;
+        if (!sweeping) {
+            sweeping = true;
+            loop.schedule(this::sweep, sweepIntervalNanos(c.idleNanos), TimeUnit.NANOSECONDS);
+        }
     }
 
     void remove(TcpConnection c) {
-        open.remove(c);
+        int i = c.slot;
+        if (i < 0) {
+            return;
+        }
+        TcpConnection last = open[--size];
+        open[i] = last;
+        last.slot = i;
+        open[size] = null;
+        c.slot = -1;
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** Closes the connections idle for their idle timeout; runs again while any are open. */
+    private void sweep() {
+        long now = System.nanoTime();
+        List<TcpConnection> idle = null;
+        long shortest = Long.MAX_VALUE;
+        for (int i = 0; i < size; i++) {
+            TcpConnection c = open[i];
+            if (now - c.lastActivityNanos >= c.idleNanos) {
+                if (idle == null) {
+                    idle = new ArrayList<>();
+                }
+                idle.add(c);
+            } else {
+                shortest = Math.min(shortest, c.idleNanos);
+            }
+        }
+        if (idle != null) {
+            idle.forEach(TcpConnection::idle);
+        }
+        if (size > 0) {
+            loop.schedule(this::sweep, sweepIntervalNanos(shortest), TimeUnit.NANOSECONDS);
+        } else {
+            sweeping = false;
+        }
+    }
+
+    /** A quarter of the idle timeout, within 50 ms..1 s (as UDP's sweep). */
+    static long sweepIntervalNanos(long idleNanos) {
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(50), Math.min(TimeUnit.SECONDS.toNanos(1), idleNanos / 4));
+    }
+
+    /** Closes every connection's client side: the balancer's shutdown (their end reason). */
+    void closeClients() {
+        for (TcpConnection c : Arrays.copyOf(open, size)) {
+            c.client().close();
+        }
     }
 
     /**
@@ -43,13 +111,14 @@ final class TcpLoopConnections {
      * @return bytes released by shedding
      */
     long apply(OverloadState state, long configuredIdleNanos, long bytesToFree, long nowNanos) {
-        if (open.isEmpty()) {
+        if (size == 0) {
             return 0;
         }
         if (state.reduceTimeouts()) {
             long idle = state.idleNanos(configuredIdleNanos);
             List<TcpConnection> quiet = new ArrayList<>();
-            for (TcpConnection c : open) {
+            for (int i = 0; i < size; i++) {
+                TcpConnection c = open[i];
                 if (nowNanos - c.lastActivityNanos >= idle) {
                     quiet.add(c);
                 }
@@ -63,7 +132,8 @@ final class TcpLoopConnections {
         // Each connection's buffered bytes taken once: summing its queues inside the comparator
         // would redo it O(n log n) times.
         List<Holder> holders = new ArrayList<>();
-        for (TcpConnection c : open) {
+        for (int i = 0; i < size; i++) {
+            TcpConnection c = open[i];
             long bytes = c.bufferedBytes();
             if (bytes > 0) {
                 holders.add(new Holder(c, bytes));

@@ -6,6 +6,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -104,8 +106,18 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        if (clientSide) {
+            connection.accepted();
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable() && peer != null && peer.isActive()) {
+            // A backed-up side took its bytes: activity for the idle timeout, as a read would be.
+            connection.lastActivityNanos = System.nanoTime();
             peer.read();
         }
         ctx.fireChannelWritabilityChanged();
@@ -124,24 +136,52 @@ final class TcpRelay extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
-    /** Passes a FIN on: flush what is queued first, then shut the peer's output. */
+    /**
+     * Passes a FIN on: flush what is queued first, then shut the peer's output. When the peer's FIN
+     * came first, this one ends both directions: the connection closes (after flushing) instead, a
+     * half-close there would be one system call and one Netty exception for nothing.
+     */
     private void propagateShutdown() {
-        if (peer instanceof DuplexChannel duplex && peer.isActive()) {
-            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-                if (f.isSuccess()) {
-                    duplex.shutdownOutput().addListener(connection.closeOnFailure());
-                } else {
-                    connection.close();
-                }
-            });
+        if (connection.inputShutdown(clientSide)) {
+            return;
         }
-        connection.inputShutdown(clientSide);
+        if (peer instanceof DuplexChannel duplex && peer.isActive()) {
+            ChannelOutboundBuffer out = peer.unsafe().outboundBuffer();
+            if (out != null && out.totalPendingWriteBytes() == 0) {
+                // Nothing queued (written or not yet flushed, as a PROXY header can be): no flush to wait for.
+                shutdownPeerOutput(duplex);
+            } else {
+                peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+                    if (f.isSuccess()) {
+                        shutdownPeerOutput(duplex);
+                    } else {
+                        connection.close();
+                    }
+                });
+            }
+        }
+    }
+
+    private void shutdownPeerOutput(DuplexChannel duplex) {
+        if (!connection.shutdownOutput(duplex)) {
+            connection.close();
+            return;
+        }
+        // The peer's own FIN, when it comes, ends the connection: Netty then closes the channel
+        // (TcpConnection.sideInactive) instead of shutting its input down, a shutdown(SHUT_RD) that
+        // fails with ENOTCONN on a socket closed both ways and builds an exception for it.
+        duplex.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         discardEarly();
-        connection.sideClosed(clientSide);
+        connection.sideInactive(clientSide);
+        if (clientSide) {
+            connection.clientInactive();
+        } else {
+            connection.backendInactive();
+        }
         ctx.fireChannelInactive();
     }
 

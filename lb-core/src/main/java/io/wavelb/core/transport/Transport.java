@@ -1,10 +1,14 @@
 package io.wavelb.core.transport;
 
 import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -13,11 +17,14 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.Socket;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -25,6 +32,8 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 
 /**
@@ -41,6 +50,7 @@ public final class Transport {
     private final boolean reusePort;
     private final Kind kind;
     private final UdpTuning udp;
+    private final ChannelFactory<SocketChannel> reflectiveSocketChannels;
 
     /** The transports, for the few choices that differ between them (asked through methods, never by name). */
     private enum Kind { EPOLL, IO_URING, NIO }
@@ -56,6 +66,7 @@ public final class Transport {
         this.reusePort = reusePort;
         this.kind = kind;
         this.udp = udp;
+        this.reflectiveSocketChannels = new ReflectiveChannelFactory<>(socketChannelClass);
     }
 
     /**
@@ -159,6 +170,21 @@ public final class Transport {
     }
 
     /**
+     * Makes the channels that connect to {@code to}: on epoll, of {@code to}'s address family. An
+     * IPv4 target gets an AF_INET socket rather than the dual-stack AF_INET6 one Netty makes by
+     * default, which costs a setsockopt(IPV6_V6ONLY) per connection and the kernel's v4-mapped path.
+     */
+    public ChannelFactory<SocketChannel> socketChannels(InetSocketAddress to) {
+        if (kind == Kind.EPOLL) {
+            return to.getAddress() instanceof Inet4Address ? EPOLL_INET : EPOLL_DEFAULT;
+        }
+        return reflectiveSocketChannels;
+    }
+
+    private static final ChannelFactory<SocketChannel> EPOLL_INET = () -> new EpollSocketChannel(SocketProtocolFamily.INET);
+    private static final ChannelFactory<SocketChannel> EPOLL_DEFAULT = EpollSocketChannel::new;
+
+    /**
      * Whether one socket per event loop can share a port (SO_REUSEPORT). NIO cannot set it, so
      * there each listener gets a single socket on one loop.
      */
@@ -225,6 +251,30 @@ public final class Transport {
             throw new IllegalStateException("transparent connections need the epoll transport, not " + name);
         }
         bootstrap.option(EpollChannelOption.IP_TRANSPARENT, true);
+    }
+
+    /**
+     * Shuts {@code ch}'s output down (a FIN after what is already written) and returns whether it
+     * did; on failure {@code ch} is left as it was. Called on {@code ch}'s event loop, after the
+     * caller flushed {@code ch}; it writes nothing more to it. On epoll this is
+     * {@code shutdown(SHUT_WR)} on the channel's own socket: Netty's {@code shutdownOutput} builds a
+     * {@code ChannelOutputShutdownException} with its stack trace on every call, to fail writes that
+     * cannot be pending here (benchmarks/README.md, "New TCP connections"). The socket records the
+     * shutdown, so the channel's {@code isOutputShutdown()} still tells.
+     */
+    public boolean shutdownOutput(DuplexChannel ch) {
+        if (kind == Kind.EPOLL && ch instanceof EpollSocketChannel epoll) {
+            try {
+                ((Socket) epoll.fd()).shutdown(false, true);
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        // On its own loop Netty's shutdownOutput is done when it returns; should it not be, a late
+        // failure closes the channel, which ends the connection.
+        ChannelFuture f = ch.shutdownOutput().addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        return !f.isDone() || f.isSuccess();
     }
 
     /** Whether native upstream sockets send runs of same-size datagrams as UDP GSO bursts ({@code wavelb.udp.gso}). */
