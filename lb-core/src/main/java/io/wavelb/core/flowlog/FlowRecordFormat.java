@@ -127,23 +127,7 @@ public final class FlowRecordFormat {
             key(key);
             out.append('"');
             // RFC 8259 §7: quote, backslash and the control characters must be escaped.
-            for (int i = 0; i < value.length(); i++) {
-                char c = value.charAt(i);
-                switch (c) {
-                    case '"' -> out.append("\\\"");
-                    case '\\' -> out.append("\\\\");
-                    case '\n' -> out.append("\\n");
-                    case '\r' -> out.append("\\r");
-                    case '\t' -> out.append("\\t");
-                    default -> {
-                        if (c < 0x20) {
-                            out.append(String.format("\\u%04x", (int) c));
-                        } else {
-                            out.append(c);
-                        }
-                    }
-                }
-            }
+            escapeInto(out, value);
             out.append('"');
         }
 
@@ -156,6 +140,30 @@ public final class FlowRecordFormat {
         @Override
         public void end() {
             out.append("}\n");
+        }
+    }
+
+    /**
+     * {@code value} with quote, backslash and control characters escaped, as JSON strings (RFC 8259
+     * §7) and quoted logfmt values both take them.
+     */
+    private static void escapeInto(StringBuilder out, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                case '\n' -> out.append("\\n");
+                case '\r' -> out.append("\\r");
+                case '\t' -> out.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
         }
     }
 
@@ -191,23 +199,7 @@ public final class FlowRecordFormat {
                 return;
             }
             out.append('"');
-            for (int i = 0; i < value.length(); i++) {
-                char c = value.charAt(i);
-                switch (c) {
-                    case '"' -> out.append("\\\"");
-                    case '\\' -> out.append("\\\\");
-                    case '\n' -> out.append("\\n");
-                    case '\r' -> out.append("\\r");
-                    case '\t' -> out.append("\\t");
-                    default -> {
-                        if (c < 0x20) {
-                            out.append(String.format("\\u%04x", (int) c));
-                        } else {
-                            out.append(c);
-                        }
-                    }
-                }
-            }
+            escapeInto(out, value);
             out.append('"');
         }
 
