@@ -38,7 +38,8 @@ public abstract class AbstractListener implements Listener {
         this.group = group;
         this.transport = transport;
         this.stats = stats;
-        this.warnings = new RateLimitedLog(logger, TimeUnit.SECONDS.toNanos(10));
+        // A listener keeps its name across reloads (a renamed one is another listener).
+        this.warnings = new RateLimitedLog(logger, TimeUnit.SECONDS.toNanos(10), "listener '" + config.name() + "': ");
     }
 
     @Override
@@ -100,7 +101,20 @@ public abstract class AbstractListener implements Listener {
 
     /** A warning about this listener, at most one per 10 s: never called per packet unthrottled. */
     public final void warnRateLimited(String message) {
-        warnings.warn("listener '" + config.name() + "': " + message);
+        warnings.warn(message);
+    }
+
+    /**
+     * As {@link #warnRateLimited(String)}, the text ({@code head + detail}) built only when it is
+     * logged: for paths a flood drives, per datagram or per new flow.
+     */
+    public final void warnRateLimited(String head, Object detail) {
+        warnings.warn(head, detail);
+    }
+
+    /** {@code head + a + middle + b}, built only when it is logged. */
+    public final void warnRateLimited(String head, Object a, String middle, Object b) {
+        warnings.warn(head, a, middle, b);
     }
 
     /** Makes the channel of an inherited descriptor (the transport's adoption, which may refuse it). */

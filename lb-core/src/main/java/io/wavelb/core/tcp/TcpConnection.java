@@ -208,7 +208,7 @@ final class TcpConnection {
             candidate.tcpConnectionClosed(closer);
             group.flowFailed(candidate);
             counters.increment(ListenerCounter.TCP_CONNECT_FAILURES);
-            listener.warnRateLimited("connect to target " + candidate + " failed: " + f.cause().getMessage());
+            listener.warnRateLimited("connect to target ", candidate, " failed: ", f.cause().getMessage());
             if (attempts < tried.length) {
                 connectNext();
             } else {
@@ -411,7 +411,7 @@ final class TcpConnection {
     }
 
     void warnNoMemory(Throwable cause) {
-        listener.warnRateLimited("closing a connection: no buffer memory within the budget (" + cause.getMessage() + ")");
+        listener.warnRateLimited("closing a connection: no buffer memory within the budget: ", cause.getMessage());
     }
 
     boolean isClosed() {

@@ -205,14 +205,14 @@ final class UdpSessions implements UpstreamEvents {
             budget.release();
             uncount(countedAs);
             counters.increment(ListenerCounter.DROPPED_TRANSPARENT_BIND);
-            listener.warnRateLimited("transparent: new UDP session of " + client + " to " + target + ": " + e.getMessage());
+            listener.warnRateLimited("transparent: new UDP session of ", client, ": ", e.getMessage());
             return null;
         } catch (Exception e) {
             // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
             budget.release();
             uncount(countedAs);
             counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
-            listener.warnRateLimited("cannot open an upstream socket for a new UDP session to " + target + ": " + e);
+            listener.warnRateLimited("cannot open an upstream socket for a new UDP session to ", target, ": ", e);
             return null;
         }
         session.connected = session.upstream.connectedAtOpen();
@@ -298,7 +298,7 @@ final class UdpSessions implements UpstreamEvents {
         } catch (Exception e) {
             budget.release();
             counters.increment(ListenerCounter.UDP_LEG_FALLBACK);
-            listener.warnRateLimited("cannot open an upstream socket for a per-packet UDP session to " + target + ": " + e);
+            listener.warnRateLimited("cannot open an upstream socket for a per-packet UDP session to ", target, ": ", e);
             return head;
         }
         leg.connected = leg.upstream.connectedAtOpen();
@@ -474,7 +474,7 @@ final class UdpSessions implements UpstreamEvents {
     @Override
     public void noMemory(Throwable cause) {
         counters.increment(ListenerCounter.DROPPED_NO_MEMORY);
-        listener.warnRateLimited("datagram dropped: no buffer memory within the budget (" + cause.getMessage() + ")");
+        listener.warnRateLimited("datagram dropped: no buffer memory within the budget: ", cause.getMessage());
     }
 
     /**
