@@ -5,6 +5,9 @@ import io.wavelb.config.RuntimeSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.Wavelb;
+import io.wavelb.core.takeover.ControlServer;
+import io.wavelb.core.takeover.TakeoverClient;
+import io.wavelb.core.takeover.TakeoverStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -20,6 +23,9 @@ import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -84,6 +90,9 @@ final class WarmUp {
                 // The admin endpoint starts right after the real listeners bind: its first start and
                 // scrape (HTTP codec, metrics registry) would take the CPU from their first datagrams.
                 scrape(warm.balancer().config().admin().listen().port());
+                // And the control socket every `wavelb run` opens right after (a Unix socket server
+                // of its own, on classes nothing else loads): once, on a private path, answered once.
+                controlSocket(warm);
                 quiet.close();
                 LOG.log(System.Logger.Level.INFO, "warm-up: " + done.datagrams() + " datagrams, " + done.oneShotFlows()
                         + " one-shot UDP flows, " + done.connections() + " TCP connections in " + done.millis() + " ms");
@@ -268,6 +277,46 @@ final class WarmUp {
             }
         }
         return new Done(datagrams, oneShots, connections, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
+
+    /** Starts a control socket (takeover) in a private directory, connects to it once, closes both. */
+    private static void controlSocket(Wavelb warm) {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("wavelb-warm-up-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Path socket = dir.resolve(RuntimeSettings.CONTROL_SOCKET);
+            ControlServer server = ControlServer.start(socket, warm.balancer().runningSide(), new ControlServer.Events() {
+                @Override
+                public Process startSuccessor() throws IOException {
+                    throw new IOException("not during the warm-up");
+                }
+
+                @Override
+                public void handingOver(long newPid) {
+                }
+
+                @Override
+                public void handedOver(long newPid) {
+                }
+            }, new TakeoverStats());
+            try {
+                TakeoverClient.connect(socket).close();
+            } finally {
+                server.close();
+            }
+        } catch (IOException | RuntimeException e) {
+            // nothing to warm then (no epoll, no temporary directory)
+        } finally {
+            if (dir != null) {
+                try {
+                    Files.deleteIfExists(dir.resolve(RuntimeSettings.CONTROL_SOCKET));
+                    Files.deleteIfExists(dir);
+                } catch (IOException e) {
+                    // a leftover empty directory in the temporary directory
+                }
+            }
+        }
     }
 
     /** GET /metrics and /healthz from the warm-up's admin endpoint; what they answer does not matter. */
