@@ -42,7 +42,8 @@ import java.util.concurrent.TimeUnit;
  * second (benchmarks/README.md, "Cold start"). A private balancer on the same event-loop count,
  * transport and memory budget as the real one, in front of an echo on 127.0.0.1: a steady UDP
  * listener (bursts from a few flows, 64 and 1200 bytes), a one-shot UDP listener (a session per
- * datagram: the open and close paths) and a TCP listener (connect, one exchange, close).
+ * datagram: the open and close paths) and a TCP listener (connect, one exchange, close); then its
+ * admin endpoint (scrapes) and a control socket of its own (takeover), each once.
  *
  * <p>Bounded: traffic for at most {@code runtime.warm_up} after the private balancer started (its
  * start, mostly class loading the real start then skips, comes on top), ended early once the JIT
