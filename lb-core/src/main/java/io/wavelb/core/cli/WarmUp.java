@@ -337,6 +337,10 @@ final class WarmUp {
 
     private static boolean exchange(InetSocketAddress tcp, byte[] payload) {
         try (Socket s = new Socket()) {
+            // Closed with a reset, as the echo closes its side: a connection closed with FINs
+            // leaves its ephemeral port in TIME_WAIT for a minute, and a listener the real config
+            // binds on that port (a port in the ephemeral range) would be refused.
+            s.setSoLinger(true, 0);
             s.setSoTimeout(RECEIVE_TIMEOUT_MILLIS * 10);
             s.connect(tcp, RECEIVE_TIMEOUT_MILLIS * 10);
             s.getOutputStream().write(payload);
@@ -421,6 +425,7 @@ final class WarmUp {
 
         private static void echo(Socket s) {
             try (s; InputStream in = s.getInputStream(); OutputStream out = s.getOutputStream()) {
+                s.setSoLinger(true, 0); // see exchange: no TIME_WAIT left behind
                 byte[] buf = new byte[2048];
                 int n;
                 while ((n = in.read(buf)) > 0) {
