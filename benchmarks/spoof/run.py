@@ -119,11 +119,6 @@ def histogram(pid, classes):
     return rows
 
 
-def java_pid(ns_pid):
-    """bin/wavelb execs java, so the launcher's pid is the JVM's."""
-    return ns_pid
-
-
 def flood(ns, sources, rate):
     """Starts the sender in the client namespace; it prints what it sent when done."""
     code = f"""
