@@ -27,9 +27,9 @@ IPERF_PORT, SOCKPERF_PORT, ECHO_PORT, TCP_ECHO_PORT = 25201, 25311, 25411, 25511
 BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-nobatch": 24000,
         "wavelb-zgc": 26000, "wavelb-parallel": 27000, "wavelb-serial": 28000, "wavelb-iouring": 30000,
         "wavelb-channels": 31000, "wavelb-nogso": 32000, "wavelb-base": 33000,
-        "wavelb-lowmem": 34000, "wavelb-flowlog": 35000}
+        "wavelb-lowmem": 34000, "wavelb-flowlog": 35000, "wavelb-nettylistener": 36000}
 CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-nobatch", "wavelb-zgc", "wavelb-parallel", "wavelb-serial",
-              "wavelb-iouring", "wavelb-channels", "wavelb-nogso", "wavelb-base", "wavelb-lowmem", "wavelb-flowlog"]
+              "wavelb-iouring", "wavelb-channels", "wavelb-nogso", "wavelb-base", "wavelb-lowmem", "wavelb-flowlog", "wavelb-nettylistener"]
 DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
 # Variants: the same wavelb with other JVM flags, beside the default one (--only ...,wavelb-nobatch).
 # wavelb-nobatch: one datagram per receive call, as before recvmmsg became the default.
@@ -38,13 +38,16 @@ DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
 # wavelb-nogso: native upstream sockets, one send per datagram (no UDP GSO bursts).
 # wavelb-lowmem: Netty's adaptive allocator in its low-memory mode (unpooled buffers above 16 KiB),
 #   as before wavelb turned that mode off.
+# wavelb-nettylistener: the listener sockets read and written by Netty's datagram channel, as before
+#   wavelb's own recvmmsg/sendmmsg (-Dwavelb.udp.nativeListener=false).
 # wavelb-base: the jar named by $WAVELB_BASE_JAR (built from another commit), for before/after in one run.
 # wavelb-flowlog: flow logs on at full rate (flow_log: a JSON record per flow, every flow, to a file in
 #   the run's temporary directory), beside the default wavelb without them.
 VARIANT_JAVA_OPTS = {"wavelb-nobatch": "-Dwavelb.udp.receiveBatch=1", "wavelb-zgc": "-XX:+UseZGC",
                      "wavelb-parallel": "-XX:+UseParallelGC", "wavelb-serial": "-XX:+UseSerialGC", "wavelb-iouring": "",
                      "wavelb-channels": "-Dwavelb.udp.nativeUpstream=false", "wavelb-nogso": "-Dwavelb.udp.gso=false",
-                     "wavelb-base": "", "wavelb-lowmem": "-Dio.netty.allocator.lowMemory=true", "wavelb-flowlog": ""}
+                     "wavelb-base": "", "wavelb-lowmem": "-Dio.netty.allocator.lowMemory=true", "wavelb-flowlog": "",
+                     "wavelb-nettylistener": "-Dwavelb.udp.nativeListener=false"}
 # wavelb-iouring: runtime.transport io_uring instead of auto (epoll).
 VARIANT_TRANSPORT = {"wavelb-iouring": "io_uring"}
 TCP_ONLY = {"haproxy"}

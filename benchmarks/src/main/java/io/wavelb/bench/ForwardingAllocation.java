@@ -27,13 +27,17 @@ import java.util.List;
  * loop thread's allocation counter (HotSpot's per-thread TLAB accounting) read before and after.
  * Each round trip forwards two datagrams (client to target, target to client).
  *
- * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar io.wavelb.bench.ForwardingAllocation [roundTrips]}
+ * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar io.wavelb.bench.ForwardingAllocation [roundTrips] [ipv4|ipv6]}
+ * (IPv4 on 127.0.0.1 by default; {@code ipv6}: client, listener and target on ::1).
  */
 public final class ForwardingAllocation {
 
     public static void main(String[] args) throws Exception {
         int roundTrips = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
-        try (DatagramSocket echo = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+        boolean v6 = args.length > 1 && args[1].equals("ipv6");
+        InetAddress loopback = InetAddress.getByName(v6 ? "::1" : "127.0.0.1");
+        String host = v6 ? "::1" : "127.0.0.1";
+        try (DatagramSocket echo = new DatagramSocket(new InetSocketAddress(loopback, 0))) {
             Thread server = Thread.ofPlatform().daemon().start(() -> {
                 byte[] buf = new byte[2048];
                 DatagramPacket p = new DatagramPacket(buf, buf.length);
@@ -48,12 +52,12 @@ public final class ForwardingAllocation {
                 }
             });
             WavelbConfig config = new WavelbConfig(AdminConfig.DEFAULTS, new RuntimeSettings(1, Transport.AUTO, Duration.ZERO),
-                    List.of(new ListenerConfig("bench", Protocol.UDP, new HostPort("127.0.0.1", 0), "g",
+                    List.of(new ListenerConfig("bench", Protocol.UDP, new HostPort(host, 0), "g",
                             UdpSettings.DEFAULTS, TcpSettings.DEFAULTS)),
                     List.of(new TargetGroupConfig("g", Algorithm.MAGLEV,
-                            List.of(TargetConfig.of(new HostPort("127.0.0.1", echo.getLocalPort()))), 65537)));
+                            List.of(TargetConfig.of(new HostPort(host, echo.getLocalPort()))), 65537)));
             try (LoadBalancer lb = LoadBalancer.start(config);
-                 DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                 DatagramSocket client = new DatagramSocket(new InetSocketAddress(loopback, 0))) {
                 InetSocketAddress vip = lb.address("bench");
                 client.setSoTimeout(2000);
                 byte[] payload = new byte[1200];
@@ -68,8 +72,8 @@ public final class ForwardingAllocation {
                 run(client, out, in, roundTrips);
                 long elapsed = System.nanoTime() - start;
                 long allocated = mx.getThreadAllocatedBytes(loop) - before;
-                System.out.printf("round trips: %d (1200 B), event-loop bytes allocated: %d, per forwarded datagram: %.1f B, "
-                        + "round trip: %.1f us%n", roundTrips, allocated, allocated / (2.0 * roundTrips),
+                System.out.printf("%s, round trips: %d (1200 B), event-loop bytes allocated: %d, per forwarded datagram: %.1f B, "
+                        + "round trip: %.1f us%n", v6 ? "IPv6" : "IPv4", roundTrips, allocated, allocated / (2.0 * roundTrips),
                         elapsed / 1000.0 / roundTrips);
             }
             echo.close();

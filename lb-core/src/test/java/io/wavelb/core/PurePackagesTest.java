@@ -34,6 +34,7 @@ class PurePackagesTest {
             PureSource.required("src/main/java/io/wavelb/core/affinity"),
             PureSource.required("src/main/java/io/wavelb/core/transparent"),
             PureSource.required("src/main/java/io/wavelb/core/flowlog"),
+            PureSource.required("src/main/java/io/wavelb/core/linux"),
             PureSource.required("../config/src/main/java"));
 
     private static final Pattern FORBIDDEN = Pattern.compile("\\b(io\\.netty|software\\.amazon)\\.");

@@ -156,6 +156,7 @@ public final class Main {
         RuntimeSettings runtime = new RuntimeSettings(defaults.eventLoops(), defaults.transport(),
                 defaults.shutdownGracePeriod(), defaults.memoryBudget(), defaults.stateDir(), Duration.ofSeconds(seconds));
         DirectMemoryLimit.apply(runtime.memoryBudget());
+        LeakDetection.applyDefault();
         WarmUp.Done done = WarmUp.run(runtime);
         if (done == null) {
             err.println("wavelb warm-up: failed (see the log above)");
@@ -298,6 +299,7 @@ public final class Main {
     private static int serve(WavelbConfig config, Optional<Path> file, PrintStream err, DemoView view,
                              InheritedSockets inherited) {
         DirectMemoryLimit.apply(config.runtime().memoryBudget());
+        LeakDetection.applyDefault();
         WarmUp.run(config.runtime());
         Wavelb wavelb;
         try {

@@ -216,6 +216,16 @@ public final class Transport {
     }
 
     /**
+     * Whether UDP listener sockets are read and written with wavelb's own batched calls
+     * ({@code io.wavelb.core.linux}: no object per datagram) rather than by their Netty channel:
+     * epoll only, when the calls can be made here (Linux, 64-bit), unless
+     * {@code -Dwavelb.udp.nativeListener=false}.
+     */
+    public boolean nativeUdpListener() {
+        return kind == Kind.EPOLL && udp.nativeListener() && io.wavelb.core.linux.LibC.unavailable().isEmpty();
+    }
+
+    /**
      * Whether UDP sessions get bare sockets registered with the event loop rather than Netty
      * datagram channels: epoll only, unless {@code -Dwavelb.udp.nativeUpstream=false}.
      */

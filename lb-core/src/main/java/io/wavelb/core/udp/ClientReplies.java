@@ -1,66 +1,22 @@
 package io.wavelb.core.udp;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.unix.Socket;
-import io.wavelb.core.stats.ListenerCounter;
-import io.wavelb.core.stats.LoopCounters;
+import io.wavelb.core.session.ClientAddress;
 import java.net.InetSocketAddress;
 
 /**
- * Replies on their way back to clients, from one loop's listener socket. The replies of every
- * session on the loop are flushed once per loop turn, after its I/O: Netty sends them with one
- * {@code sendmmsg}. A zero-length reply goes out with one {@code sendto} on epoll
- * ({@link EmptyDatagrams}).
+ * Replies on their way back to clients, from one loop's listener socket, sent together once per
+ * loop turn. Used by the loop's {@link UdpSessions} only.
  */
-final class ClientReplies {
-
-    private final Channel listener;
-    private final LoopCounters counters;
-    /** The listener's socket for zero-length replies, on epoll; else null. */
-    private final Socket emptyReplySender;
-    private boolean needFlush;
-    private final Runnable flush = this::flushNow;
-
-    ClientReplies(Channel listener, LoopCounters counters) {
-        this.listener = listener;
-        this.counters = counters;
-        this.emptyReplySender = EmptyDatagrams.senderFor(listener);
-    }
+interface ClientReplies {
 
     /** Whether the listener socket takes more: a client that does not read fills it, and replies are dropped. */
-    boolean writable() {
-        return listener.isWritable();
-    }
+    boolean writable();
 
     /**
-     * Sends {@code content} to {@code client} (ownership passes), counted as sent; false when a
-     * zero-length reply could not be sent (counted as {@code client_busy}).
+     * Sends {@code content} to {@code client} ({@code key} is the same address; ownership of
+     * {@code content} passes), counted; false when it is already known to be dropped (counted as
+     * {@code client_busy}).
      */
-    boolean send(InetSocketAddress client, ByteBuf content) {
-        int size = content.readableBytes();
-        if (size == 0 && emptyReplySender != null) {
-            content.release();
-            if (!EmptyDatagrams.send(emptyReplySender, client)) {
-                counters.increment(ListenerCounter.DROPPED_CLIENT_BUSY);
-                return false;
-            }
-            counters.increment(ListenerCounter.DATAGRAMS_TX);
-            return true;
-        }
-        counters.increment(ListenerCounter.DATAGRAMS_TX);
-        counters.add(ListenerCounter.BYTES_TX, size);
-        listener.write(new DatagramPacket(content, client), listener.voidPromise());
-        if (!needFlush) {
-            needFlush = true;
-            listener.eventLoop().execute(flush);
-        }
-        return true;
-    }
-
-    private void flushNow() {
-        needFlush = false;
-        listener.flush();
-    }
+    boolean send(InetSocketAddress client, ClientAddress key, ByteBuf content);
 }

@@ -204,7 +204,7 @@ public final class UdpListener extends AbstractListener {
             Channel ch = channels.get(i);
             UdpLoopHandler h = handlers.get(i);
             each.add(CompletableFuture.supplyAsync(() -> {
-                ch.config().setAutoRead(false);
+                h.reading(false);
                 return h.sessions().freeze(config().name(), member, System.nanoTime(), ids);
             }, ch.eventLoop()));
         }
@@ -225,8 +225,10 @@ public final class UdpListener extends AbstractListener {
         for (int i = 0; i < handlers.size(); i++) {
             Channel ch = channels.get(i);
             UdpLoopHandler h = handlers.get(i);
-            each.add(CompletableFuture.runAsync(() -> h.sessions().handedOver(), ch.eventLoop())
-                    .thenCompose(v -> handOver(ch)));
+            each.add(CompletableFuture.runAsync(() -> {
+                h.sessions().handedOver();
+                h.letGo();
+            }, ch.eventLoop()).thenCompose(v -> handOver(ch)));
         }
         return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
     }
@@ -239,7 +241,7 @@ public final class UdpListener extends AbstractListener {
             UdpLoopHandler h = handlers.get(i);
             each.add(CompletableFuture.runAsync(() -> {
                 h.sessions().thaw();
-                ch.config().setAutoRead(true);
+                h.reading(true);
             }, ch.eventLoop()));
         }
         return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
@@ -312,7 +314,10 @@ public final class UdpListener extends AbstractListener {
 
     /** Starts reading sockets adopted paused (a takeover, once the sessions are in). */
     public void resumeReading() {
-        autoRead(channels, true);
+        for (int i = 0; i < handlers.size(); i++) {
+            UdpLoopHandler h = handlers.get(i);
+            channels.get(i).eventLoop().execute(() -> h.reading(true));
+        }
     }
 
     /** Hands {@code settings} to every loop's handler, on its loop; waits for them when {@code wait}. */

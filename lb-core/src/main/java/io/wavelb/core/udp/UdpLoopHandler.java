@@ -5,13 +5,17 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.socket.DatagramPacket;
 import io.wavelb.core.affinity.ContentRouter;
 import io.wavelb.core.affinity.Route;
+import io.wavelb.core.session.ClientAddress;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
 
@@ -22,7 +26,9 @@ import java.util.EnumMap;
  * the datagram to the loop's {@link UdpSessions}, which owns everything after that; at the end of
  * the read batch, flushes the upstream sockets written to. Every method runs on the loop.
  */
-final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
+final class UdpLoopHandler extends ChannelInboundHandlerAdapter implements ListenerIntake.Receiver {
+
+    private static final System.Logger LOG = System.getLogger(UdpLoopHandler.class.getName());
 
     /** The counter of each route, indexed by ordinal; null where nothing is counted. */
     private static final ListenerCounter[] ROUTE_COUNTERS = routeCounters();
@@ -36,6 +42,10 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     private EventLoop loop;
     private LoopCounters counters;
     private UdpSessions sessions;
+    /** Reads and writes the listener socket with wavelb's own batched calls; null where Netty's channel does. */
+    private ListenerIntake intake;
+    /** The sender of the datagram Netty's channel read, as the session table's key; reused. */
+    private final ClientAddress probe = ClientAddress.probe();
 
     UdpLoopHandler(UdpListener listener, UdpLoopSettings settings, Upstreams.Factory upstreams) {
         this.listener = listener;
@@ -67,10 +77,50 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         channel = ctx.channel();
         loop = channel.eventLoop();
         counters = listener.stats().forCurrentLoop();
-        sessions = new UdpSessions(listener, settings, loop, channel.alloc(), counters,
-                new ClientReplies(channel, counters), upstreams);
+        intake = openIntake();
+        ClientReplies replies = intake != null ? intake.replies() : new ChannelReplies(channel, counters);
+        sessions = new UdpSessions(listener, settings, loop, channel.alloc(), counters, replies, upstreams);
         sessions.start();
         ctx.fireChannelActive();
+    }
+
+    /**
+     * The listener socket read and written by wavelb's own calls, where the transport offers them:
+     * the channel stops reading for good and the intake reads as the channel would have (not yet,
+     * if the channel was adopted paused). Null, and the channel reads, where it cannot be opened.
+     */
+    private ListenerIntake openIntake() {
+        if (!listener.transport().nativeUdpListener() || !(loop instanceof IoEventLoop io)
+                || !(channel instanceof UnixChannel unix)) {
+            return null;
+        }
+        boolean read = channel.config().isAutoRead();
+        channel.config().setAutoRead(false);
+        try {
+            return ListenerIntake.open(io, unix.fd().intValue(), this, listener, counters, channel.alloc(),
+                    listener.transport().datagramReceiveBatch(), settings.maxDatagramSize(), read);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "listener '" + listener.config().name()
+                    + "': cannot read its UDP socket with batched calls (" + e.getMessage() + "); Netty's channel reads it");
+            channel.config().setAutoRead(read);
+            return null;
+        }
+    }
+
+    /** Starts or stops reading the listener socket (a takeover's freeze, thaw, or resume). */
+    void reading(boolean read) {
+        if (intake != null) {
+            intake.reading(read);
+        } else {
+            channel.config().setAutoRead(read);
+        }
+    }
+
+    /** The socket now belongs to another process: this loop lets go of its copy before the channel's is closed. */
+    void letGo() {
+        if (intake != null) {
+            intake.close();
+        }
     }
 
     /** A reload changed the listener (or its bound port became known): what comes next follows {@code newSettings}. */
@@ -88,6 +138,14 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
         if (sessions != null) {
             sessions.settings(newSettings);
             listener.transport().configureDatagramReceive(channel.config(), newSettings.maxDatagramSize());
+            if (intake != null) {
+                try {
+                    intake.resize(newSettings.maxDatagramSize());
+                } catch (OutOfMemoryError e) {
+                    // The old area stays: larger datagrams are dropped as oversize until memory allows.
+                    sessions.noMemory(e);
+                }
+            }
         }
     }
 
@@ -95,15 +153,48 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         DatagramPacket packet = (DatagramPacket) msg;
         ByteBuf data = packet.content();
-        int size = data.readableBytes();
         // The receive buffer is one byte larger than the limit, so a longer datagram shows up as
         // size > limit instead of being silently truncated by the kernel and forwarded corrupt.
-        if (size > settings.maxDatagramSize()) {
-            counters.increment(ListenerCounter.DROPPED_OVERSIZE);
+        if (data.readableBytes() > settings.maxDatagramSize()) {
             packet.release();
+            oversize();
             return;
         }
-        InetSocketAddress client = packet.sender();
+        InetSocketAddress sender = packet.sender();
+        receive(probe.set(sender), sender, data, packet.recipient());
+    }
+
+    @Override
+    public void received(ClientAddress sender, ByteBuf data) {
+        // The address the client sent to is the listener's own: a bound one's, or, on a wildcard
+        // one, unknown, as it is on Netty's path (no IP_RECVORIGDSTADDR); PROXY v2 then names the bound address.
+        receive(sender, null, data, null);
+    }
+
+    @Override
+    public void oversize() {
+        counters.increment(ListenerCounter.DROPPED_OVERSIZE);
+    }
+
+    @Override
+    public void noMemory(OutOfMemoryError e) {
+        sessions.noMemory(e);
+    }
+
+    @Override
+    public void readComplete() {
+        sessions.flush();
+    }
+
+    /**
+     * A client datagram (ownership of {@code data} passes): routed by its content if the listener
+     * reads it, then to the client's session, opened if it has none.
+     *
+     * @param key    the client, as the session table keys it (a probe: valid during the call)
+     * @param client the same address as an object, when the read made one; else made here for a new session
+     */
+    private void receive(ClientAddress key, InetSocketAddress client, ByteBuf data, InetSocketAddress recipient) {
+        int size = data.readableBytes();
         // Content-aware affinity: the datagram itself may name its target, whatever its address.
         Target routed = null;
         Route route = Route.NONE;
@@ -116,7 +207,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             }
             routed = router.target();
         }
-        UdpSession session = sessions.get(client);
+        UdpSession session = sessions.get(key);
         if (session != null && routed != null) {
             if (session.target != routed) {
                 sessions.close(session, ListenerCounter.CLOSED_REROUTED);
@@ -129,9 +220,9 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
             session = null;
         }
         if (session == null) {
-            session = sessions.open(client, packet.recipient(), routed, route);
+            session = sessions.open(client != null ? client : key.toSocketAddress(), key, recipient, routed, route);
             if (session == null) {
-                packet.release();
+                data.release();
                 return;
             }
         }
@@ -142,7 +233,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        sessions.flush();
+        readComplete();
     }
 
     /** The target's deregistration delay ran out: end its sessions on this loop. */
@@ -166,6 +257,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        letGo();
         sessions.stop();
         sessions.closeAll(ListenerCounter.CLOSED_SHUTDOWN);
         ctx.fireChannelInactive();

@@ -3,6 +3,7 @@ package io.wavelb.core.udp;
 import io.netty.buffer.ByteBuf;
 import io.wavelb.core.affinity.Route;
 import io.wavelb.core.health.state.ReplyWait;
+import io.wavelb.core.session.ClientAddress;
 import io.wavelb.core.session.ClientKey;
 import io.wavelb.core.session.SessionTable;
 import io.wavelb.core.target.Target;
@@ -23,6 +24,8 @@ final class UdpSession implements SessionTable.Session {
     static final int MAX_PENDING = 64;
 
     final InetSocketAddress client;
+    /** The client as the loop's session table keys it. */
+    final ClientAddress key;
     /** The group the target was picked from (a reload may point the listener at another one). */
     final TargetGroup group;
     final Target target;
@@ -80,8 +83,9 @@ final class UdpSession implements SessionTable.Session {
     private int legCount;
     private ArrayDeque<ByteBuf> pending;
 
-    UdpSession(InetSocketAddress client, TargetGroup group, Target target, long nowNanos) {
+    UdpSession(InetSocketAddress client, ClientAddress key, TargetGroup group, Target target, long nowNanos) {
         this.client = client;
+        this.key = key;
         this.group = group;
         this.target = target;
         this.lastSeenNanos = nowNanos;
@@ -92,6 +96,7 @@ final class UdpSession implements SessionTable.Session {
     /** A leg of {@code head} towards {@code target}. */
     UdpSession(UdpSession head, Target target, long nowNanos) {
         this.client = head.client;
+        this.key = head.key;
         this.group = head.group;
         this.target = target;
         this.lastSeenNanos = nowNanos;

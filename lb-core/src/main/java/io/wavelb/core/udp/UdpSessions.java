@@ -15,6 +15,7 @@ import io.wavelb.core.flowlog.FlowRecord;
 import io.wavelb.core.health.state.ReplyWait;
 import io.wavelb.core.listener.Descriptors;
 import io.wavelb.core.proxy.ProxyHeaders;
+import io.wavelb.core.session.ClientAddress;
 import io.wavelb.core.session.ClientKey;
 import io.wavelb.core.session.SessionBudget;
 import io.wavelb.core.session.SessionTable;
@@ -65,7 +66,7 @@ final class UdpSessions implements UpstreamEvents {
     private final ByteBufAllocator alloc;
     private final EventLoop loop;
     private final Upstreams upstreams;
-    private final SessionTable<InetSocketAddress, UdpSession> table = new SessionTable<>();
+    private final SessionTable<ClientAddress, UdpSession> table = new SessionTable<>();
     /** Sessions unbound by max_requests that still wait for replies; swept like the table. */
     private final Set<UdpSession> unbound = new HashSet<>();
     /** Sessions written to in the current read batch: flushed once each by {@link #flush}. */
@@ -124,7 +125,7 @@ final class UdpSessions implements UpstreamEvents {
     }
 
     /** The session of a client address, or null. Allocation-free. */
-    UdpSession get(InetSocketAddress client) {
+    UdpSession get(ClientAddress client) {
         return table.get(client);
     }
 
@@ -140,7 +141,7 @@ final class UdpSessions implements UpstreamEvents {
      * socket. A refused datagram gets no flow log record: it is no flow, and a record per refused
      * datagram would let a flood of them fill the disk; the drop counters count them.
      */
-    UdpSession open(InetSocketAddress client, InetSocketAddress recipient, Target routed, Route route) {
+    UdpSession open(InetSocketAddress client, ClientAddress key, InetSocketAddress recipient, Target routed, Route route) {
         if (listener.overloadState().stopAccepting()) {
             counters.increment(ListenerCounter.DROPPED_OVERLOAD);
             return null;
@@ -149,12 +150,12 @@ final class UdpSessions implements UpstreamEvents {
         ClientKey countedAs = null;
         int perClient = s.udp().maxSessionsPerClient();
         if (perClient > 0 || s.newFlowRate().limited()) {
-            ClientKey key = ClientKey.of(client.getAddress(), s.clientPrefix());
-            if (!listener.flowRates().tryAcquire(key, s.newFlowRate())) {
+            ClientKey limited = ClientKey.of(client.getAddress(), s.clientPrefix());
+            if (!listener.flowRates().tryAcquire(limited, s.newFlowRate())) {
                 counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
                 return null;
             }
-            countedAs = perClient > 0 ? key : null;
+            countedAs = perClient > 0 ? limited : null;
         }
         if (countedAs != null) {
             if (!listener.clients().tryOpen(countedAs, perClient)) {
@@ -197,7 +198,7 @@ final class UdpSessions implements UpstreamEvents {
                 return null;
             }
         }
-        UdpSession session = new UdpSession(client, group, target, System.nanoTime());
+        UdpSession session = new UdpSession(client, key.copy(), group, target, System.nanoTime());
         session.countedAs = countedAs;
         try {
             session.upstream = upstreams.open(session, s.receiveCapacity(), source);
@@ -224,7 +225,7 @@ final class UdpSessions implements UpstreamEvents {
             session.proxyHeader = ProxyHeaders.v2(client, to, true);
         }
         target.udpSessionOpened();
-        table.put(client, session);
+        table.put(session.key, session);
         counters.increment(ListenerCounter.SESSIONS_CREATED);
         startLogging(session, route);
         return session;
@@ -265,7 +266,7 @@ final class UdpSessions implements UpstreamEvents {
         session.requests++;
         int maxRequests = settings.udp().maxRequests();
         if (open && maxRequests > 0 && session.requests >= maxRequests) {
-            table.remove(session.client);
+            table.remove(session.key);
             session.unbound = true;
             unbound.add(session);
         }
@@ -439,7 +440,7 @@ final class UdpSessions implements UpstreamEvents {
         UdpSession head = session.head;
         head.lastSeenNanos = System.nanoTime();
         int size = content.readableBytes();
-        if (!replies.send(session.client, content)) {
+        if (!replies.send(session.client, session.key, content)) {
             return true;
         }
         head.responses++;
@@ -504,7 +505,7 @@ final class UdpSessions implements UpstreamEvents {
         } else if (session.unbound) {
             unbound.remove(session);
         } else {
-            table.remove(session.client);
+            table.remove(session.key);
         }
         finish(session, reason);
     }
@@ -730,7 +731,7 @@ final class UdpSessions implements UpstreamEvents {
         });
         List<Long> closed = new ArrayList<>();
         offered.forEach((session, id) -> {
-            if (session.closed || table.get(session.client) != session) {
+            if (session.closed || table.get(session.key) != session) {
                 closed.add(id);
             }
         });
@@ -748,7 +749,7 @@ final class UdpSessions implements UpstreamEvents {
     /** The new process holds the frozen sessions' sockets: end them here, counted as handed over. */
     void handedOver() {
         for (UdpSession session : frozen) {
-            if (table.remove(session.client) != null) {
+            if (table.remove(session.key) != null) {
                 finish(session, ListenerCounter.CLOSED_HANDED_OVER);
             }
         }
@@ -793,8 +794,8 @@ final class UdpSessions implements UpstreamEvents {
         for (Long id : ids) {
             UdpSession session = prepared.remove(id);
             if (session != null && !session.closed) {
-                if (table.get(session.client) == session) {
-                    table.remove(session.client);
+                if (table.get(session.key) == session) {
+                    table.remove(session.key);
                 }
                 session.closed = true;
                 budget.release();
@@ -848,12 +849,13 @@ final class UdpSessions implements UpstreamEvents {
                 break;
             }
         }
-        if (target == null || table.get(state.client()) != null || !budget.tryAcquire()) {
+        ClientAddress key = ClientAddress.of(state.client());
+        if (target == null || table.get(key) != null || !budget.tryAcquire()) {
             Descriptors.close(fd);
             return null;
         }
         long quiet = TimeUnit.MILLISECONDS.toNanos(state.quietMillis());
-        UdpSession session = new UdpSession(state.client(), group, target, nowNanos - quiet);
+        UdpSession session = new UdpSession(state.client(), key, group, target, nowNanos - quiet);
         try {
             session.upstream = upstreams.adopt(session, fd, s.receiveCapacity(), poll);
         } catch (IOException | RuntimeException e) {
@@ -873,7 +875,7 @@ final class UdpSessions implements UpstreamEvents {
         session.replied = state.replied();
         session.proxyHeader = state.proxyHeader();
         target.udpSessionOpened();
-        table.put(state.client(), session);
+        table.put(key, session);
         // Its record here starts at the takeover: the process taken over wrote one ending "handed_over".
         session.startNanos = nowNanos;
         startLogging(session, Route.NONE);

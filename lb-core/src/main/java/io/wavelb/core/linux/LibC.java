@@ -1,0 +1,165 @@
+package io.wavelb.core.linux;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+import java.util.Optional;
+
+/**
+ * The few calls of Linux's C library wavelb makes itself, through the Foreign Function and Memory
+ * API: {@code recvmmsg} and {@code sendmmsg} on a listener socket (Netty's native versions make an
+ * address object and an envelope per datagram, and a {@code getsockopt} per call), a close-on-exec
+ * {@code dup}, and {@code getsockopt(SO_DOMAIN)}. Each call returns what the kernel returned, or
+ * {@code -errno}, read from the call's own captured state (never from a later call's errno).
+ *
+ * <p>Linux on a 64-bit platform only (the structure offsets in {@link MessageBatch} are LP64's);
+ * elsewhere {@link #unavailable()} says why and the caller keeps Netty's path.
+ */
+public final class LibC {
+
+    public static final int EINTR = 4;
+    public static final int EAGAIN = 11;
+    public static final int ENOBUFS = 105;
+    public static final int AF_INET = 2;
+    public static final int AF_INET6 = 10;
+    static final int MSG_DONTWAIT = 0x40;
+    static final int MSG_TRUNC = 0x20;
+    private static final int F_DUPFD_CLOEXEC = 1030;
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_DOMAIN = 39;
+
+    private static final MethodHandle RECVMMSG;
+    private static final MethodHandle SENDMMSG;
+    private static final MethodHandle FCNTL;
+    private static final MethodHandle GETSOCKOPT;
+    private static final VarHandle ERRNO;
+    static final long CAPTURE_SIZE;
+    private static final String UNAVAILABLE;
+
+    static {
+        MethodHandle recv = null;
+        MethodHandle send = null;
+        MethodHandle fcntl = null;
+        MethodHandle getsockopt = null;
+        VarHandle errno = null;
+        long captureSize = 0;
+        String why = null;
+        try {
+            if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
+                why = "not Linux";
+            } else if (ValueLayout.ADDRESS.byteSize() != 8 || ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
+                why = "not a 64-bit little-endian platform";
+            } else {
+                Linker linker = Linker.nativeLinker();
+                SymbolLookup libc = linker.defaultLookup();
+                Linker.Option errnoOf = Linker.Option.captureCallState("errno");
+                MemoryLayout capture = Linker.Option.captureStateLayout();
+                errno = capture.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+                captureSize = capture.byteSize();
+                ValueLayout.OfInt i = ValueLayout.JAVA_INT;
+                recv = linker.downcallHandle(libc.find("recvmmsg").orElseThrow(),
+                        FunctionDescriptor.of(i, i, ValueLayout.ADDRESS, i, i, ValueLayout.ADDRESS), errnoOf);
+                send = linker.downcallHandle(libc.find("sendmmsg").orElseThrow(),
+                        FunctionDescriptor.of(i, i, ValueLayout.ADDRESS, i, i), errnoOf);
+                fcntl = linker.downcallHandle(libc.find("fcntl").orElseThrow(),
+                        FunctionDescriptor.of(i, i, i, i), errnoOf, Linker.Option.firstVariadicArg(2));
+                getsockopt = linker.downcallHandle(libc.find("getsockopt").orElseThrow(),
+                        FunctionDescriptor.of(i, i, i, i, ValueLayout.ADDRESS, ValueLayout.ADDRESS), errnoOf);
+            }
+        } catch (RuntimeException | LinkageError e) {
+            why = e.toString();
+        }
+        RECVMMSG = recv;
+        SENDMMSG = send;
+        FCNTL = fcntl;
+        GETSOCKOPT = getsockopt;
+        ERRNO = errno;
+        CAPTURE_SIZE = captureSize;
+        UNAVAILABLE = why;
+    }
+
+    private LibC() {
+    }
+
+    /** Why these calls cannot be made here, or empty when they can. */
+    public static Optional<String> unavailable() {
+        return Optional.ofNullable(UNAVAILABLE);
+    }
+
+    /** A segment for one caller's captured errno (one per thread that calls; it is written by every call). */
+    static MemorySegment newCaptureState(Arena arena) {
+        return arena.allocate(CAPTURE_SIZE, 8);
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    /** {@code recvmmsg(fd, msgs, count, MSG_DONTWAIT, NULL)}: datagrams received, or {@code -errno}. */
+    static int recvmmsg(MemorySegment state, int fd, MemorySegment msgs, int count) {
+        int n;
+        try {
+            n = (int) RECVMMSG.invokeExact(state, fd, msgs, count, MSG_DONTWAIT, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw new IllegalStateException("recvmmsg", t);
+        }
+        return n >= 0 ? n : -errno(state);
+    }
+
+    /** {@code sendmmsg(fd, msgs, count, MSG_DONTWAIT)}: datagrams sent, or {@code -errno}. */
+    static int sendmmsg(MemorySegment state, int fd, MemorySegment msgs, int count) {
+        int n;
+        try {
+            n = (int) SENDMMSG.invokeExact(state, fd, msgs, count, MSG_DONTWAIT);
+        } catch (Throwable t) {
+            throw new IllegalStateException("sendmmsg", t);
+        }
+        return n >= 0 ? n : -errno(state);
+    }
+
+    /**
+     * A second descriptor for the socket {@code fd} refers to, close-on-exec: registered with an
+     * epoll set beside the first (epoll keys its entries by descriptor and file), and closed apart.
+     */
+    public static int dup(int fd) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCaptureState(arena);
+            int copy = (int) FCNTL.invokeExact(state, fd, F_DUPFD_CLOEXEC, 0);
+            if (copy < 0) {
+                throw new IOException("fcntl(" + fd + ", F_DUPFD_CLOEXEC): errno " + errno(state));
+            }
+            return copy;
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("fcntl", t);
+        }
+    }
+
+    /** The address family of the socket {@code fd}: {@link #AF_INET} or {@link #AF_INET6}. */
+    public static int socketDomain(int fd) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCaptureState(arena);
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
+            MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
+            length.set(ValueLayout.JAVA_INT, 0, 4);
+            int r = (int) GETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_DOMAIN, value, length);
+            if (r < 0) {
+                throw new IOException("getsockopt(" + fd + ", SO_DOMAIN): errno " + errno(state));
+            }
+            return value.get(ValueLayout.JAVA_INT, 0);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("getsockopt", t);
+        }
+    }
+}
