@@ -1,4 +1,4 @@
-# Sourced by bin/wavelb and .ci/run: sets WAVELB_JAVA_HOME to a JDK >= 21 and WAVELB_JAVA_MAJOR.
+# Sourced by bin/wavelb and .ci/run: sets WAVELB_JAVA_HOME to a JDK >= 25 and WAVELB_JAVA_MAJOR.
 # Order: $JAVA_HOME if new enough, the java on PATH if new enough, then the newest in /usr/lib/jvm.
 
 _wavelb_major() {  # prints the major version of the java binary $1, or 0
@@ -17,14 +17,14 @@ _wavelb_pick_java() {
   for c in "${candidates[@]}"; do
     [[ -x "$c/bin/java" && -x "$c/bin/javac" ]] || continue
     m="$(_wavelb_major "$c/bin/java")"
-    if (( m >= 21 )); then
+    if (( m >= 25 )); then
       # The first acceptable one wins for JAVA_HOME and PATH; among /usr/lib/jvm the newest.
       if [[ "$c" == "${JAVA_HOME:-}" ]] || [[ "$c" != /usr/lib/jvm/* ]]; then best="$c"; best_major="$m"; break; fi
       if (( m > best_major )); then best="$c"; best_major="$m"; fi
     fi
   done
   if [[ -z "$best" ]]; then
-    echo "wavelb: no JDK >= 21 found (set JAVA_HOME; tried ${candidates[*]:-nothing})" >&2
+    echo "wavelb: no JDK >= 25 found (set JAVA_HOME; tried ${candidates[*]:-nothing})" >&2
     return 1
   fi
   WAVELB_JAVA_HOME="$best"

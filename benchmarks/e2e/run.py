@@ -575,12 +575,17 @@ def main():
     ap.add_argument("--steps", default=None,
                     help="measure only these steps (comma-separated: udp64_30k,udp64_max,udp1200_30k,udp1200_max,"
                          "tcp1,tcp4,rtt_udp,rtt_tcp,newflows,newconns,idle); default all")
+    ap.add_argument("--one-core", action="store_true",
+                    help="load generators, backends and the proxy all on CPU 1: the proxy shares its core with the load")
     ap.add_argument("--rerender", metavar="RAW_JSON", help="print the table of an earlier run's raw.json")
     a = ap.parse_args()
     if a.rerender:
         r = json.load(open(a.rerender))
         print(table(r["results"], [c for c in CANDIDATES if c in r["results"]]))
         return
+    if a.one_core:
+        global LOAD
+        LOAD = list(PROXY_CPU)
     rounds = a.rounds or (1 if a.quick else 3)
     secs = a.secs or (2 if a.quick else 5)
     n_sessions = a.sessions or (5000 if a.quick else 10000)

@@ -1,5 +1,6 @@
 package io.wavelb.bench;
 
+import io.wavelb.core.session.ClientAddress;
 import io.wavelb.core.session.SessionTable;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -22,7 +23,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The per-loop UDP session table: the lookup every datagram pays, the insert and remove a new and
  * an ended flow pay, and one idle sweep over a full table (run every 50 ms..1 s, not per packet).
- * Keys are {@link InetSocketAddress}es, as the data plane's are; seeded inputs.
+ * Keys are {@link ClientAddress}es, as the data plane's are, looked up the way a datagram is: one
+ * reused probe set from the sender's numbers (what the listener decodes from the kernel's
+ * {@code sockaddr}); seeded inputs. {@code lookupIpv6} does the same with IPv6 senders.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,10 +58,14 @@ public class SessionTableBenchmark {
     @Param({"1000", "100000"})
     int sessions;
 
-    SessionTable<InetSocketAddress, Session> table;
-    InetSocketAddress[] keys;
-    InetSocketAddress[] fresh;
+    SessionTable<ClientAddress, Session> table;
+    /** Each session's sender as the kernel reports it: IPv4 address (host order) and port; IPv6 low half and port. */
+    int[] v4;
+    int[] ports;
+    long[] v6;
+    ClientAddress[] fresh;
     Object[] targets;
+    final ClientAddress probe = ClientAddress.probe();
     int i;
 
     @Setup(Level.Trial)
@@ -66,30 +73,44 @@ public class SessionTableBenchmark {
         Random random = new Random(42);
         targets = new Object[] {"t1", "t2", "t3"};
         table = new SessionTable<>();
-        keys = new InetSocketAddress[sessions];
+        v4 = new int[sessions];
+        ports = new int[sessions];
+        v6 = new long[sessions];
         for (int n = 0; n < sessions; n++) {
-            byte[] ip = {10, (byte) random.nextInt(256), (byte) random.nextInt(256), (byte) random.nextInt(256)};
-            keys[n] = new InetSocketAddress(InetAddress.getByAddress(ip), 1024 + random.nextInt(60000));
-            if (table.get(keys[n]) == null) {
-                table.put(keys[n], new Session(targets[n % 3], 0));
+            v4[n] = 0x0A00_0000 | random.nextInt(1 << 24);
+            ports[n] = 1024 + random.nextInt(60000);
+            v6[n] = random.nextLong();
+            if (table.get(probe.setV4(v4[n], ports[n])) == null) {
+                table.put(probe.copy(), new Session(targets[n % 3], 0));
+            }
+            if (table.get(probe.setV6(0x2001_0DB8_0000_0000L, v6[n], ports[n], 0)) == null) {
+                table.put(probe.copy(), new Session(targets[n % 3], 0));
             }
         }
-        fresh = new InetSocketAddress[4096];
+        fresh = new ClientAddress[4096];
         for (int n = 0; n < fresh.length; n++) {
-            fresh[n] = new InetSocketAddress(InetAddress.getByAddress(new byte[] {11, 0, (byte) (n >> 8), (byte) n}), 5000);
+            fresh[n] = ClientAddress.of(new InetSocketAddress(InetAddress.getByAddress(new byte[] {11, 0, (byte) (n >> 8), (byte) n}), 5000));
         }
     }
 
-    /** What every datagram of an existing flow pays. */
+    /** What every datagram of an existing IPv4 flow pays: the probe set from the sender, then the lookup. */
     @Benchmark
     public Session lookup() {
-        return table.get(keys[(i++ & 0x7fffffff) % keys.length]);
+        int n = (i++ & 0x7fffffff) % v4.length;
+        return table.get(probe.setV4(v4[n], ports[n]));
+    }
+
+    /** The same for an IPv6 sender. */
+    @Benchmark
+    public Session lookupIpv6() {
+        int n = (i++ & 0x7fffffff) % v6.length;
+        return table.get(probe.setV6(0x2001_0DB8_0000_0000L, v6[n], ports[n], 0));
     }
 
     /** A new flow's insert and, later, its removal. */
     @Benchmark
     public Session insertThenRemove() {
-        InetSocketAddress k = fresh[(i++) & 4095];
+        ClientAddress k = fresh[(i++) & 4095];
         table.put(k, new Session(targets[i % 3], 0));
         return table.remove(k);
     }
