@@ -292,7 +292,8 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
      * The second half of {@link #start}, once: binds every listener of the config (each side on
      * the inherited sockets meant for it, if any), or none. The sockets no listener took are named
      * in a warning and closed. The last step of a start: the first datagrams arrive as soon as a
-     * socket is bound, so nothing here but the binding and the listeners' meters.
+     * socket is bound, so the listeners' meters are registered (the hooks' {@code listenerAdded})
+     * before, and nothing but the binding runs after the first socket is bound.
      *
      * @throws BindException naming the listener and address when one cannot bind; nothing is bound
      *                       then, and the balancer is still to be shut down
@@ -309,10 +310,26 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         } finally {
             changes.unlock();
         }
-        List<BoundListener> fresh = new ArrayList<>();
+        List<ListenerStats> stats = new ArrayList<>();
+        changes.lock();
         try {
             for (ListenerConfig l : config.listeners()) {
-                fresh.add(binder.bind(l, groups.get(l.targetGroup()), inherited));
+                ListenerStats s = new ListenerStats(l.name());
+                stats.add(s);
+                // Read by name, as the sockets do not exist yet: a gauge is read at scrape time.
+                String name = l.name();
+                for (LifecycleHooks h : hooks) {
+                    h.listenerAdded(this, name, s, l.protocol().yamlName(), () -> udpSessions(name));
+                }
+            }
+        } finally {
+            changes.unlock();
+        }
+        List<BoundListener> fresh = new ArrayList<>();
+        try {
+            for (int i = 0; i < config.listeners().size(); i++) {
+                ListenerConfig l = config.listeners().get(i);
+                fresh.add(binder.bind(l, groups.get(l.targetGroup()), inherited, stats.get(i)));
             }
             // Not kept for later: a reload never re-adopts, and an unused socket would hold its port.
             closeUntaken(inherited, "no listener matches it (FileDescriptorName= must be a listener's name, or"
@@ -322,18 +339,33 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             for (BoundListener b : fresh) {
                 b.stopAccepting().join();
             }
+            changes.lock();
+            try {
+                for (ListenerConfig l : config.listeners()) {
+                    hooks.forEach(h -> h.listenerRemoved(this, l.name()));
+                }
+            } finally {
+                changes.unlock();
+            }
             throw e;
         }
         changes.lock();
         try {
             bound = List.copyOf(fresh);
-            for (BoundListener b : fresh) {
-                announce(b);
-            }
             listening = true;
         } finally {
             changes.unlock();
         }
+    }
+
+    /** The open UDP sessions of the listener of that name, 0 while it has no UDP side (or is gone). */
+    private int udpSessions(String listener) {
+        for (BoundListener b : bound) {
+            if (b.name().equals(listener)) {
+                return b.udpSessions().getAsInt();
+            }
+        }
+        return 0;
     }
 
     /** Whether {@link #bindListeners} has bound the listeners (a balancer from {@link #start} has). */
