@@ -36,7 +36,8 @@ final class AdminActions {
     private static final System.Logger LOG = System.getLogger(AdminActions.class.getName());
 
     /** What this needs of the balancer it serves. */
-    record View(Supplier<List<BoundListener>> bound, BooleanSupplier stopping, TargetGroupRegistry groups,
+    record View(Supplier<List<BoundListener>> bound, Supplier<List<ListenerConfig>> listeners, BooleanSupplier listening,
+                BooleanSupplier stopping, TargetGroupRegistry groups,
                 ReentrantLock changes, Heartbeats heartbeats, Supplier<OverloadStatus> overload,
                 List<Supplier<List<String>>> livenessChecks, EventLoopGroup loops) {
     }
@@ -54,6 +55,8 @@ final class AdminActions {
         List<String> reasons = new ArrayList<>();
         if (lb.stopping().getAsBoolean()) {
             reasons.add("shutting down");
+        } else if (!lb.listening().getAsBoolean()) {
+            reasons.add("starting: the listeners are not bound yet");
         }
         if (drainingBalancer) {
             reasons.add("draining: the balancer is leaving service");
@@ -131,16 +134,14 @@ final class AdminActions {
 
     /**
      * Dynamic server IDs follow the config's rules ({@link ServerIdRules}), checked against the
-     * listeners bound to the group now, together with the group's config targets (listed first, so
+     * config's listeners on the group, together with the group's config targets (listed first, so
      * a clash is reported at the dynamic entry). A dynamic target may lack an ID: it then gets
      * 5-tuple flows only.
      */
     private void checkServerIds(TargetGroup g, List<TargetConfig> dynamic) throws AdminException {
-        List<ListenerConfig> listeners = new ArrayList<>();
-        for (BoundListener b : lb.bound().get()) {
-            listeners.add(b.config());
-        }
-        ServerIdRules.Readers readers = ServerIdRules.Readers.of(listeners, g.name());
+        // The config's listeners, not the bound ones: the same set under the change lock once they
+        // are bound, and before that (a target feed that is quicker than the start) the ones to come.
+        ServerIdRules.Readers readers = ServerIdRules.Readers.of(lb.listeners().get(), g.name());
         List<TargetConfig> all = new ArrayList<>(g.config().targets());
         int fromConfig = all.size();
         all.addAll(dynamic);

@@ -93,6 +93,10 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     /** Listeners a reload removed whose TCP connections may still be finishing. */
     private final List<BoundListener> retired = new CopyOnWriteArrayList<>();
     private volatile boolean stopping;
+    /** Set once {@link #bindListeners} has bound them: ready, and reloads are taken. */
+    private volatile boolean listening;
+    /** Between {@link #prepare} and {@link #bindListeners}: the sockets passed for the listeners (guarded by {@link #changes}). */
+    private InheritedSockets unbound;
     private final OverloadControl overload;
     private final SocketBinder binder;
     private final Heartbeats heartbeats;
@@ -158,8 +162,8 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
                 }
             }
         });
-        this.admin = new AdminActions(new AdminActions.View(() -> bound, () -> stopping, groups, changes,
-                heartbeats, overload::status, livenessChecks, loops));
+        this.admin = new AdminActions(new AdminActions.View(() -> bound, () -> this.config.listeners(),
+                () -> listening, () -> stopping, groups, changes, heartbeats, overload::status, livenessChecks, loops));
         this.control = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wavelb-control");
             t.setDaemon(true);
@@ -204,6 +208,31 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     public static LoadBalancer start(WavelbConfig config, Optional<Path> configFile, List<LifecycleHooks> hooks,
                                      InheritedSockets inherited, List<TakeoverProtocol.TargetHealth> seeded)
             throws Exception {
+        LoadBalancer lb = prepare(config, configFile, hooks, inherited, seeded);
+        try {
+            lb.bindListeners();
+        } catch (Exception | Error e) {
+            lb.shutdown(Duration.ZERO);
+            throw e;
+        }
+        return lb;
+    }
+
+    /**
+     * The first half of {@link #start}: everything but the listeners. Resolves targets, starts the
+     * event loops, the control tick and the heartbeats, and runs the hooks for the groups (health
+     * checks start probing); {@link #bindListeners} binds the listeners (or takes the
+     * {@code inherited} sockets) later, so that what else a process starts (admin endpoint, control
+     * socket) is up before the first datagram arrives and does not share the CPU with it. Until
+     * then the balancer is not ready ({@link #readiness}) and refuses reloads; {@link #shutdown}
+     * closes the inherited sockets no listener took.
+     *
+     * @throws IllegalArgumentException when a target's host name does not resolve
+     * @throws IllegalStateException when there are inherited sockets and the transport cannot use them
+     */
+    public static LoadBalancer prepare(WavelbConfig config, Optional<Path> configFile, List<LifecycleHooks> hooks,
+                                       InheritedSockets inherited, List<TakeoverProtocol.TargetHealth> seeded)
+            throws Exception {
         Map<String, TargetGroup> created = new LinkedHashMap<>();
         for (TargetGroupConfig g : config.targetGroups()) {
             created.put(g.name(), TargetGroup.create(g));
@@ -240,35 +269,14 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             throw e;
         }
         LoadBalancer lb = new LoadBalancer(config, configFile, transport, loops, flowLog);
-        List<BoundListener> bound = new ArrayList<>();
-        try {
-            for (ListenerConfig l : config.listeners()) {
-                bound.add(lb.binder.bind(l, created.get(l.targetGroup()), inherited));
-            }
-            // Not kept for later: a reload never re-adopts, and an unused socket would hold its port.
-            closeUntaken(inherited, "no listener matches it (FileDescriptorName= must be a listener's name, or"
-                    + " the socket's address a listener's listen:); closing it");
-        } catch (Exception | Error e) {
-            closeUntaken(inherited, "closing it");
-            for (BoundListener b : bound) {
-                b.stopAccepting().join();
-            }
-            lb.control.shutdownNow();
-            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
-            flowLog.close();
-            throw e;
-        }
+        lb.unbound = inherited;
         // A reload that names a flow log file which cannot be opened is refused whole.
         lb.addReloadParticipant(next -> flowLog.prepare(next.flowLog()));
-        lb.bound = List.copyOf(bound);
         lb.hooks.addAll(hooks);
         lb.changes.lock();
         try {
             for (TargetGroup g : created.values()) {
                 lb.adopt(g);
-            }
-            for (BoundListener b : bound) {
-                lb.announce(b);
             }
         } finally {
             lb.changes.unlock();
@@ -278,6 +286,91 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         LOG.log(System.Logger.Level.INFO, "wavelb started on " + transport.name() + " with "
                 + count(loops) + " event loop(s); memory budget " + (lb.overload.budget() >> 20) + " MiB");
         return lb;
+    }
+
+    /**
+     * The second half of {@link #start}, once: binds every listener of the config (each side on
+     * the inherited sockets meant for it, if any), or none. The sockets no listener took are named
+     * in a warning and closed. The last step of a start: the first datagrams arrive as soon as a
+     * socket is bound, so the listeners' meters are registered (the hooks' {@code listenerAdded})
+     * before, and nothing but the binding runs after the first socket is bound.
+     *
+     * @throws BindException naming the listener and address when one cannot bind; nothing is bound
+     *                       then, and the balancer is still to be shut down
+     */
+    public void bindListeners() throws Exception {
+        InheritedSockets inherited;
+        changes.lock();
+        try {
+            if (listening || unbound == null) {
+                throw new IllegalStateException(listening ? "the listeners are bound already" : "shutting down");
+            }
+            inherited = unbound;
+            unbound = null;
+        } finally {
+            changes.unlock();
+        }
+        List<ListenerStats> stats = new ArrayList<>();
+        changes.lock();
+        try {
+            for (ListenerConfig l : config.listeners()) {
+                ListenerStats s = new ListenerStats(l.name());
+                stats.add(s);
+                // Read by name, as the sockets do not exist yet: a gauge is read at scrape time.
+                String name = l.name();
+                for (LifecycleHooks h : hooks) {
+                    h.listenerAdded(this, name, s, l.protocol().yamlName(), () -> udpSessions(name));
+                }
+            }
+        } finally {
+            changes.unlock();
+        }
+        List<BoundListener> fresh = new ArrayList<>();
+        try {
+            for (int i = 0; i < config.listeners().size(); i++) {
+                ListenerConfig l = config.listeners().get(i);
+                fresh.add(binder.bind(l, groups.get(l.targetGroup()), inherited, stats.get(i)));
+            }
+            // Not kept for later: a reload never re-adopts, and an unused socket would hold its port.
+            closeUntaken(inherited, "no listener matches it (FileDescriptorName= must be a listener's name, or"
+                    + " the socket's address a listener's listen:); closing it");
+        } catch (Exception | Error e) {
+            closeUntaken(inherited, "closing it");
+            for (BoundListener b : fresh) {
+                b.stopAccepting().join();
+            }
+            changes.lock();
+            try {
+                for (ListenerConfig l : config.listeners()) {
+                    hooks.forEach(h -> h.listenerRemoved(this, l.name()));
+                }
+            } finally {
+                changes.unlock();
+            }
+            throw e;
+        }
+        changes.lock();
+        try {
+            bound = List.copyOf(fresh);
+            listening = true;
+        } finally {
+            changes.unlock();
+        }
+    }
+
+    /** The open UDP sessions of the listener of that name, 0 while it has no UDP side (or is gone). */
+    private int udpSessions(String listener) {
+        for (BoundListener b : bound) {
+            if (b.name().equals(listener)) {
+                return b.udpSessions().getAsInt();
+            }
+        }
+        return 0;
+    }
+
+    /** Whether {@link #bindListeners} has bound the listeners (a balancer from {@link #start} has). */
+    public boolean listening() {
+        return listening;
     }
 
     /**
@@ -599,6 +692,9 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             if (stopping) {
                 return outcome(new Failed("shutting down"), false);
             }
+            if (!listening) {
+                return outcome(new Failed("starting: the listeners are not bound yet"), false);
+            }
             ReloadPlan plan = ReloadPlan.between(config, next);
             // 1. Everything that can fail, before anything changes: resolve, create, bind.
             Map<String, TargetGroup> created = new LinkedHashMap<>();
@@ -735,15 +831,22 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
      * stream to wait for.
      */
     public void shutdown(Duration grace) {
+        InheritedSockets untaken;
         changes.lock();
         try {
             if (stopping) {
                 return;
             }
             stopping = true;
+            untaken = unbound;
+            unbound = null;
             hooks.forEach(h -> h.stopping(this));
         } finally {
             changes.unlock();
+        }
+        if (untaken != null) {
+            // Stopped before bindListeners: the passed sockets are ours to close.
+            closeUntaken(untaken, "closing it");
         }
         List<CompletableFuture<Void>> stops = new ArrayList<>();
         for (BoundListener b : bound) {

@@ -49,7 +49,7 @@ final class SocketBinder {
      * @throws IllegalArgumentException when the listen host does not resolve
      */
     BoundListener bind(ListenerConfig l, TargetGroup group) throws Exception {
-        return bind(l, group, InheritedSockets.none());
+        return bind(l, group, InheritedSockets.none(), new ListenerStats(l.name()));
     }
 
     /**
@@ -58,9 +58,11 @@ final class SocketBinder {
      *
      * @throws BindException naming the listener and address when a socket cannot bind or be used
      * @throws IllegalArgumentException when the listen host does not resolve
+     * @param stats     the listener's counters (made by the caller, so that its meters can exist before its sockets)
      * @throws IllegalStateException when the inherited sockets for a side are on different addresses
      */
-    BoundListener bind(ListenerConfig l, TargetGroup group, InheritedSockets inherited) throws Exception {
+    BoundListener bind(ListenerConfig l, TargetGroup group, InheritedSockets inherited, ListenerStats stats)
+            throws Exception {
         InetSocketAddress configured = resolveListen(l);
         List<Integer> tcpFds = l.protocol().carriesTcp() ? inherited.take(l.name(), false, configured) : List.of();
         List<Integer> udpFds;
@@ -76,7 +78,7 @@ final class SocketBinder {
         for (int attempt = 1; ; attempt++) {
             try {
                 return bindOnce(l, group, configured, new Side(tcpFds, inherited.source(), inherited.paused()),
-                        new Side(udpFds, inherited.source(), inherited.paused()));
+                        new Side(udpFds, inherited.source(), inherited.paused()), stats);
             } catch (BindException e) {
                 // tcp_udp on port 0: the port TCP was given may already be taken for UDP; pick again.
                 if (!sharedEphemeral || attempt == SHARED_EPHEMERAL_ATTEMPTS) {
@@ -91,8 +93,7 @@ final class SocketBinder {
     }
 
     private BoundListener bindOnce(ListenerConfig l, TargetGroup group, InetSocketAddress configured, Side tcpSide,
-                                   Side udpSide) throws Exception {
-        ListenerStats stats = new ListenerStats(l.name());
+                                   Side udpSide, ListenerStats stats) throws Exception {
         InetSocketAddress address = configured;
         TcpListener tcp = null;
         UdpListener udp = null;

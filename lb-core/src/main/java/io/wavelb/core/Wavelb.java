@@ -16,7 +16,9 @@ import java.util.Optional;
 
 /**
  * The whole process: the balancer, its metrics and its admin endpoint (and, through the
- * balancer's hooks, health checks). {@link #start} brings all of them up or none.
+ * balancer's hooks, health checks). {@link #start} brings all of them up or none, the listeners
+ * last; {@code wavelb run} does the same in two steps ({@link #prepare}, {@link #bindListeners})
+ * to open its control socket in between.
  */
 public final class Wavelb implements AutoCloseable {
 
@@ -44,7 +46,19 @@ public final class Wavelb implements AutoCloseable {
     /** With listener sockets systemd passed (see {@link LoadBalancer#start(WavelbConfig, Optional, List, InheritedSockets)}). */
     public static Wavelb start(WavelbConfig config, Optional<Path> configFile, List<LoadBalancer.LifecycleHooks> extra,
                                InheritedSockets inherited) throws Exception {
-        Wavelb w = startBalancer(config, configFile, extra, inherited, List.of());
+        Wavelb w = prepare(config, configFile, extra, inherited);
+        w.bindListeners();
+        return w;
+    }
+
+    /**
+     * Everything but the listeners: the balancer without them ({@link LoadBalancer#prepare}), its
+     * metrics and health checks, the admin endpoint (which reports not ready until
+     * {@link #bindListeners}). All or nothing.
+     */
+    public static Wavelb prepare(WavelbConfig config, Optional<Path> configFile, List<LoadBalancer.LifecycleHooks> extra,
+                                 InheritedSockets inherited) throws Exception {
+        Wavelb w = startBalancer(config, configFile, extra, inherited, List.of(), false);
         try {
             w.startAdmin(Duration.ZERO);
         } catch (Exception | Error e) {
@@ -56,18 +70,34 @@ public final class Wavelb implements AutoCloseable {
     }
 
     /**
+     * Binds the listeners of a {@link #prepare}d process, the last step of its start: the first
+     * datagrams arrive the moment a socket is bound, and everything else is running by then. If a
+     * listener cannot bind, stops everything {@link #prepare} started (the admin endpoint too) and
+     * throws what the balancer threw.
+     */
+    public void bindListeners() throws Exception {
+        try {
+            balancer.bindListeners();
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
      * A takeover's new process: the balancer on the sockets handed over (unread until
      * {@link LoadBalancer#resumeReading}), its targets starting from the health {@code seeded}; no
      * admin endpoint until {@link #startAdmin}, since the process taken over still holds its port.
      */
     public static Wavelb startTakingOver(WavelbConfig config, Optional<Path> configFile, InheritedSockets inherited,
                                          List<TakeoverProtocol.TargetHealth> seeded) throws Exception {
-        return startBalancer(config, configFile, List.of(), inherited, seeded);
+        return startBalancer(config, configFile, List.of(), inherited, seeded, true);
     }
 
+    /** @param bind whether the balancer binds its listeners too, or only {@link LoadBalancer#prepare}s */
     private static Wavelb startBalancer(WavelbConfig config, Optional<Path> configFile,
                                         List<LoadBalancer.LifecycleHooks> extra, InheritedSockets inherited,
-                                        List<TakeoverProtocol.TargetHealth> seeded) throws Exception {
+                                        List<TakeoverProtocol.TargetHealth> seeded, boolean bind) throws Exception {
         WavelbMetrics metrics = new WavelbMetrics();
         List<LoadBalancer.LifecycleHooks> hooks = new ArrayList<>();
         hooks.add(new MetricsHooks(metrics));
@@ -75,7 +105,8 @@ public final class Wavelb implements AutoCloseable {
         hooks.addAll(extra);
         LoadBalancer lb;
         try {
-            lb = LoadBalancer.start(config, configFile, hooks, inherited, seeded);
+            lb = bind ? LoadBalancer.start(config, configFile, hooks, inherited, seeded)
+                    : LoadBalancer.prepare(config, configFile, hooks, inherited, seeded);
         } catch (Exception | Error e) {
             metrics.close();
             throw e;

@@ -49,6 +49,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.stream.Collectors;
 
@@ -295,7 +296,13 @@ public final class Main {
         return serve(config, Optional.of(Path.of(file)), err, null, inherited);
     }
 
-    /** Starts the balancer and blocks until SIGTERM or SIGINT, then shuts down gracefully. */
+    /**
+     * Starts the balancer and blocks until SIGTERM or SIGINT, then shuts down gracefully. The
+     * listeners bind last: everything else the process starts (event loops, health checks,
+     * metrics, the admin endpoint, the control socket, signal handlers) runs on the same cores as
+     * their event loops, and started after the bind it would take the CPU from the first
+     * datagrams, while the sockets' receive queues hold only milliseconds of them.
+     */
     private static int serve(WavelbConfig config, Optional<Path> file, PrintStream err, DemoView view,
                              InheritedSockets inherited) {
         DirectMemoryLimit.apply(config.runtime().memoryBudget());
@@ -303,7 +310,7 @@ public final class Main {
         WarmUp.run(config.runtime());
         Wavelb wavelb;
         try {
-            wavelb = Wavelb.start(config, file, List.of(), inherited);
+            wavelb = Wavelb.prepare(config, file, List.of(), inherited);
         } catch (IllegalArgumentException | IllegalStateException | IOException e) {
             err.println("wavelb: " + e.getMessage());
             return FAILED;
@@ -311,7 +318,20 @@ public final class Main {
             err.println("wavelb: cannot start: " + e);
             return FAILED;
         }
-        return serveStarted(wavelb, config, file, view, false);
+        Serving serving = Serving.setUp(wavelb, config, file, view);
+        try {
+            // Closes everything prepare started when a listener cannot bind.
+            wavelb.bindListeners();
+        } catch (IllegalArgumentException | IllegalStateException | IOException e) {
+            serving.abandon();
+            err.println("wavelb: " + e.getMessage());
+            return FAILED;
+        } catch (Exception e) {
+            serving.abandon();
+            err.println("wavelb: cannot start: " + e);
+            return FAILED;
+        }
+        return serving.serve(false);
     }
 
     /**
@@ -321,79 +341,147 @@ public final class Main {
      * @param tookOver this process took over from another one: it tells systemd it is the main process now
      */
     static int serveStarted(Wavelb wavelb, WavelbConfig config, Optional<Path> file, DemoView view, boolean tookOver) {
-        LoadBalancer lb = wavelb.balancer();
-        SdNotify systemd = SdNotify.fromEnvironment(System.getenv());
-        String serving = "serving " + lb.config().listeners().size() + " listener(s)";
-        // Signal handlers before the listener lines and READY=1: whoever reads either (systemd, a
-        // test, a deploy script) may send SIGHUP or SIGTERM at once, and the JVM's default action
-        // for them ends the process instead of reloading or draining.
-        StopRequest stopRequest = new StopRequest();
-        CountDownLatch stop = stopRequest.latch();
-        Signals.onTerminate(stopRequest::signal);
-        Signals.onUser1(() -> lb.flowLog().reopen());
-        if (file.isPresent()) {
-            Signals.onHangup(() -> {
-                systemd.reloading();
-                AdminOperations.ReloadOutcome outcome = lb.reload();
-                systemd.ready(switch (outcome) {
-                    case AdminOperations.Reloaded r -> serving + "; reloaded: " + r.summary();
-                    case AdminOperations.Rejected r -> serving + "; last reload rejected (" + r.problems().size()
-                            + " problem(s)), running config kept";
-                    case AdminOperations.Failed f -> serving + "; last reload failed: " + f.message();
-                });
-            });
+        return Serving.setUp(wavelb, config, file, view).serve(tookOver);
+    }
+
+    /**
+     * What serves beside the balancer, set up before its listeners bind (or, after a takeover,
+     * once it has them): the signal handlers and the control socket, which takes takeovers once
+     * {@link #serve} opens it.
+     */
+    private static final class Serving {
+
+        private static final System.Logger LOG = System.getLogger("wavelb");
+
+        private final Wavelb wavelb;
+        private final WavelbConfig config;
+        private final DemoView view;
+        private final SdNotify systemd;
+        private final String status;
+        private final StopRequest stopRequest;
+        private final List<Runnable> signalsBefore;
+        private final AtomicLong handedTo;
+        private final ControlServer control;
+        /** Logged once the control socket takes takeovers; made before the listeners bind, as the next. */
+        private final String controlLine;
+        /** The watchdog's question, made before the listeners bind (a lambda links on its first run too). */
+        private final Supplier<List<String>> stuck;
+
+        private Serving(Wavelb wavelb, WavelbConfig config, Optional<Path> file, DemoView view) {
+            this.wavelb = wavelb;
+            this.config = config;
+            this.view = view;
+            LoadBalancer lb = wavelb.balancer();
+            this.systemd = SdNotify.fromEnvironment(System.getenv());
+            this.status = "serving " + config.listeners().size() + " listener(s)";
+            // Signal handlers before the listener lines and READY=1: whoever reads either (systemd, a
+            // test, a deploy script) may send SIGHUP or SIGTERM at once, and the JVM's default action
+            // for them ends the process instead of reloading or draining. A SIGTERM before the
+            // listeners are bound stops the process once they are.
+            this.stopRequest = new StopRequest();
+            List<Runnable> before = new ArrayList<>();
+            before.add(Signals.onTerminate(stopRequest::signal));
+            before.add(Signals.onUser1(() -> lb.flowLog().reopen()));
+            if (file.isPresent()) {
+                before.add(Signals.onHangup(() -> {
+                    if (!lb.listening()) {
+                        // No RELOADING=1/READY=1 before the listeners are bound: READY=1 says they are.
+                        LOG.log(System.Logger.Level.WARNING, "SIGHUP while starting: ignored (the listeners are not"
+                                + " bound yet; send it again once wavelb serves)");
+                        return;
+                    }
+                    systemd.reloading();
+                    AdminOperations.ReloadOutcome outcome = lb.reload();
+                    systemd.ready(switch (outcome) {
+                        case AdminOperations.Reloaded r -> status + "; reloaded: " + r.summary();
+                        case AdminOperations.Rejected r -> status + "; last reload rejected (" + r.problems().size()
+                                + " problem(s)), running config kept";
+                        case AdminOperations.Failed f -> status + "; last reload failed: " + f.message();
+                    });
+                }));
+            }
+            this.signalsBefore = List.copyOf(before);
+            // A takeover of this process ends it like a SIGTERM, but quietly towards systemd: the new
+            // process is the service's main process by then.
+            TakeoverStats handed = new TakeoverStats();
+            wavelb.metrics().addTakeover("old", handed);
+            this.stuck = () -> lb.liveness().reasons();
+            this.handedTo = new AtomicLong();
+            this.control = file.isEmpty() ? null
+                    : Takeover.listen(config, file.get(), wavelb, handed, pid -> {
+                        handedTo.set(pid);
+                        stopRequest.takenOver();
+                    });
+            this.controlLine = control == null ? null : "takeover: listening on " + control.socket();
         }
-        for (Listener l : lb.listeners()) {
-            String proto = l instanceof UdpListener ? "udp" : "tcp";
-            System.getLogger("wavelb").log(System.Logger.Level.INFO, "listener '" + l.config().name() + "' on " + proto + " "
-                    + Bind.format(l.localAddress()) + " -> target group '" + l.group().name() + "' ("
-                    + l.group().algorithm().yamlName() + ", " + l.group().targets().size() + " targets)");
+
+        static Serving setUp(Wavelb wavelb, WavelbConfig config, Optional<Path> file, DemoView view) {
+            return new Serving(wavelb, config, file, view);
         }
-        // A takeover of this process ends it like a SIGTERM, but quietly towards systemd: the new
-        // process is the service's main process by then.
-        TakeoverStats handed = new TakeoverStats();
-        wavelb.metrics().addTakeover("old", handed);
-        AtomicLong handedTo = new AtomicLong();
-        ControlServer control = file.isEmpty() ? null
-                : Takeover.listen(config, file.get(), wavelb, handed, pid -> {
-                    handedTo.set(pid);
-                    stopRequest.takenOver();
-                });
-        if (tookOver) {
-            // The process taken over was the unit's main process; systemd follows the new one
-            // (NotifyAccess=all lets it speak before it is the main process).
-            systemd.send("MAINPID=" + ProcessHandle.current().pid(), "READY=1", "STATUS=" + serving + "; took over");
-        } else {
-            systemd.ready(serving);
-        }
-        systemd.startWatchdog(() -> lb.liveness().reasons());
-        Thread viewer = view == null ? null : Thread.ofPlatform().daemon().name("wavelb-demo-view").start(() -> view.loop(lb, stop));
-        try {
-            stop.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        Duration grace = config.runtime().shutdownGracePeriod();
-        if (handedTo.get() != 0) {
+
+        /** The listeners could not bind (the balancer closed itself): closes the rest, the JVM's signal handlers back. */
+        void abandon() {
+            if (control != null) {
+                control.close();
+            }
             systemd.close();
-            System.getLogger("wavelb").log(System.Logger.Level.INFO, "handed over to pid " + handedTo.get()
-                    + "; up to " + grace.toSeconds() + "s for the open TCP connections that stay here to finish");
-        } else {
-            System.getLogger("wavelb").log(System.Logger.Level.INFO, "stopping: no new flows; up to " + grace.toSeconds()
-                    + "s for open TCP connections to finish");
-            systemd.stopping("draining open connections for up to " + grace.toSeconds() + "s");
+            signalsBefore.reversed().forEach(Runnable::run);
         }
-        // A second SIGTERM/SIGINT ends the grace period early (LoadBalancer.shutdown stops waiting when interrupted).
-        stopRequest.drain(grace, wavelb::shutdown);
-        if (control != null) {
-            control.close();
+
+        /** With the listeners bound: says so, serves until stopped or taken over, drains, stops. */
+        int serve(boolean tookOver) {
+            LoadBalancer lb = wavelb.balancer();
+            for (Listener l : lb.listeners()) {
+                // A StringBuilder, not +: a + call site links on its first run (a class spun at run
+                // time, milliseconds of CPU), and the first datagrams are arriving now.
+                LOG.log(System.Logger.Level.INFO, new StringBuilder("listener '").append(l.config().name())
+                        .append("' on ").append(l instanceof UdpListener ? "udp " : "tcp ")
+                        .append(Bind.format(l.localAddress())).append(" -> target group '").append(l.group().name())
+                        .append("' (").append(l.group().algorithm().yamlName()).append(", ")
+                        .append(l.group().targets().size()).append(" targets)").toString());
+            }
+            if (control != null) {
+                control.open();
+                LOG.log(System.Logger.Level.INFO, controlLine);
+            }
+            if (tookOver) {
+                // The process taken over was the unit's main process; systemd follows the new one
+                // (NotifyAccess=all lets it speak before it is the main process).
+                systemd.send("MAINPID=" + ProcessHandle.current().pid(), "READY=1", "STATUS=" + status + "; took over");
+            } else {
+                systemd.ready(status);
+            }
+            systemd.startWatchdog(stuck);
+            CountDownLatch stop = stopRequest.latch();
+            Thread viewer = view == null ? null
+                    : Thread.ofPlatform().daemon().name("wavelb-demo-view").start(() -> view.loop(lb, stop));
+            try {
+                stop.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            Duration grace = config.runtime().shutdownGracePeriod();
+            if (handedTo.get() != 0) {
+                systemd.close();
+                LOG.log(System.Logger.Level.INFO, "handed over to pid " + handedTo.get()
+                        + "; up to " + grace.toSeconds() + "s for the open TCP connections that stay here to finish");
+            } else {
+                LOG.log(System.Logger.Level.INFO, "stopping: no new flows; up to " + grace.toSeconds()
+                        + "s for open TCP connections to finish");
+                systemd.stopping("draining open connections for up to " + grace.toSeconds() + "s");
+            }
+            // A second SIGTERM/SIGINT ends the grace period early (LoadBalancer.shutdown stops waiting when interrupted).
+            stopRequest.drain(grace, wavelb::shutdown);
+            if (control != null) {
+                control.close();
+            }
+            systemd.close();
+            if (viewer != null) {
+                viewer.interrupt();
+            }
+            LOG.log(System.Logger.Level.INFO, "stopped");
+            return OK;
         }
-        systemd.close();
-        if (viewer != null) {
-            viewer.interrupt();
-        }
-        System.getLogger("wavelb").log(System.Logger.Level.INFO, "stopped");
-        return OK;
     }
 
     private static int demo(List<String> args, PrintStream out, PrintStream err) {

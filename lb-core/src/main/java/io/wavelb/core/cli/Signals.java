@@ -2,11 +2,13 @@ package io.wavelb.core.cli;
 
 import java.util.function.Consumer;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * SIGTERM and SIGINT handling. A shutdown hook alone would make the JVM exit with 143 after a
  * SIGTERM; handling the signal lets a graceful stop end with exit 0, which is what systemd and
- * container runtimes read as a clean stop.
+ * container runtimes read as a clean stop. Each method returns what puts the handlers it replaced
+ * back (a start that fails after installing them leaves the JVM as it found it).
  */
 final class Signals {
 
@@ -14,8 +16,8 @@ final class Signals {
     }
 
     /** SIGHUP: reload, as NGINX and HAProxy operators expect. Runs off the signal thread. */
-    static void onHangup(Runnable action) {
-        Signal.handle(new Signal("HUP"), s -> Thread.ofPlatform().name("wavelb-reload").start(action));
+    static Runnable onHangup(Runnable action) {
+        return handle("HUP", s -> Thread.ofPlatform().name("wavelb-reload").start(action));
     }
 
     /**
@@ -24,13 +26,23 @@ final class Signals {
      * the application; {@code Signal.handle} would refuse a signal the VM uses. The action only
      * sets a flag for the writer thread, so it runs on the signal thread.
      */
-    static void onUser1(Runnable action) {
-        Signal.handle(new Signal("USR1"), s -> action.run());
+    static Runnable onUser1(Runnable action) {
+        return handle("USR1", s -> action.run());
     }
 
     /** SIGTERM and SIGINT, every time they arrive, with the signal's name ({@code TERM}, {@code INT}). */
-    static void onTerminate(Consumer<String> action) {
-        Signal.handle(new Signal("TERM"), s -> action.accept(s.getName()));
-        Signal.handle(new Signal("INT"), s -> action.accept(s.getName()));
+    static Runnable onTerminate(Consumer<String> action) {
+        Runnable term = handle("TERM", s -> action.accept(s.getName()));
+        Runnable interrupt = handle("INT", s -> action.accept(s.getName()));
+        return () -> {
+            interrupt.run();
+            term.run();
+        };
+    }
+
+    private static Runnable handle(String name, SignalHandler handler) {
+        Signal signal = new Signal(name);
+        SignalHandler before = Signal.handle(signal, handler);
+        return () -> Signal.handle(signal, before);
     }
 }

@@ -253,13 +253,15 @@ final class Takeover {
 
     /**
      * The control socket for a later takeover of this process, or null (logged) when it cannot be
-     * had: no state directory, or another wavelb answers there already.
+     * had: no state directory, or another wavelb answers there already. Takeovers wait until it is
+     * {@link ControlServer#open}ed, once the listeners are bound (the caller logs "takeover:
+     * listening on" then).
      */
     static ControlServer listen(WavelbConfig config, Path configFile, Wavelb wavelb, TakeoverStats stats,
                                 LongConsumer handedOver) {
         Path socket = config.runtime().controlSocket();
         try {
-            ControlServer server = ControlServer.start(socket, wavelb.balancer().runningSide(), new ControlServer.Events() {
+            ControlServer server = ControlServer.startClosed(socket, wavelb.balancer().runningSide(), new ControlServer.Events() {
                 @Override
                 public Process startSuccessor() throws IOException {
                     return new ProcessBuilder(successorCommand(configFile)).inheritIO().start();
@@ -275,7 +277,6 @@ final class Takeover {
                     handedOver.accept(newPid);
                 }
             }, stats);
-            LOG.log(System.Logger.Level.INFO, "takeover: listening on " + socket);
             return server;
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "takeover: no control socket (" + e.getMessage()

@@ -88,11 +88,14 @@ final class WarmUp {
                 // (class loading the real start then skips), and would otherwise eat the budget.
                 long driving = System.nanoTime();
                 Done done = drive(warm.balancer(), driving, driving + limit.toNanos());
-                // The admin endpoint starts right after the real listeners bind: its first start and
-                // scrape (HTTP codec, metrics registry) would take the CPU from their first datagrams.
+                // `wavelb run` starts its admin endpoint before the listeners bind, but a takeover's new
+                // process only once its listeners read (the process taken over holds the port until
+                // then), and a scrape may come in any first second: its first start and scrape (HTTP
+                // codec, metrics registry) would take the CPU from the first datagrams.
                 scrape(warm.balancer().config().admin().listen().port());
-                // And the control socket every `wavelb run` opens right after (a Unix socket server
-                // of its own, on classes nothing else loads): once, on a private path, answered once.
+                // The same for the control socket a takeover's new process opens once it reads (a
+                // Unix socket server of its own, on classes nothing else loads): once, on a private
+                // path, answered once.
                 controlSocket(warm);
                 quiet.close();
                 LOG.log(System.Logger.Level.INFO, "warm-up: " + done.datagrams() + " datagrams, " + done.oneShotFlows()

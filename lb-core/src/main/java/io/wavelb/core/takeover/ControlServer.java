@@ -50,6 +50,15 @@ public final class ControlServer implements AutoCloseable {
      */
     static final int MAX_CONVERSATIONS = 4;
 
+    /**
+     * How long a takeover or upgrade that comes before {@link #open} waits for it (a process opens
+     * its control socket just before it binds its listeners): less than the asker waits for an answer.
+     */
+    static final Duration STARTING_WAIT = Duration.ofSeconds(5);
+
+    /** Why a process that has not {@link #open}ed within {@link #STARTING_WAIT} refuses. */
+    static final String STARTING = "this wavelb is still starting (its listeners are not bound yet); try again once it serves";
+
     /** How long {@code wavelb upgrade} waits for the process it started to have taken over. */
     static final Duration UPGRADE = Duration.ofSeconds(120);
 
@@ -78,6 +87,9 @@ public final class ControlServer implements AutoCloseable {
     private final CountDownLatch handedOverLatch = new CountDownLatch(1);
     private volatile long busyWith;
     private volatile boolean handedOver;
+    /** Counted down by {@link #open}: until then a takeover or upgrade waits, since the process has no listeners to hand over yet. */
+    private final CountDownLatch opened = new CountDownLatch(1);
+    private volatile boolean closing;
 
     private ControlServer(Path socket, RunningSide side, Events events, TakeoverStats stats, EventLoopGroup group, int uid) {
         this.socket = socket;
@@ -103,6 +115,23 @@ public final class ControlServer implements AutoCloseable {
      * @throws IOException when the directory or socket cannot be made
      */
     public static ControlServer start(Path socket, RunningSide side, Events events, TakeoverStats stats) throws IOException {
+        ControlServer control = listen(socket, side, events, stats);
+        control.open();
+        return control;
+    }
+
+    /**
+     * As {@link #start(Path, RunningSide, Events, TakeoverStats)}, but takeovers and upgrades wait
+     * for {@link #open} (at most {@link #STARTING_WAIT}, then refused): a process that listens here
+     * before its own listeners are bound (so that starting this is not in their first second) has
+     * nothing to hand over yet.
+     */
+    public static ControlServer startClosed(Path socket, RunningSide side, Events events, TakeoverStats stats)
+            throws IOException {
+        return listen(socket, side, events, stats);
+    }
+
+    private static ControlServer listen(Path socket, RunningSide side, Events events, TakeoverStats stats) throws IOException {
         Path dir = socket.getParent();
         if (!Files.isDirectory(dir)) {
             try {
@@ -149,6 +178,26 @@ public final class ControlServer implements AutoCloseable {
 
     public Path socket() {
         return socket;
+    }
+
+    /** Takes takeovers and upgrades from now on, those waiting too (see {@link #startClosed}). */
+    public void open() {
+        opened.countDown();
+    }
+
+    /** Whether this process takes takeovers: open, or opened within {@link #STARTING_WAIT} (on the conversation's thread). */
+    private boolean awaitOpen() {
+        try {
+            return opened.await(STARTING_WAIT.toMillis(), TimeUnit.MILLISECONDS) && !closing;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** Why a takeover or upgrade that {@link #awaitOpen} turned away is refused. */
+    private String notOpen() {
+        return closing ? "this wavelb is stopping" : STARTING;
     }
 
     /** On the control loop, for each connection. */
@@ -204,6 +253,10 @@ public final class ControlServer implements AutoCloseable {
                         + TakeoverProtocol.VERSION + "); both processes keep running as they were");
                 return;
             }
+            if (!awaitOpen()) {
+                refuse(ch, notOpen());
+                return;
+            }
             if (handedOver) {
                 refuse(ch, "this process has already handed over to pid " + busyWith);
                 return;
@@ -231,6 +284,10 @@ public final class ControlServer implements AutoCloseable {
      * unit, which then follows it as its main process).
      */
     private void upgrade(ControlChannel ch) throws IOException {
+        if (!awaitOpen()) {
+            ch.send(new TakeoverProtocol.Upgraded(false, 0, notOpen()), STEP);
+            return;
+        }
         if (handedOver || busy.get() || !upgrading.compareAndSet(false, true)) {
             ch.send(new TakeoverProtocol.Upgraded(false, 0, "a takeover or upgrade is already in progress"), STEP);
             return;
@@ -380,6 +437,8 @@ public final class ControlServer implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
+        opened.countDown();
         // An upgrade's answer is sent after the handover; let it out before the process exits.
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
         while (upgrading.get() && System.nanoTime() < until) {

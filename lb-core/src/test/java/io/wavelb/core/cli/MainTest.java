@@ -2,6 +2,7 @@ package io.wavelb.core.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wavelb.core.admin.AdminServer;
 import io.wavelb.core.testing.EchoServer;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -12,12 +13,16 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,6 +135,63 @@ class MainTest {
             assertThat(r.code()).isEqualTo(1);
             assertThat(r.err().strip()).isEqualTo("wavelb: listener 'edge': cannot listen on udp 127.0.0.1:" + port
                     + ": address already in use");
+        }
+    }
+
+    @Test
+    void aListenerThatCannotBindFailsTheRunAfterTheAdminEndpointAndControlSocketStartedAndClosesThem() throws Exception {
+        // Held, as the JUL loggers are weakly referenced: the records of the admin endpoint's start.
+        java.util.logging.Logger adminLog = java.util.logging.Logger.getLogger(AdminServer.class.getName());
+        List<String> logged = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                logged.add(r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        adminLog.addHandler(capture);
+        Path state = dir.resolve("state");
+        int admin = freePort();
+        try (DatagramSocket holder = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            int port = holder.getLocalPort();
+            Path cfg = write("busy-late.yaml", """
+                    admin:
+                      listen: 127.0.0.1:%d
+                    runtime:
+                      warm_up: 0s
+                      state_dir: %s
+                    listeners:
+                      - name: edge
+                        protocol: udp
+                        listen: 127.0.0.1:%d
+                        target_group: g
+                    target_groups:
+                      - name: g
+                        targets:
+                          - address: 127.0.0.1:9
+                    """.formatted(admin, state, port));
+            Result r = cli("run", "--config", cfg.toString());
+            assertThat(r.code()).isEqualTo(1);
+            assertThat(r.err().strip()).isEqualTo("wavelb: listener 'edge': cannot listen on udp 127.0.0.1:" + port
+                    + ": address already in use");
+        } finally {
+            adminLog.removeHandler(capture);
+        }
+        // The listeners bind last: the admin endpoint and the control socket were up by then ...
+        assertThat(logged).anyMatch(l -> l.startsWith("admin endpoint on http://127.0.0.1:" + admin));
+        assertThat(state).as("the control socket's directory, made when it started").isDirectory();
+        // ... and are closed again.
+        assertThat(state.resolve("control.sock")).doesNotExist();
+        try (ServerSocket again = new ServerSocket(admin, 1, InetAddress.getLoopbackAddress())) {
+            assertThat(again.getLocalPort()).as("the admin port is free again").isEqualTo(admin);
         }
     }
 
