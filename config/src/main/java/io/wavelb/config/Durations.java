@@ -5,13 +5,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Parses the duration syntax of the config: a whole number and one unit, {@code 250ms}, {@code 30s},
- * {@code 5m}, {@code 1h}. A bare number is refused because {@code 30} could mean seconds or
+ * Parses the duration syntax of the config: a whole number and one unit, {@code 50us} (microseconds,
+ * for the few settings that small), {@code 250ms}, {@code 30s}, {@code 5m}, {@code 1h}. A bare number is refused because {@code 30} could mean seconds or
  * milliseconds, and guessing wrong on a timeout is silent and costly.
  */
 final class Durations {
 
-    private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)");
+    private static final Pattern DURATION = Pattern.compile("([0-9]+)(us|ms|s|m|h)");
     private static final Pattern BARE_NUMBER = Pattern.compile("[0-9]+");
     /** More digits than any duration that fits a {@link Duration} in milliseconds arithmetic needs. */
     private static final int MAX_DIGITS = 12;
@@ -26,12 +26,12 @@ final class Durations {
         }
         if (BARE_NUMBER.matcher(text).matches()) {
             throw new IllegalArgumentException("duration '" + text + "' has no unit (add one, as in "
-                    + text + "s; units: ms, s, m, h)");
+                    + text + "s; units: us, ms, s, m, h)");
         }
         Matcher m = DURATION.matcher(text);
         if (!m.matches()) {
             throw new IllegalArgumentException("'" + text
-                    + "' is not a duration (expected a whole number and a unit: ms, s, m or h, as in 30s)");
+                    + "' is not a duration (expected a whole number and a unit: us, ms, s, m or h, as in 30s)");
         }
         String digits = m.group(1);
         if (digits.length() > MAX_DIGITS) {
@@ -39,6 +39,7 @@ final class Durations {
         }
         long amount = Long.parseLong(digits);
         return switch (m.group(2)) {
+            case "us" -> Duration.ofNanos(Math.multiplyExact(amount, 1000L));
             case "ms" -> Duration.ofMillis(amount);
             case "s" -> Duration.ofSeconds(amount);
             case "m" -> Duration.ofMinutes(amount);
@@ -49,6 +50,9 @@ final class Durations {
 
     /** The shortest exact spelling in the config's own syntax, e.g. {@code 90s}, {@code 1500ms}. */
     static String format(Duration d) {
+        if (d.toNanos() % 1_000_000 != 0) {
+            return d.toNanos() / 1000 + "us";
+        }
         long ms = d.toMillis();
         if (ms % 3_600_000 == 0 && ms != 0) {
             return ms / 3_600_000 + "h";

@@ -14,7 +14,7 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 final class RuntimeBinder {
 
     static final List<String> RUNTIME_KEYS = List.of("event_loops", "transport", "shutdown_grace_period",
-            "memory_budget", "state_dir", "warm_up");
+            "memory_budget", "state_dir", "warm_up", "busy_poll");
     static final int MAX_EVENT_LOOPS = 256;
     /** 1 TiB: more direct memory than any JVM here is given; a larger value is a typo. */
     static final long MAX_MEMORY_BUDGET = 1L << 40;
@@ -46,8 +46,10 @@ final class RuntimeBinder {
                         : refusal.getMessage());
         Duration warmUp = reader.durationOr(f, "warm_up", "runtime", Duration.ZERO, RuntimeSettings.MAX_WARM_UP,
                 RuntimeSettings.DEFAULT_WARM_UP);
+        Duration busyPoll = reader.durationOr(f, "busy_poll", "runtime", Duration.ZERO, RuntimeSettings.MAX_BUSY_POLL,
+                Duration.ZERO);
         return new RuntimeSettings(eventLoops, transport == null ? Transport.AUTO : transport, grace, budget,
-                stateDir == null ? RuntimeSettings.DEFAULT_STATE_DIR : stateDir, warmUp);
+                stateDir == null ? RuntimeSettings.DEFAULT_STATE_DIR : stateDir, warmUp, busyPoll);
     }
 
     private static Path stateDir(String text) {

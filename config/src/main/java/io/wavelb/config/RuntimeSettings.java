@@ -16,9 +16,11 @@ import java.util.Objects;
  * @param stateDir            where the control socket for a takeover lives (an absolute path)
  * @param warmUp              {@code wavelb run}: how long at most it runs its own packet paths on loopback
  *                            before it binds (or takes over) the listeners, so they start at full speed; 0: none
+ * @param busyPoll            how long an event loop keeps polling (epoll_wait without sleeping) after its last
+ *                            I/O before it sleeps: lower latency for CPU; 0: sleeps at once (epoll only)
  */
 public record RuntimeSettings(int eventLoops, Transport transport, Duration shutdownGracePeriod, long memoryBudget,
-                              Path stateDir, Duration warmUp) {
+                              Path stateDir, Duration warmUp, Duration busyPoll) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE_PERIOD = Duration.ofSeconds(30);
     /** The smallest budget accepted: below it a few connections' buffers would already exhaust it. */
@@ -30,6 +32,8 @@ public record RuntimeSettings(int eventLoops, Transport transport, Duration shut
     public static final int MAX_SOCKET_PATH_BYTES = 107;
     public static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(2);
     public static final Duration MAX_WARM_UP = Duration.ofSeconds(30);
+    /** A loop that polls longer than this after its last I/O would be a loop that never sleeps: say so with 0s instead. */
+    public static final Duration MAX_BUSY_POLL = Duration.ofSeconds(1);
     public static final RuntimeSettings DEFAULTS = new RuntimeSettings(0, Transport.AUTO, DEFAULT_SHUTDOWN_GRACE_PERIOD, 0,
             DEFAULT_STATE_DIR);
 
@@ -38,6 +42,10 @@ public record RuntimeSettings(int eventLoops, Transport transport, Duration shut
         Objects.requireNonNull(shutdownGracePeriod, "shutdownGracePeriod");
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(warmUp, "warmUp");
+        Objects.requireNonNull(busyPoll, "busyPoll");
+        if (busyPoll.isNegative() || busyPoll.compareTo(MAX_BUSY_POLL) > 0) {
+            throw new IllegalArgumentException("busyPoll " + busyPoll + " (expected 0s.." + MAX_BUSY_POLL.toSeconds() + "s)");
+        }
         if (warmUp.isNegative() || warmUp.compareTo(MAX_WARM_UP) > 0) {
             throw new IllegalArgumentException("warmUp " + warmUp + " (expected 0s.." + MAX_WARM_UP.toSeconds() + "s)");
         }
@@ -47,6 +55,12 @@ public record RuntimeSettings(int eventLoops, Transport transport, Duration shut
         if (memoryBudget != 0 && memoryBudget < MIN_MEMORY_BUDGET) {
             throw new IllegalArgumentException("memoryBudget " + memoryBudget + " (expected 0 or >= " + MIN_MEMORY_BUDGET + ")");
         }
+    }
+
+    /** Without busy polling. */
+    public RuntimeSettings(int eventLoops, Transport transport, Duration shutdownGracePeriod, long memoryBudget,
+                           Path stateDir, Duration warmUp) {
+        this(eventLoops, transport, shutdownGracePeriod, memoryBudget, stateDir, warmUp, Duration.ZERO);
     }
 
     /** With the default warm-up. */

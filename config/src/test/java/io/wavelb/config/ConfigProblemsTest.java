@@ -81,7 +81,7 @@ class ConfigProblemsTest {
     @Test
     void durationWithoutUnitAsksForOne() {
         assertThat(problems(validWith("idle_timeout: 120s", "idle_timeout: 30")))
-                .containsExactly("cfg.yaml:9:21: listeners[0].udp.idle_timeout: duration '30' has no unit (add one, as in 30s; units: ms, s, m, h)");
+                .containsExactly("cfg.yaml:9:21: listeners[0].udp.idle_timeout: duration '30' has no unit (add one, as in 30s; units: us, ms, s, m, h)");
     }
 
     @Test
@@ -93,7 +93,7 @@ class ConfigProblemsTest {
     @Test
     void durationWithUnknownUnitIsReported() {
         assertThat(problems(validWith("idle_timeout: 120s", "idle_timeout: 3x")))
-                .containsExactly("cfg.yaml:9:21: listeners[0].udp.idle_timeout: '3x' is not a duration (expected a whole number and a unit: ms, s, m or h, as in 30s)");
+                .containsExactly("cfg.yaml:9:21: listeners[0].udp.idle_timeout: '3x' is not a duration (expected a whole number and a unit: us, ms, s, m or h, as in 30s)");
     }
 
     @Test

@@ -414,7 +414,7 @@ class LifecycleConfigTest {
         assertThat(problems(baseWith("timeout: 2s", "timeout: 5ms")))
                 .containsExactly("cfg.yaml:14:16: target_groups[0].health_check.timeout: timeout 5ms (expected 10ms..1m)");
         assertThat(problems(baseWith("timeout: 2s", "timeout: 2")))
-                .containsExactly("cfg.yaml:14:16: target_groups[0].health_check.timeout: duration '2' has no unit (add one, as in 2s; units: ms, s, m, h)");
+                .containsExactly("cfg.yaml:14:16: target_groups[0].health_check.timeout: duration '2' has no unit (add one, as in 2s; units: us, ms, s, m, h)");
     }
 
     @Test
@@ -466,7 +466,7 @@ class LifecycleConfigTest {
         assertThat(problems(baseWith("deregistration_delay: 300s", "deregistration_delay: 3601s")))
                 .containsExactly("cfg.yaml:21:27: target_groups[0].deregistration_delay: deregistration_delay 3601s (expected 0s..1h)");
         assertThat(problems(baseWith("deregistration_delay: 300s", "deregistration_delay: 300")))
-                .containsExactly("cfg.yaml:21:27: target_groups[0].deregistration_delay: duration '300' has no unit (add one, as in 300s; units: ms, s, m, h)");
+                .containsExactly("cfg.yaml:21:27: target_groups[0].deregistration_delay: duration '300' has no unit (add one, as in 300s; units: us, ms, s, m, h)");
     }
 
     @Test

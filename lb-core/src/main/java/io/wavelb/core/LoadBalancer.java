@@ -263,7 +263,13 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         FlowLog flowLog = FlowLog.start(config.flowLog());
         EventLoopGroup loops;
         try {
-            loops = transport.newEventLoopGroup(config.runtime().eventLoops());
+            loops = transport.newEventLoopGroup(config.runtime().eventLoops(), config.runtime().busyPoll());
+            if (!config.runtime().busyPoll().isZero()) {
+                transport.busyPollProblem().ifPresentOrElse(
+                        problem -> LOG.log(System.Logger.Level.WARNING, problem),
+                        () -> LOG.log(System.Logger.Level.INFO, "event loops poll for " + config.runtime().busyPoll().toNanos() / 1000
+                                + " us after their last I/O before they sleep (runtime.busy_poll)"));
+            }
         } catch (RuntimeException | Error e) {
             flowLog.close();
             throw e;

@@ -118,8 +118,28 @@ public final class Transport {
 
     /** One event loop per {@code threads} (0: one per core), threads named {@code wavelb-loop-N}. */
     public EventLoopGroup newEventLoopGroup(int threads) {
+        return newEventLoopGroup(threads, java.time.Duration.ZERO);
+    }
+
+    /**
+     * As {@link #newEventLoopGroup(int)}, each loop polling for {@code busyPoll} after its last I/O
+     * before it sleeps ({@code runtime.busy_poll}; epoll only: elsewhere it is ignored, and
+     * {@link #busyPollProblem} says so).
+     */
+    public EventLoopGroup newEventLoopGroup(int threads, java.time.Duration busyPoll) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
-        return new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory("wavelb-loop", false), ioHandlerFactory);
+        IoHandlerFactory factory = ioHandlerFactory;
+        if (kind == Kind.EPOLL && !busyPoll.isZero()) {
+            long spin = busyPoll.toNanos();
+            factory = EpollIoHandler.newFactory(0, () -> new BusyPollStrategy(spin));
+        }
+        return new MultiThreadIoEventLoopGroup(n, new DefaultThreadFactory("wavelb-loop", false), factory);
+    }
+
+    /** Why {@code runtime.busy_poll} has no effect on this transport, or empty when it has. */
+    public java.util.Optional<String> busyPollProblem() {
+        return kind == Kind.EPOLL ? java.util.Optional.empty()
+                : java.util.Optional.of("runtime.busy_poll works on epoll only (this transport is " + name + "); ignored");
     }
 
     /** A new, unregistered datagram channel (the socket is created here: may throw when out of descriptors). */
