@@ -1,5 +1,6 @@
 package io.wavelb.core;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
 import io.wavelb.config.ConfigException;
@@ -32,6 +33,7 @@ import io.wavelb.core.transparent.Finding;
 import io.wavelb.core.transparent.HostCheck;
 import io.wavelb.core.transparent.IpFamily;
 import io.wavelb.core.transparent.TransparentNeeds;
+import io.wavelb.core.transport.LoopPriming;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
 import java.net.BindException;
@@ -274,6 +276,8 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             flowLog.close();
             throw e;
         }
+        // The loop threads' first allocations, and the deoptimisations they cause, before anything listens.
+        LoopPriming.prime(loops, ByteBufAllocator.DEFAULT, primingSizes(config, transport));
         LoadBalancer lb = new LoadBalancer(config, configFile, transport, loops, flowLog);
         lb.unbound = inherited;
         // A reload that names a flow log file which cannot be opened is refused whole.
@@ -292,6 +296,17 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         LOG.log(System.Logger.Level.INFO, "wavelb started on " + transport.name() + " with "
                 + count(loops) + " event loop(s); memory budget " + (lb.overload.budget() >> 20) + " MiB");
         return lb;
+    }
+
+    /** What the data path allocates first: small and MTU-sized datagrams, each UDP listener's receive area, a TCP read. */
+    private static int[] primingSizes(WavelbConfig config, Transport transport) {
+        java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>(List.of(64, 1200, 16 * 1024));
+        for (ListenerConfig l : config.listeners()) {
+            int max = l.udp().maxDatagramSize();
+            sizes.add(max + 1);
+            sizes.add((max + 1) * transport.datagramReceiveBatch());
+        }
+        return sizes.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /**

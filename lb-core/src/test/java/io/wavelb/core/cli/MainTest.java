@@ -53,7 +53,8 @@ class MainTest {
         return p;
     }
 
-    private static String config(int port, String target) throws IOException {
+    /** Each test's own state directory: no control socket shared with another wavelb on this host. */
+    private String config(int port, String target) throws IOException {
         return """
                 admin:
                   listen: 127.0.0.1:%d
@@ -68,7 +69,43 @@ class MainTest {
                       - address: %s
                 runtime:
                   shutdown_grace_period: 2s
-                """.formatted(freePort(), port, target);
+                  state_dir: %s
+                """.formatted(freePort(), port, target, dir.resolve("state"));
+    }
+
+    /**
+     * A child's merged output, read by a thread of its own: a line the test waits for and never
+     * comes fails the test with everything the child said, instead of blocking in readLine.
+     */
+    private static final class Output {
+        private final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        Output(Process p) {
+            Thread.ofPlatform().daemon().start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        seen.add(line);
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    // the child is gone
+                }
+            });
+        }
+
+        /** The next line containing {@code needle}, waiting at most 30 s for it. */
+        String await(String needle) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            for (long left; (left = deadline - System.nanoTime()) > 0; ) {
+                String line = lines.poll(left, TimeUnit.NANOSECONDS);
+                if (line != null && line.contains(needle)) {
+                    return line;
+                }
+            }
+            throw new AssertionError("no line with '" + needle + "' in 30 s; the child said:\n" + String.join("\n", seen));
+        }
     }
 
     @Test
@@ -209,20 +246,14 @@ class MainTest {
             int port = freePort();
             Path cfg = write("hup.yaml", config(port, first.address()));
             Process p = runProcess(cfg);
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-                 io.wavelb.core.testing.UdpClient before = new io.wavelb.core.testing.UdpClient(
+            Output out = new Output(p);
+            try (io.wavelb.core.testing.UdpClient before = new io.wavelb.core.testing.UdpClient(
                          new InetSocketAddress("127.0.0.1", port))) {
-                String line;
-                while ((line = r.readLine()) != null && !line.contains("listener 'edge' on udp")) {
-                    // wait for the listener to be up
-                }
+                out.await("listener 'edge' on udp");
                 assertThat(before.target("one")).isEqualTo("first");
                 Files.writeString(cfg, config(port, second.address()));
                 assertThat(new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor()).isZero();
-                while ((line = r.readLine()) != null && !line.contains("reloaded")) {
-                    // wait for the reload to be applied
-                }
-                assertThat(line).as("the process logged the reload").contains("reloaded");
+                assertThat(out.await("reloaded")).as("the process logged the reload").contains("reloaded");
                 try (io.wavelb.core.testing.UdpClient after = new io.wavelb.core.testing.UdpClient(
                         new InetSocketAddress("127.0.0.1", port))) {
                     assertThat(after.target("two")).as("a new flow goes to the new target").isEqualTo("second");
@@ -243,19 +274,12 @@ class MainTest {
             int port = freePort();
             Path cfg = write("ok.yaml", config(port, echo.address()));
             Process p = runProcess(cfg);
-            List<String> lines = new ArrayList<>();
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    lines.add(line);
-                    if (line.contains("listener 'edge' on udp")) {
-                        break;
-                    }
-                }
-                assertThat(lines).as("startup output").anyMatch(l -> l.contains("listener 'edge' on udp 127.0.0.1:" + port));
+            Output out = new Output(p);
+            try {
+                assertThat(out.await("listener 'edge' on udp")).contains("listener 'edge' on udp 127.0.0.1:" + port);
                 try (DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-                    byte[] out = "via process".getBytes(StandardCharsets.UTF_8);
-                    client.send(new DatagramPacket(out, out.length, new InetSocketAddress("127.0.0.1", port)));
+                    byte[] bytes = "via process".getBytes(StandardCharsets.UTF_8);
+                    client.send(new DatagramPacket(bytes, bytes.length, new InetSocketAddress("127.0.0.1", port)));
                     client.setSoTimeout(5000);
                     DatagramPacket reply = new DatagramPacket(new byte[100], 100);
                     client.receive(reply);
@@ -263,14 +287,11 @@ class MainTest {
                 }
                 p.toHandle().destroy(); // SIGTERM, and unlike Process.destroy() keeps our end of stdout open
                 assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
-                while ((line = r.readLine()) != null) {
-                    lines.add(line);
-                }
+                out.await("stopped");
             } finally {
                 p.destroyForcibly();
             }
-            assertThat(p.exitValue()).as(String.join("\n", lines)).isZero();
-            assertThat(lines).anyMatch(l -> l.contains("stopped"));
+            assertThat(p.exitValue()).as(String.join("\n", out.seen)).isZero();
         }
     }
 }
