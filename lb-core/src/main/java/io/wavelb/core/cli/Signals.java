@@ -15,9 +15,35 @@ final class Signals {
     private Signals() {
     }
 
-    /** SIGHUP: reload, as NGINX and HAProxy operators expect. Runs off the signal thread. */
+    /**
+     * SIGHUP: reload, as NGINX and HAProxy operators expect. Runs off the signal thread. A process
+     * started with SIGHUP ignored ({@code nohup}, some supervisors) keeps ignoring it: the JVM will
+     * not install a handler for a signal ignored at its start. That is said once, at start, with the
+     * way to reload that still works; silence would look like a reload that did nothing.
+     */
     static Runnable onHangup(Runnable action) {
-        return handle("HUP", s -> Thread.ofPlatform().name("wavelb-reload").start(action));
+        Runnable restore = handle("HUP", s -> Thread.ofPlatform().name("wavelb-reload").start(action));
+        if (ignored(SIGHUP)) {
+            System.getLogger("wavelb").log(System.Logger.Level.WARNING, "SIGHUP is ignored in this process (started"
+                    + " under nohup, or by a parent that ignores it): reloads come only through POST /v1/reload");
+        }
+        return restore;
+    }
+
+    private static final int SIGHUP = 1;
+
+    /** Whether {@code signal} is ignored in this process: its bit in {@code /proc/self/status}'s SigIgn mask. */
+    static boolean ignored(int signal) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("SigIgn:")) {
+                    return (Long.parseUnsignedLong(line.substring(7).trim(), 16) >>> (signal - 1) & 1) != 0;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // Not Linux, or no /proc: nothing to say.
+        }
+        return false;
     }
 
     /**

@@ -241,6 +241,24 @@ class MainTest {
     }
 
     @Test
+    void aProcessStartedWithSighupIgnoredSaysReloadsComeOnlyThroughTheAdminApi() throws Exception {
+        try (EchoServer echo = EchoServer.start("e")) {
+            Path cfg = write("nohup.yaml", config(freePort(), echo.address()));
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            // As nohup does: SIGHUP ignored before the JVM starts, inherited across exec.
+            Process p = new ProcessBuilder("sh", "-c", "trap '' HUP; exec \"$0\" -cp \"$1\" io.wavelb.core.cli.Main run --config \"$2\"",
+                    java, System.getProperty("java.class.path"), cfg.toString()).redirectErrorStream(true).start();
+            Output out = new Output(p);
+            try {
+                assertThat(out.await("SIGHUP is ignored")).contains("POST /v1/reload");
+                out.await("listener 'edge' on udp");
+            } finally {
+                p.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
     void sighupReloadsTheFileAndNewFlowsFollowIt() throws Exception {
         try (EchoServer first = EchoServer.start("first"); EchoServer second = EchoServer.start("second")) {
             int port = freePort();
