@@ -97,6 +97,7 @@ final class WarmUp {
                 // Unix socket server of its own, on classes nothing else loads): once, on a private
                 // path, answered once.
                 controlSocket(warm);
+                drained(warm.balancer());
                 quiet.close();
                 LOG.log(System.Logger.Level.INFO, "warm-up: " + done.datagrams() + " datagrams, " + done.oneShotFlows()
                         + " one-shot UDP flows, " + done.connections() + " TCP connections in " + done.millis() + " ms");
@@ -113,6 +114,35 @@ final class WarmUp {
             System.gc();
         }
     }
+
+    /**
+     * Waits (at most {@link #DRAIN_MILLIS}) for the private balancer's last TCP connections to end
+     * the way the warm-up ends them, with resets. Closed instead by its shutdown after the grace
+     * period, they would end with FINs, leaving their ephemeral ports in TIME_WAIT for a minute:
+     * a port the real config (or a test) binds next could be one of them, and be refused.
+     */
+    private static void drained(io.wavelb.core.LoadBalancer lb) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_MILLIS);
+        while (System.nanoTime() - deadline < 0) {
+            int open = 0;
+            for (io.wavelb.core.listener.Listener l : lb.listeners()) {
+                if (l instanceof io.wavelb.core.tcp.TcpListener) {
+                    open += l.activeFlows();
+                }
+            }
+            if (open == 0) {
+                return;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static final long DRAIN_MILLIS = 1000;
 
     /** Warnings only from wavelb's loggers ({@code wavelb}, {@code io.wavelb.*}) until closed. */
     private static final class Quiet implements AutoCloseable {
