@@ -17,6 +17,7 @@ import io.wavelb.config.TcpSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.testing.EchoServer;
 import io.wavelb.core.testing.TestConfigs;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -39,27 +40,14 @@ class BusyPollSystemTest {
     void forwardsAndStillExpiresIdleSessions() throws Exception {
         assumeTrue(Epoll.isAvailable(), "busy polling is epoll's");
         InetAddress loopback = InetAddress.getByName("127.0.0.1");
-        try (DatagramSocket echo = new DatagramSocket(new InetSocketAddress(loopback, 0))) {
-            Thread server = Thread.ofPlatform().daemon().start(() -> {
-                byte[] buf = new byte[2048];
-                DatagramPacket p = new DatagramPacket(buf, buf.length);
-                while (!echo.isClosed()) {
-                    try {
-                        p.setLength(buf.length);
-                        echo.receive(p);
-                        echo.send(p);
-                    } catch (Exception e) {
-                        return;
-                    }
-                }
-            });
+        try (EchoServer echo = EchoServer.start("e", loopback)) {
             RuntimeSettings runtime = new RuntimeSettings(1, io.wavelb.config.Transport.EPOLL, Duration.ofSeconds(1), 0,
                     RuntimeSettings.DEFAULT_STATE_DIR, Duration.ZERO, Duration.ofNanos(200_000));
             WavelbConfig config = new WavelbConfig(AdminConfig.DEFAULTS, runtime,
                     List.of(new ListenerConfig("busy", Protocol.UDP, new HostPort("127.0.0.1", 0), "g",
                             TestConfigs.udpSettings(Duration.ofMillis(300), 100, 9216), TcpSettings.DEFAULTS)),
                     List.of(new TargetGroupConfig("g", Algorithm.MAGLEV,
-                            List.of(TargetConfig.of(new HostPort("127.0.0.1", echo.getLocalPort()))), 65537)));
+                            List.of(TargetConfig.of(new HostPort("127.0.0.1", echo.port()))), 65537)));
             try (LoadBalancer lb = LoadBalancer.start(config);
                  DatagramSocket client = new DatagramSocket(new InetSocketAddress(loopback, 0))) {
                 client.setSoTimeout(2000);
@@ -68,15 +56,12 @@ class BusyPollSystemTest {
                     client.send(new DatagramPacket(out, out.length, lb.address("busy")));
                     DatagramPacket in = new DatagramPacket(new byte[64], 64);
                     client.receive(in);
-                    assertThat(new String(in.getData(), 0, in.getLength(), StandardCharsets.US_ASCII)).isEqualTo("ping " + i);
+                    assertThat(new String(in.getData(), 0, in.getLength(), StandardCharsets.US_ASCII)).isEqualTo("e|ping " + i);
                 }
                 assertThat(lb.listeners().getFirst().activeFlows()).isEqualTo(1);
                 await().atMost(Duration.ofSeconds(10))
                         .until(() -> lb.stats("busy").total(ListenerCounter.CLOSED_IDLE) == 1);
                 assertThat(lb.listeners().getFirst().activeFlows()).isZero();
-            } finally {
-                echo.close();
-                server.join(2000);
             }
         }
     }

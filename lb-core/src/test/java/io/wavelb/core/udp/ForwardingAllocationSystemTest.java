@@ -19,6 +19,7 @@ import io.wavelb.config.UdpSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.linux.LibC;
+import io.wavelb.core.testing.EchoServer;
 import java.lang.management.ManagementFactory;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -89,25 +90,13 @@ class ForwardingAllocationSystemTest {
 
     private static double bestBytesPerDatagram(String host) throws Exception {
         InetAddress loopback = InetAddress.getByName(host);
-        try (DatagramSocket echo = new DatagramSocket(new InetSocketAddress(loopback, 0))) {
-            Thread server = Thread.ofPlatform().daemon().start(() -> {
-                byte[] buf = new byte[2048];
-                DatagramPacket p = new DatagramPacket(buf, buf.length);
-                while (!echo.isClosed()) {
-                    try {
-                        p.setLength(buf.length);
-                        echo.receive(p);
-                        echo.send(p);
-                    } catch (Exception e) {
-                        return;
-                    }
-                }
-            });
+        // Replies name|payload: a few bytes longer than the request, which changes nothing on the loop.
+        try (EchoServer echo = EchoServer.start("e", loopback)) {
             WavelbConfig config = new WavelbConfig(AdminConfig.DEFAULTS, new RuntimeSettings(1, Transport.EPOLL, Duration.ZERO),
                     List.of(new ListenerConfig("alloc", Protocol.UDP, new HostPort(host, 0), "g",
                             UdpSettings.DEFAULTS, TcpSettings.DEFAULTS)),
                     List.of(new TargetGroupConfig("g", Algorithm.MAGLEV,
-                            List.of(TargetConfig.of(new HostPort(host, echo.getLocalPort()))), 65537)));
+                            List.of(TargetConfig.of(new HostPort(host, echo.port()))), 65537)));
             try (LoadBalancer lb = LoadBalancer.start(config);
                  DatagramSocket client = new DatagramSocket(new InetSocketAddress(loopback, 0))) {
                 client.setSoTimeout(2000);
@@ -126,9 +115,6 @@ class ForwardingAllocationSystemTest {
                     best = Math.min(best, (allocated(mx, loops) - before) / (2.0 * WINDOW));
                 }
                 return best;
-            } finally {
-                echo.close();
-                server.join(2000);
             }
         }
     }
