@@ -211,8 +211,6 @@ final class Takeover {
         } else {
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-            // As the jar's manifest does for java -jar (the socket-activation path needs it).
-            cmd.addAll(List.of("--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED"));
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         }
         cmd.addAll(List.of("run", "--config", configFile.toAbsolutePath().toString(), "--takeover"));

@@ -17,7 +17,7 @@ import java.util.Optional;
  * The few calls of Linux's C library wavelb makes itself, through the Foreign Function and Memory
  * API: {@code recvmmsg} and {@code sendmmsg} on a listener socket (Netty's native versions make an
  * address object and an envelope per datagram, and a {@code getsockopt} per call), a close-on-exec
- * {@code dup}, and {@code getsockopt(SO_DOMAIN)}. Each call returns what the kernel returned, or
+ * {@code dup}, {@code getsockopt(SO_DOMAIN)}, and setting O_NONBLOCK. Each call returns what the kernel returned, or
  * {@code -errno}, read from the call's own captured state (never from a later call's errno).
  *
  * <p>Linux on a 64-bit platform only (the structure offsets in {@link MessageBatch} are LP64's);
@@ -33,6 +33,10 @@ public final class LibC {
     static final int MSG_DONTWAIT = 0x40;
     static final int MSG_TRUNC = 0x20;
     private static final int F_DUPFD_CLOEXEC = 1030;
+    private static final int F_GETFL = 3;
+    private static final int F_SETFL = 4;
+    /** fcntl.h, generic ABI (x86-64, arm64). */
+    public static final int O_NONBLOCK = 04000;
     private static final int SOL_SOCKET = 1;
     private static final int SO_DOMAIN = 39;
 
@@ -137,6 +141,31 @@ public final class LibC {
                 throw new IOException("fcntl(" + fd + ", F_DUPFD_CLOEXEC): errno " + errno(state));
             }
             return copy;
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("fcntl", t);
+        }
+    }
+
+    /**
+     * Sets O_NONBLOCK on the open file {@code fd} refers to (shared with every copy of it, in this
+     * process or another); returns whether it was set already.
+     */
+    public static boolean setNonBlocking(int fd) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCaptureState(arena);
+            int flags = (int) FCNTL.invokeExact(state, fd, F_GETFL, 0);
+            if (flags < 0) {
+                throw new IOException("fcntl(" + fd + ", F_GETFL): errno " + errno(state));
+            }
+            if ((flags & O_NONBLOCK) != 0) {
+                return true;
+            }
+            if ((int) FCNTL.invokeExact(state, fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+                throw new IOException("fcntl(" + fd + ", F_SETFL, O_NONBLOCK): errno " + errno(state));
+            }
+            return false;
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

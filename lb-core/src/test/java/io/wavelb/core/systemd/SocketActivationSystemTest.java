@@ -70,7 +70,7 @@ class SocketActivationSystemTest {
         WavelbProcess w = WavelbProcess.launch(dir, WavelbProcess.Spec.of(yaml, admin)
                 .launchedBy(launcher.toArray(String[]::new))
                 // What the jar's manifest gives `java -jar` (bin/wavelb); this runs from the class path.
-                .jvm("--enable-native-access=ALL-UNNAMED", "--add-exports", "java.base/sun.nio.ch=ALL-UNNAMED",
+                .jvm("--enable-native-access=ALL-UNNAMED",
                         "-Dio.netty.leakDetection.level=paranoid"));
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (w.log().split("Listening on ", -1).length - 1 < sockets) {
