@@ -13,7 +13,6 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -46,18 +45,9 @@ class AgentEndToEndTest {
     @TempDir
     Path dir;
 
-    /** A loopback port free for both TCP and UDP right now. */
+    /** A loopback port free for both TCP and UDP right now, outside the ephemeral range. */
     static int freePort() throws IOException {
-        for (int attempt = 0; attempt < 1000; attempt++) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                try (DatagramSocket u = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), s.getLocalPort()))) {
-                    return s.getLocalPort();
-                } catch (IOException takenForUdp) {
-                    // try another
-                }
-            }
-        }
-        throw new IOException("no port free for both TCP and UDP after 1000 attempts");
+        return io.wavelb.agent.testing.Ports.freeTcpAndUdp();
     }
 
     /** A UDP target answering "name|payload". */
