@@ -250,6 +250,11 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter implements Liste
         return loop;
     }
 
+    /** This loop's batched reader of the listener socket; null where Netty's channel reads it. */
+    ListenerIntake intake() {
+        return intake;
+    }
+
     /** This loop's sessions; for tests. */
     UdpSessions sessions() {
         return sessions;
