@@ -344,6 +344,11 @@ public final class UdpListener extends AbstractListener {
         return budget;
     }
 
+    /** The loops' handlers, one per listener socket, in bind order. */
+    List<UdpLoopHandler> loopHandlers() {
+        return handlers;
+    }
+
     ClientCounts clients() {
         return clients;
     }

@@ -142,7 +142,8 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter implements Liste
                 try {
                     intake.resize(newSettings.maxDatagramSize());
                 } catch (OutOfMemoryError e) {
-                    // The old area stays: larger datagrams are dropped as oversize until memory allows.
+                    // The old area stays: larger datagrams are dropped as oversize until a later
+                    // reload (every reload hands its settings to the kept listeners) finds the memory.
                     sessions.noMemory(e);
                 }
             }
@@ -248,6 +249,11 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter implements Liste
 
     EventLoop loop() {
         return loop;
+    }
+
+    /** This loop's batched reader of the listener socket; null where Netty's channel reads it. */
+    ListenerIntake intake() {
+        return intake;
     }
 
     /** This loop's sessions; for tests. */

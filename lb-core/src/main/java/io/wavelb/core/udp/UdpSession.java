@@ -31,6 +31,11 @@ final class UdpSession implements SessionTable.Session {
     final Target target;
     /** Set right after the session is made, before any datagram reaches it. */
     Upstream upstream;
+    /**
+     * The reply buffer its upstream socket was opened with: the limit then, plus one byte. A reload
+     * may raise the limit afterwards; a reply that fills this buffer was still cut by the kernel.
+     */
+    int replyCapacity;
     long lastSeenNanos;
     boolean connected;
     boolean closed;

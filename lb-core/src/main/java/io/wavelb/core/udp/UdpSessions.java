@@ -201,7 +201,8 @@ final class UdpSessions implements UpstreamEvents {
         UdpSession session = new UdpSession(client, key.copy(), group, target, System.nanoTime());
         session.countedAs = countedAs;
         try {
-            session.upstream = upstreams.open(session, s.receiveCapacity(), source);
+            session.replyCapacity = s.receiveCapacity();
+            session.upstream = upstreams.open(session, session.replyCapacity, source);
         } catch (TransparentBindException e) {
             budget.release();
             uncount(countedAs);
@@ -295,7 +296,8 @@ final class UdpSessions implements UpstreamEvents {
         leg = new UdpSession(head, target, now);
         try {
             // Not transparent: the config refuses per_packet with transparent.
-            leg.upstream = upstreams.open(leg, settings.receiveCapacity(), null);
+            leg.replyCapacity = settings.receiveCapacity();
+            leg.upstream = upstreams.open(leg, leg.replyCapacity, null);
         } catch (Exception e) {
             budget.release();
             counters.increment(ListenerCounter.UDP_LEG_FALLBACK);
@@ -425,7 +427,8 @@ final class UdpSessions implements UpstreamEvents {
     public boolean reply(UdpSession session, ByteBuf content) {
         targetAnswered(session);
         UdpLoopSettings s = settings;
-        if (content.readableBytes() > s.maxDatagramSize()) {
+        // Over the limit, or cut to the buffer the socket was opened with before a reload raised it.
+        if (content.readableBytes() > s.maxDatagramSize() || content.readableBytes() >= session.replyCapacity) {
             counters.increment(ListenerCounter.DROPPED_OVERSIZE);
             content.release();
             return true;
@@ -857,7 +860,8 @@ final class UdpSessions implements UpstreamEvents {
         long quiet = TimeUnit.MILLISECONDS.toNanos(state.quietMillis());
         UdpSession session = new UdpSession(state.client(), key, group, target, nowNanos - quiet);
         try {
-            session.upstream = upstreams.adopt(session, fd, s.receiveCapacity(), poll);
+            session.replyCapacity = s.receiveCapacity();
+            session.upstream = upstreams.adopt(session, fd, session.replyCapacity, poll);
         } catch (IOException | RuntimeException e) {
             budget.release();
             listener.warnRateLimited("cannot take over a UDP session of " + state.client() + ": " + e.getMessage());

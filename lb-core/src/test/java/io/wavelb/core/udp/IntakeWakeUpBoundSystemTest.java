@@ -1,0 +1,185 @@
+package io.wavelb.core.udp;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoOps;
+import io.wavelb.config.Algorithm;
+import io.wavelb.config.ListenerConfig;
+import io.wavelb.config.Protocol;
+import io.wavelb.config.TcpSettings;
+import io.wavelb.config.Transport;
+import io.wavelb.config.UdpSettings;
+import io.wavelb.config.WavelbConfig;
+import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.stats.ListenerStats;
+import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.testing.TestConfigs;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * One readiness event on the listener socket takes at most {@link ListenerIntake#CALLS_PER_EVENT}
+ * receive calls of a batch each and leaves the rest in the socket's queue for the next loop turn, so
+ * a flood on the listener cannot keep the loop from its upstream sockets. The test holds the loop,
+ * fills the socket's queue with more datagrams than one event may take (checked in the kernel's own
+ * count, {@code /proc/net/udp}), then hands the intake one EPOLLIN event on the loop itself and
+ * measures what that one event took and what it left queued; the loop's own epoll then takes the rest
+ * and the target gets every datagram, in order. Nothing here waits on a clock: every wait is for a
+ * condition, bounded.
+ */
+@Timeout(60)
+class IntakeWakeUpBoundSystemTest {
+
+    private EventLoopGroup loops;
+    private UdpListener listener;
+
+    @AfterEach
+    void stop() throws Exception {
+        if (listener != null) {
+            listener.closeFlows().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        }
+        if (loops != null) {
+            loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        }
+    }
+
+    @Test
+    void oneReadinessEventTakesAtMostItsCallsAndLeavesTheRestQueuedForLaterTurns() throws Exception {
+        try (DatagramSocket target = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+             DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            target.setReceiveBufferSize(1 << 20);
+            target.setSoTimeout(5000);
+            WavelbConfig config = TestConfigs.single(Protocol.UDP, Algorithm.MAGLEV, UdpSettings.DEFAULTS,
+                    TcpSettings.DEFAULTS, List.of("127.0.0.1:" + target.getLocalPort()), "127.0.0.1", Transport.EPOLL);
+            ListenerConfig l = config.listeners().getFirst();
+            io.wavelb.core.transport.Transport transport = io.wavelb.core.transport.Transport.select(Transport.EPOLL);
+            ListenerStats stats = new ListenerStats(l.name());
+            loops = transport.newEventLoopGroup(1);
+            listener = new UdpListener(l, TargetGroup.create(config.targetGroups().getFirst()), transport, stats);
+            listener.bind(loops, new InetSocketAddress("127.0.0.1", 0));
+            UdpLoopHandler handler = listener.loopHandlers().getFirst();
+            assertThat(handler.intake()).as("the listener socket read by wavelb's own recvmmsg (epoll)").isNotNull();
+            InetSocketAddress vip = listener.localAddress();
+
+            // The first datagram opens the session; what follows only goes through the intake.
+            send(client, vip, "open");
+            assertThat(receive(target)).isEqualTo("open");
+
+            int batch = transport.datagramReceiveBatch();
+            int perEvent = ListenerIntake.CALLS_PER_EVENT * batch;
+            int total = perEvent + batch + 3;
+            CountDownLatch parked = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Future<long[]> oneEvent = loops.next().submit(() -> {
+                parked.countDown();
+                if (!release.await(20, TimeUnit.SECONDS)) {
+                    throw new AssertionError("the test never released the loop");
+                }
+                long before = stats.total(ListenerCounter.DATAGRAMS_RX);
+                EpollIoEvent readable = () -> EpollIoOps.EPOLLIN;
+                handler.intake().handle(null, readable);
+                long taken = stats.total(ListenerCounter.DATAGRAMS_RX) - before;
+                return new long[] {taken, queue(vip).bytes()};
+            });
+            assertThat(parked.await(5, TimeUnit.SECONDS)).as("the loop took the holding task").isTrue();
+
+            // With the loop held, the datagrams wait in the socket's queue; one first, to learn what
+            // one costs there (the kernel counts the buffer's true size, the same for each of these).
+            send(client, vip, datagram(0));
+            long each = awaitQueue(vip, bytes -> bytes > 0);
+            for (int i = 1; i < total; i++) {
+                send(client, vip, datagram(i));
+            }
+            awaitQueue(vip, bytes -> bytes == total * each);
+            release.countDown();
+
+            long[] after = oneEvent.get(10, TimeUnit.SECONDS);
+            assertThat(after[0]).as("datagrams one readiness event took (%d calls of %d)", ListenerIntake.CALLS_PER_EVENT, batch)
+                    .isEqualTo(perEvent);
+            assertThat(after[1]).as("bytes left in the socket's queue after that event (%d each)", each)
+                    .isEqualTo((total - perEvent) * each);
+
+            // The loop's own readiness events take the rest on later turns; nothing is lost or reordered.
+            List<String> got = new ArrayList<>();
+            for (int i = 0; i < total; i++) {
+                got.add(receive(target));
+            }
+            List<String> sent = new ArrayList<>();
+            for (int i = 0; i < total; i++) {
+                sent.add(datagram(i));
+            }
+            assertThat(got).isEqualTo(sent);
+            assertThat(stats.total(ListenerCounter.DATAGRAMS_RX)).isEqualTo(1 + total);
+            assertThat(queue(vip).bytes()).isZero();
+            assertThat(queue(vip).drops()).isZero();
+        }
+    }
+
+    private static String datagram(int seq) {
+        return String.format(Locale.ROOT, "datagram-%05d", seq);
+    }
+
+    private static void send(DatagramSocket from, InetSocketAddress to, String text) throws Exception {
+        byte[] b = text.getBytes(US_ASCII);
+        from.send(new DatagramPacket(b, b.length, to));
+    }
+
+    private static String receive(DatagramSocket socket) throws Exception {
+        byte[] buffer = new byte[2048];
+        DatagramPacket p = new DatagramPacket(buffer, buffer.length);
+        socket.receive(p);
+        return new String(p.getData(), 0, p.getLength(), US_ASCII);
+    }
+
+    /** What the kernel holds for the socket bound to {@code address}: its receive queue's bytes and its drops. */
+    private record Queue(long bytes, long drops) { }
+
+    /**
+     * The listener socket's line of {@code /proc/net/udp6} or {@code /proc/net/udp} (Netty's epoll
+     * sockets are IPv6 ones bound to the mapped address): the one socket of this port, as the
+     * listener runs on one loop.
+     */
+    private static Queue queue(InetSocketAddress address) throws Exception {
+        String port = String.format(Locale.ROOT, ":%04X", address.getPort());
+        List<Queue> found = new ArrayList<>();
+        for (String table : List.of("/proc/net/udp", "/proc/net/udp6")) {
+            for (String line : Files.readAllLines(Path.of(table))) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 12 && f[1].endsWith(port)) {
+                    found.add(new Queue(Long.parseLong(f[4].substring(f[4].indexOf(':') + 1), 16), Long.parseLong(f[12])));
+                }
+            }
+        }
+        assertThat(found).as("sockets bound to port %d in /proc/net/udp{,6}", address.getPort()).hasSize(1);
+        return found.getFirst();
+    }
+
+    /** Waits (up to 5 s) until the listener socket's queue bytes satisfy {@code done}; returns them. */
+    private static long awaitQueue(InetSocketAddress address, java.util.function.LongPredicate done) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        Queue q = queue(address);
+        for (int i = 0; i < 5000 && !done.test(q.bytes()) && System.nanoTime() < deadline; i++) {
+            assertThat(q.drops()).as("datagrams the listener socket dropped").isZero();
+            Thread.sleep(1);
+            q = queue(address);
+        }
+        assertThat(done.test(q.bytes())).as("listener socket queue reached the expected size; at %s", q).isTrue();
+        return q.bytes();
+    }
+}
