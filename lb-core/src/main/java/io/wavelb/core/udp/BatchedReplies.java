@@ -15,8 +15,9 @@ import java.net.InetSocketAddress;
  * fixed array of {@link #CAPACITY} messages, their destinations written straight from the
  * sessions' keys, and sent together at the end of the loop turn (or as soon as the array is full).
  * Nothing waits in user space beyond that turn: a socket whose send queue is full (EAGAIN) drops
- * the rest of the batch, counted as {@code client_busy}, as UDP would. Zero-length replies go out
- * like any other. Every method runs on the owning loop.
+ * the rest of the batch, counted as {@code client_busy}, as UDP would; a reply the kernel refuses
+ * for itself (a firewall's EPERM, EMSGSIZE, no route) is dropped alone, counted as
+ * {@code socket_error}. Zero-length replies go out like any other. Every method runs on the owning loop.
  */
 final class BatchedReplies implements ClientReplies {
 
@@ -93,33 +94,34 @@ final class BatchedReplies implements ClientReplies {
         while (first < count) {
             int sent = out.send(fd, first, count - first);
             if (sent > 0) {
-                done(first, sent, true);
+                done(first, sent, null);
                 first += sent;
             } else if (sent == -LibC.EINTR) {
                 continue;
             } else if (sent == -LibC.EAGAIN || sent == -LibC.ENOBUFS) {
                 // The client side of the socket is full: what is left would fail the same way now.
-                done(first, count - first, false);
+                done(first, count - first, ListenerCounter.DROPPED_CLIENT_BUSY);
                 first = count;
             } else {
                 // This one reply was refused (a firewall's EPERM, EMSGSIZE, no route): the next may not be.
                 listener.warnRateLimited("UDP reply to a client refused by the kernel, errno ", -sent, "; dropped", "");
-                done(first, 1, false);
+                done(first, 1, ListenerCounter.DROPPED_SOCKET_ERROR);
                 first++;
             }
         }
         count = 0;
     }
 
-    private void done(int first, int n, boolean sent) {
+    /** Releases {@code n} replies from {@code first}: sent when {@code dropped} is null, else dropped for it. */
+    private void done(int first, int n, ListenerCounter dropped) {
         for (int i = first; i < first + n; i++) {
             ByteBuf b = queued[i];
             queued[i] = null;
-            if (sent) {
+            if (dropped == null) {
                 counters.increment(ListenerCounter.DATAGRAMS_TX);
                 counters.add(ListenerCounter.BYTES_TX, b.readableBytes());
             } else {
-                counters.increment(ListenerCounter.DROPPED_CLIENT_BUSY);
+                counters.increment(dropped);
             }
             b.release();
         }
@@ -131,7 +133,7 @@ final class BatchedReplies implements ClientReplies {
             return;
         }
         closed = true;
-        done(0, count, false);
+        done(0, count, ListenerCounter.DROPPED_CLIENT_BUSY);
         count = 0;
         out.close();
     }

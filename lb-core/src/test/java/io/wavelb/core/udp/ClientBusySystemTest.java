@@ -19,7 +19,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * loopback takes it), so the client lives in a second network namespace behind a veth pair whose
  * balancer end gets a slow token bucket (tbf): a packet waiting there still counts against the
  * socket. {@link ReplyFlood} runs the balancer inside the first namespace as a child JVM. Without
- * the qdisc the same traffic drops nothing. Needs root, iproute2 and tc, as CI has.
+ * the qdisc the same traffic drops nothing; with an nftables rule dropping the replies on output each
+ * send is refused (EPERM) and counted as {@code socket_error}. Needs root, iproute2, tc and nft, as CI has.
  */
 @Timeout(120)
 class ClientBusySystemTest {
@@ -54,6 +55,18 @@ class ClientBusySystemTest {
         assertThat(r.group(5)).as("a ping answered").isEqualTo("true");
     }
 
+    @Test
+    void aReplyTheKernelRefusesForItselfIsASocketErrorNotClientBusy() throws Exception {
+        Matcher r = run("nft");
+        assertThat(r.group(6)).as("socket_error drops: every reply refused (EPERM) on its own").isEqualTo(r.group(2));
+        assertThat(r.group(4)).as("replies dropped as client_busy").isEqualTo("0");
+        assertThat(r.group(3)).as("replies sent").isEqualTo("0");
+        assertThat(r.group(5)).as("a ping answered once the rule is gone").isEqualTo("true");
+        assertThat(output).as("the rate-limited warning naming the errno").contains("refused by the kernel, errno 1");
+    }
+
+    private String output;
+
     /** Two namespaces joined by a veth pair, then {@link ReplyFlood} in the balancer's; its parsed result. */
     private Matcher run(String mode) throws Exception {
         balancer.create();
@@ -69,8 +82,11 @@ class ClientBusySystemTest {
                 List.of(mode, client.name()), out, 90);
         assertThat(exit).as("exit of the balancer in the namespace; output:%n%s", Commands.tail(out.toString())).isZero();
         assertThat(out.toString()).doesNotContain("LEAK:");
-        assertThat(out.toString()).as("a reply refused for another reason than a full queue")
-                .doesNotContain("UDP reply to a client refused by the kernel");
+        if (!mode.equals("nft")) {
+            assertThat(out.toString()).as("a reply refused for another reason than a full queue")
+                    .doesNotContain("UDP reply to a client refused by the kernel");
+        }
+        output = out.toString();
         Matcher m = RESULT.matcher(out);
         assertThat(m.find()).as("result line in:%n%s", Commands.tail(out.toString())).isTrue();
         System.out.println(m.group());

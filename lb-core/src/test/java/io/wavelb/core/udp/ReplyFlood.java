@@ -61,9 +61,13 @@ final class ReplyFlood {
 
     private ReplyFlood() { }
 
-    /** {@code args}: {@code tbf} or {@code plain}, and the client's namespace. */
+    /**
+     * {@code args}: {@code tbf}, {@code plain} or {@code nft} (an nftables rule in the balancer's
+     * namespace drops the replies on output: each send fails with EPERM), and the client's namespace.
+     */
     public static void main(String[] args) throws Exception {
         boolean tbf = args[0].equals("tbf");
+        boolean nft = args[0].equals("nft");
         String clientNamespace = args[1];
         String result;
         try (Target target = new Target();
@@ -78,6 +82,12 @@ final class ReplyFlood {
             awaitPong(client, 0);
             if (tbf) {
                 tc("qdisc", "add", "dev", LB_DEVICE, "root", "tbf", "rate", "8kbit", "burst", "1600", "limit", "10000000");
+            }
+            if (nft) {
+                run("nft", "add", "table", "ip", "wavelbtest");
+                run("nft", "add", "chain", "ip", "wavelbtest", "out", "{ type filter hook output priority 0; }");
+                run("nft", "add", "rule", "ip", "wavelbtest", "out", "ip", "daddr", CLIENT_ADDRESS, "udp", "sport",
+                        Integer.toString(vip.getPort()), "drop");
             }
             // The pong's reply: the client may read it before the loop has counted it, so not read from the counter.
             long base = 1;
@@ -96,6 +106,9 @@ final class ReplyFlood {
                 // Without the qdisc the queued replies are freed and the socket's send buffer with them.
                 tc("qdisc", "del", "dev", LB_DEVICE, "root");
             }
+            if (nft) {
+                run("nft", "delete", "table", "ip", "wavelbtest");
+            }
             send(client, vip, "ping:1");
             boolean pong = awaitPong(client, 1);
             result = "BUSY-RESULT mode=" + args[0] + " replies=" + REQUESTS * BURST + " sent=" + sent + " busy=" + busy
@@ -108,7 +121,8 @@ final class ReplyFlood {
     }
 
     private static long accounted(ListenerStats stats) {
-        return stats.total(ListenerCounter.DATAGRAMS_TX) + stats.total(ListenerCounter.DROPPED_CLIENT_BUSY);
+        return stats.total(ListenerCounter.DATAGRAMS_TX) + stats.total(ListenerCounter.DROPPED_CLIENT_BUSY)
+                + stats.total(ListenerCounter.DROPPED_SOCKET_ERROR);
     }
 
     private static WavelbConfig config(int targetPort) {
@@ -146,6 +160,11 @@ final class ReplyFlood {
     private static void tc(String... args) throws Exception {
         List<String> command = new java.util.ArrayList<>(List.of("tc"));
         command.addAll(List.of(args));
+        run(command.toArray(String[]::new));
+    }
+
+    private static void run(String... args) throws Exception {
+        List<String> command = List.of(args);
         StringBuilder out = new StringBuilder();
         assertThat(Commands.run(command, out, 20)).as("%s: %s", command, out).isZero();
     }
