@@ -326,7 +326,14 @@ public final class UdpListener extends AbstractListener {
         for (int i = 0; i < handlers.size(); i++) {
             UdpLoopHandler h = handlers.get(i);
             // The channel's loop: the handler learns its own in channelActive, which may not have run yet.
-            done.add(CompletableFuture.runAsync(() -> h.settingsChanged(settings), channels.get(i).eventLoop()));
+            done.add(CompletableFuture.runAsync(() -> h.settingsChanged(settings), channels.get(i).eventLoop())
+                    .whenComplete((ok, failed) -> {
+                        if (failed != null) {
+                            // Not dropped unseen: that loop goes on with part of its old settings.
+                            LOG.log(System.Logger.Level.WARNING, "listener '" + config().name()
+                                    + "': an event loop could not take the new settings: " + failed);
+                        }
+                    }));
         }
         if (wait) {
             CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).join();
