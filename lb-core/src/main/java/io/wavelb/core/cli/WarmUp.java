@@ -11,8 +11,6 @@ import io.wavelb.core.takeover.TakeoverStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.lang.management.CompilationMXBean;
-import java.lang.management.ManagementFactory;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -57,6 +55,15 @@ final class WarmUp {
     /** Steady UDP flows, each sending bursts of {@link #BURST}. */
     static final int FLOWS = 8;
     static final int BURST = 4;
+    /**
+     * Twice every {@link #LONG_BURST_EVERY} rounds (once per size) one flow sends this many at
+     * once: more than one wake-up's receive calls take, more than a GSO train starts with room
+     * for, more than an upstream's reads per event. A branch the warm-up never takes is compiled as a trap: its first
+     * real burst after the bind (a cold start's backlog) would deoptimize the datagram path and
+     * send it back to the interpreter, long enough to overflow the socket's receive queue.
+     */
+    static final int LONG_BURST = 80;
+    static final int LONG_BURST_EVERY = 16;
     /** Quiet JIT for this long (after {@link #MIN_MILLIS}): nothing left to compile. */
     static final long SETTLED_MILLIS = 300;
     static final long MIN_MILLIS = 500;
@@ -216,10 +223,7 @@ final class WarmUp {
         InetSocketAddress steady = lb.address("warm-up-udp");
         InetSocketAddress oneShot = lb.address("warm-up-one-shot");
         InetSocketAddress tcp = lb.address("warm-up-tcp");
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        boolean watchJit = jit != null && jit.isCompilationTimeMonitoringSupported();
-        long lastJit = watchJit ? jit.getTotalCompilationTime() : 0;
-        long jitQuietSince = System.nanoTime();
+        JitQuiet jit = new JitQuiet();
         long datagrams = 0;
         long oneShots = 0;
         long connections = 0;
@@ -244,24 +248,19 @@ final class WarmUp {
                 if (now >= deadline) {
                     break;
                 }
-                if (watchJit) {
-                    long total = jit.getTotalCompilationTime();
-                    if (total != lastJit) {
-                        lastJit = total;
-                        jitQuietSince = now;
-                    } else if (now - started >= TimeUnit.MILLISECONDS.toNanos(MIN_MILLIS)
-                            && now - jitQuietSince >= TimeUnit.MILLISECONDS.toNanos(SETTLED_MILLIS)) {
-                        break;
-                    }
+                if (jit.quietFor(TimeUnit.MILLISECONDS.toNanos(SETTLED_MILLIS), now)
+                        && now - started >= TimeUnit.MILLISECONDS.toNanos(MIN_MILLIS)) {
+                    break;
                 }
                 if (now - lastReplyNanos > TimeUnit.MILLISECONDS.toNanos(RECEIVE_TIMEOUT_MILLIS)) {
                     inFlight = 0; // what is out by now is lost
                 }
                 if (inFlight < MAX_IN_FLIGHT) {
                     ByteBuffer payload = round % 2 == 0 ? small : large;
-                    for (DatagramChannel c : flows) {
-                        for (int i = 0; i < BURST; i++) {
-                            c.write(payload.clear());
+                    for (int f = 0; f < flows.size(); f++) {
+                        int burst = f == 0 && round % LONG_BURST_EVERY < 2 ? LONG_BURST : BURST; // 64 and 1200 B
+                        for (int i = 0; i < burst; i++) {
+                            flows.get(f).write(payload.clear());
                             inFlight++;
                         }
                     }
