@@ -43,8 +43,12 @@ public final class LeakCheckExtension implements AfterAllCallback {
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ListeningFactory());
     }
 
-    @Override
-    public void afterAll(ExtensionContext context) throws InterruptedException {
+    /**
+     * Makes Netty's leak detector report what it found: a leaked buffer is reported only when a
+     * later allocation finds it collected. Also for child JVMs the tests start, which print Netty's
+     * {@code LEAK:} lines for the test to find.
+     */
+    public static void provokeReports() throws InterruptedException {
         for (int round = 0; round < 3; round++) {
             System.gc();
             Thread.sleep(50);
@@ -57,6 +61,11 @@ public final class LeakCheckExtension implements AfterAllCallback {
                 unpooled.release();
             }
         }
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws InterruptedException {
+        provokeReports();
         if (!byteBufsWatched) {
             throw new AssertionError("LeakCheckExtension was installed after Netty created its ByteBuf leak "
                     + "detector, so leaks would go unnoticed: keep it auto-detected (META-INF/services)");

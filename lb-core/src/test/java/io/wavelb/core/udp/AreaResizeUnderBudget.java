@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.internal.PlatformDependent;
 import io.wavelb.config.AdminConfig;
@@ -26,6 +24,7 @@ import io.wavelb.core.admin.AdminOperations;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.testing.EchoServer;
+import io.wavelb.core.testing.LeakCheckExtension;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -126,7 +125,7 @@ final class AreaResizeUnderBudget {
                     + " oversize=" + stats.total(ListenerCounter.DROPPED_OVERSIZE)
                     + " forwarded=" + stats.total(ListenerCounter.DATAGRAMS_RX);
         }
-        flushLeakReports();
+        LeakCheckExtension.provokeReports();
         System.out.println(result);
         System.out.flush();
         System.exit(0);
@@ -202,17 +201,5 @@ final class AreaResizeUnderBudget {
             Thread.sleep(1);
         }
         assertThat(counter.getAsLong()).as("counters %s", nonZero()).isEqualTo(expected);
-    }
-
-    /** Makes Netty's leak detector report what it found (as LeakCheckExtension does in the test JVM). */
-    private static void flushLeakReports() throws InterruptedException {
-        for (int round = 0; round < 3; round++) {
-            System.gc();
-            Thread.sleep(50);
-            for (int i = 0; i < 200; i++) {
-                PooledByteBufAllocator.DEFAULT.directBuffer(64).release();
-                UnpooledByteBufAllocator.DEFAULT.directBuffer(64).release();
-            }
-        }
     }
 }

@@ -3,8 +3,6 @@ package io.wavelb.core.udp;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import io.wavelb.config.AdminConfig;
 import io.wavelb.config.Algorithm;
 import io.wavelb.config.HostPort;
@@ -21,6 +19,7 @@ import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.testing.Commands;
+import io.wavelb.core.testing.LeakCheckExtension;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -114,7 +113,7 @@ final class ReplyFlood {
             result = "BUSY-RESULT mode=" + args[0] + " replies=" + REQUESTS * BURST + " sent=" + sent + " busy=" + busy
                     + " pong=" + pong + " socketErrors=" + stats.total(ListenerCounter.DROPPED_SOCKET_ERROR);
         }
-        flushLeakReports();
+        LeakCheckExtension.provokeReports();
         System.out.println(result);
         System.out.flush();
         System.exit(0);
@@ -206,18 +205,6 @@ final class ReplyFlood {
             }
         });
         return made.get(10, TimeUnit.SECONDS);
-    }
-
-    /** Makes Netty's leak detector report what it found (as LeakCheckExtension does in the test JVM). */
-    private static void flushLeakReports() throws InterruptedException {
-        for (int round = 0; round < 3; round++) {
-            System.gc();
-            Thread.sleep(50);
-            for (int i = 0; i < 200; i++) {
-                PooledByteBufAllocator.DEFAULT.directBuffer(64).release();
-                UnpooledByteBufAllocator.DEFAULT.directBuffer(64).release();
-            }
-        }
     }
 
     /** The target: a plain JDK socket on 127.0.0.1 answering on a thread of its own. */
