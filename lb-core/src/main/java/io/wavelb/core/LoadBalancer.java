@@ -885,7 +885,11 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             }
         }
         if (open > 0) {
-            LOG.log(System.Logger.Level.WARNING, "grace period over: closing " + open + " open connection(s)");
+            if (!grace.isZero()) {
+                // Without a grace period (close(): the start-up warm-up's private balancer, a
+                // failed start) closing what is open is the plan, not news.
+                LOG.log(System.Logger.Level.WARNING, "grace period over: closing " + open + " open flow(s)");
+            }
             List<CompletableFuture<Void>> closes = new ArrayList<>();
             for (Listener l : listeners()) {
                 closes.add(l.closeFlows().toCompletableFuture());

@@ -117,9 +117,59 @@ class LoadBalancerLifecycleTest {
                 open.setSoTimeout(5000);
                 open.getOutputStream().write('1');
                 assertThat(open.getInputStream().read()).isEqualTo('1');
-                lb.shutdown(Duration.ofMillis(500));
+                List<String> warnings = warningsDuring(() -> lb.shutdown(Duration.ofMillis(500)));
                 assertThat(open.getInputStream().read()).isEqualTo(-1);
+                assertThat(warnings).containsExactly("grace period over: closing 1 open flow(s)");
             }
         }
+    }
+
+    @Test
+    void closeEndsOpenFlowsAtOnceWithoutAGracePeriodWarning() throws Exception {
+        // close() is shutdown without a grace period (the warm-up's private balancer, a failed
+        // start): closing what is open is its plan, not a warning for an operator to read.
+        try (EchoServer echo = EchoServer.start("e")) {
+            LoadBalancer lb = LoadBalancer.start(config(Protocol.TCP, 0, echo.address(), Duration.ofSeconds(30)));
+            try (Socket open = new Socket()) {
+                open.connect(lb.address("edge"), 5000);
+                open.setSoTimeout(5000);
+                open.getOutputStream().write('1');
+                assertThat(open.getInputStream().read()).isEqualTo('1');
+                List<String> warnings = warningsDuring(lb::close);
+                assertThat(open.getInputStream().read()).isEqualTo(-1);
+                assertThat(warnings).isEmpty();
+            }
+        }
+    }
+
+    /** The warnings wavelb's loggers log while {@code action} runs. */
+    private static List<String> warningsDuring(Runnable action) {
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                String name = r.getLoggerName() == null ? "" : r.getLoggerName();
+                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()
+                        && (name.equals("wavelb") || name.startsWith("io.wavelb"))) {
+                    warnings.add(r.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.addHandler(capture);
+        try {
+            action.run();
+        } finally {
+            root.removeHandler(capture);
+        }
+        return warnings;
     }
 }
