@@ -77,6 +77,12 @@ def target_main(a):
             except OSError:
                 send_failed[0] += 1
             key = d.split(b" ", 1)[0].decode(errors="replace")
+            if key != "probe" and not re.fullmatch(r"f\d+", key):
+                # Not a client flow's datagram (nor a health probe): kept apart, the first few whole.
+                bad = flows.setdefault("_unexpected", [])
+                if len(bad) < 20:
+                    bad.append({"from": f"{src[0]}:{src[1]}", "len": len(d), "head": d[:64].hex()})
+                continue
             seen = flows.setdefault(key, {})
             s = f"{src[0]}:{src[1]}"
             e = seen.get(s)
@@ -586,6 +592,9 @@ def try_scenario(a, name, work, rnd, attempt):
             flows = {}
         flows.pop("probe", None)
         res["target_send_failed"] = flows.pop("_send_failed", None)
+        res["unexpected"] = flows.pop("_unexpected", [])
+        if res["unexpected"]:
+            log(f"  WARNING: the target got {len(res['unexpected'])} datagram(s) that are no flow's: {res['unexpected'][:3]}")
         res["udp_snmp"] = {k: udp_snmp().get(k, 0) - v for k, v in snmp0.items()}
         res["target"] = {k: v for k, v in flows.items()}
         res["noticed"] = sorted((k for k, v in flows.items() if len(v) > 1), key=lambda k: int(k[1:]))
