@@ -62,6 +62,13 @@ public final class BareTcpRelay {
 
     private static final int READ_BUFFER = Integer.getInteger("spike.readBuffer", 16 * 1024);
     private static final int ACCEPT_BATCH = Integer.getInteger("spike.acceptBatch", 16);
+    /** Price one system call on this machine: this many getsockopt(SO_ERROR) more per connection. */
+    private static final int EXTRA_SYSCALLS = Integer.getInteger("spike.extraSyscalls", 0);
+    /**
+     * false: the first FIN closes both sockets, as NGINX's stream proxy does by default
+     * ({@code proxy_half_close off}); true: it is passed on as shutdown(SHUT_WR), as HAProxy and wavelb do.
+     */
+    private static final boolean HALF_CLOSE = Boolean.parseBoolean(System.getProperty("spike.halfClose", "true"));
     private static final boolean TARGET_NODELAY = Boolean.parseBoolean(System.getProperty("spike.nodelay", "true"));
     private static final int EPOLLHUP = 0x10;
     private static final EpollIoOps INTEREST = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLOUT)
@@ -193,6 +200,9 @@ public final class BareTcpRelay {
         target.peer = client;
         if (TARGET_NODELAY) {
             Sys.tcpNoDelay(targetFd);
+        }
+        for (int i = 0; i < EXTRA_SYSCALLS; i++) {
+            Sys.soError(targetFd);
         }
         int r = Sys.connect(targetFd, targetAddress);
         if (r == 0) {
@@ -333,7 +343,7 @@ public final class BareTcpRelay {
 
         private void finReceived() {
             eof = true;
-            if (peer.eof && peer.pending == null) {
+            if (peer.eof && peer.pending == null || !HALF_CLOSE) {
                 closeBoth();
             } else if (Sys.shutdownWrite(peer.intValue()) != 0) {
                 abort(Abort.SHUTDOWN);
@@ -389,6 +399,11 @@ public final class BareTcpRelay {
         private static final MethodHandle CONNECT;
         private static final MethodHandle SHUTDOWN;
         private static final MethodHandle SETSOCKOPT;
+        private static final MethodHandle GETSOCKOPT;
+        private static final int SOL_SOCKET = 1;
+        private static final int SO_ERROR = 4;
+        private static final MemorySegment VALUE;
+        private static final MemorySegment LENGTH;
         private static final VarHandle ERRNO;
         private static final MemorySegment STATE;
         private static final MemorySegment ONE;
@@ -406,6 +421,10 @@ public final class BareTcpRelay {
             SHUTDOWN = linker.downcallHandle(libc.find("shutdown").orElseThrow(), FunctionDescriptor.of(i, i, i), errno);
             SETSOCKOPT = linker.downcallHandle(libc.find("setsockopt").orElseThrow(),
                     FunctionDescriptor.of(i, i, i, i, ValueLayout.ADDRESS, i), errno);
+            GETSOCKOPT = linker.downcallHandle(libc.find("getsockopt").orElseThrow(),
+                    FunctionDescriptor.of(i, i, i, i, ValueLayout.ADDRESS, ValueLayout.ADDRESS), errno);
+            VALUE = Arena.global().allocate(ValueLayout.JAVA_INT);
+            LENGTH = Arena.global().allocate(ValueLayout.JAVA_INT);
             // Only the loop thread calls these.
             STATE = Arena.global().allocate(capture.byteSize(), 8);
             ONE = Arena.global().allocate(ValueLayout.JAVA_INT);
@@ -450,6 +469,16 @@ public final class BareTcpRelay {
         static int shutdownWrite(int fd) {
             try {
                 return result((int) SHUTDOWN.invokeExact(STATE, fd, SHUT_WR));
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+        }
+
+        static int soError(int fd) {
+            LENGTH.set(ValueLayout.JAVA_INT, 0, 4);
+            try {
+                int r = result((int) GETSOCKOPT.invokeExact(STATE, fd, SOL_SOCKET, SO_ERROR, VALUE, LENGTH));
+                return r < 0 ? r : VALUE.get(ValueLayout.JAVA_INT, 0);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
