@@ -27,9 +27,10 @@ IPERF_PORT, SOCKPERF_PORT, ECHO_PORT, TCP_ECHO_PORT = 25201, 25311, 25411, 25511
 BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-nobatch": 24000,
         "wavelb-zgc": 26000, "wavelb-parallel": 27000, "wavelb-serial": 28000, "wavelb-iouring": 30000,
         "wavelb-channels": 31000, "wavelb-nogso": 32000, "wavelb-base": 33000,
-        "wavelb-lowmem": 34000, "wavelb-flowlog": 35000, "wavelb-nettylistener": 36000, "wavelb-busypoll": 37000}
+        "wavelb-lowmem": 34000, "wavelb-flowlog": 35000, "wavelb-nettylistener": 36000, "wavelb-busypoll": 37000,
+        "spike": 38000, "spike-variant": 39000}
 CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-nobatch", "wavelb-zgc", "wavelb-parallel", "wavelb-serial",
-              "wavelb-iouring", "wavelb-channels", "wavelb-nogso", "wavelb-base", "wavelb-lowmem", "wavelb-flowlog", "wavelb-nettylistener", "wavelb-busypoll"]
+              "wavelb-iouring", "wavelb-channels", "wavelb-nogso", "wavelb-base", "wavelb-lowmem", "wavelb-flowlog", "wavelb-nettylistener", "wavelb-busypoll", "spike", "spike-variant"]
 DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
 # Variants: the same wavelb with other JVM flags, beside the default one (--only ...,wavelb-nobatch).
 # wavelb-nobatch: one datagram per receive call, as before recvmmsg became the default.
@@ -53,6 +54,18 @@ VARIANT_BUSY_POLL = {"wavelb-busypoll": os.environ.get("E2E_BUSY_POLL", "100us")
 # wavelb-iouring: runtime.transport io_uring instead of auto (epoll).
 VARIANT_TRANSPORT = {"wavelb-iouring": "io_uring"}
 TCP_ONLY = {"haproxy"}
+# spike: benchmarks/src/main/java/io/wavelb/bench/spike/BareTcpRelay.java, a one-target TCP relay on bare
+# descriptors (not product code), from $E2E_SPIKE_JAR or benchmarks/target/benchmarks.jar; it serves
+# only the new-connection port (base + 5), so it takes part in the newconns step alone.
+# spike-variant: the same with the system properties in $E2E_SPIKE_VARIANT_OPTS, by default
+# -Dspike.extraSyscalls=4 (4 getsockopt(SO_ERROR) calls more per connection: the price of a system call here);
+# -Dspike.halfClose=false closes both sockets at the first FIN as NGINX does.
+NEWCONNS_ONLY = {"spike", "spike-variant"}
+SPIKE_JAR = os.environ.get("E2E_SPIKE_JAR", os.path.join(ROOT, "benchmarks", "target", "benchmarks.jar"))
+# The JVM flags bin/wavelb starts wavelb with, so the spike and wavelb differ only in their code.
+SPIKE_JAVA_OPTS = ["-Xms128m", "-Xmx512m", "-XX:+ExitOnOutOfMemoryError", "--enable-native-access=ALL-UNNAMED",
+                   "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-XX:+UseStringDeduplication",
+                   "--sun-misc-unsafe-memory-access=allow"]
 
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
@@ -289,6 +302,19 @@ def start_proxy(name, d):
         f = os.path.join(d, "haproxy.cfg")
         open(f, "w").write(haproxy_conf(d, base))
         cmd = PROXY_CPU + ["haproxy", "-f", f, "-db"]
+    elif name in ("spike", "spike-variant"):
+        if not os.path.isfile(SPIKE_JAR):
+            raise RuntimeError(f"spike needs {SPIKE_JAR}: mvn -o -B -q -pl benchmarks -am package -DskipTests")
+        extra = os.environ.get("E2E_SPIKE_JAVA_OPTS", "").split()
+        if name == "spike-variant":
+            extra += os.environ.get("E2E_SPIKE_VARIANT_OPTS", "-Dspike.extraSyscalls=4").split()
+        cmd = PROXY_CPU + [os.path.join(JAVA_HOME, "bin", "java")] + SPIKE_JAVA_OPTS + extra + \
+            ["-cp", SPIKE_JAR, "io.wavelb.bench.spike.BareTcpRelay", str(base + 5), f"127.0.0.1:{TCP_ECHO_PORT}"]
+        p = Proc(name, cmd, d)
+        if not wait_tcp(base + 5, 60) or not p.alive():
+            p.stop()
+            raise RuntimeError(f"{name} did not start; see {d}/{name}.log")
+        return p
     else:
         f = os.path.join(d, f"{name}.yaml")
         flow_log = os.path.join(d, f"{name}-flows.log") if name == "wavelb-flowlog" else None
@@ -544,9 +570,11 @@ def ratio(a, b):
 def table(results, cands):
     cols = [c for c in CANDIDATES if c in cands]
     variants = [c for c in cols if c in VARIANT_JAVA_OPTS]
+    spike = ["spike/nginx", "spike/haproxy", "spike/wavelb"] if "spike" in cols else []
+    spike += ["spike-variant/spike"] if "spike-variant" in cols else []
     hdr = "| metric | unit | " + " | ".join(cols) + " | wavelb/nginx | wavelb/haproxy | wavelb/none |" + \
-        "".join(f" {v}/wavelb |" for v in variants)
-    out = [hdr, "|" + "---|" * 2 + "---:|" * (len(cols) + 3 + len(variants))]
+        "".join(f" {v}/wavelb |" for v in variants) + "".join(f" {x} |" for x in spike)
+    out = [hdr, "|" + "---|" * 2 + "---:|" * (len(cols) + 3 + len(variants) + len(spike))]
     for key, label, unit, _, nd in METRICS:
         vals = {c: get(results, c, key) for c in cols}
         if all(v is None for v in vals.values()):
@@ -554,7 +582,8 @@ def table(results, cands):
         w = vals.get("wavelb")
         out.append(f"| {label} | {unit} | " + " | ".join(fmt(vals[c], nd) for c in cols) +
                    f" | {ratio(w, vals.get('nginx'))} | {ratio(w, vals.get('haproxy'))} | {ratio(w, vals.get('none'))} |" +
-                   "".join(f" {ratio(vals.get(v), w)} |" for v in variants))
+                   "".join(f" {ratio(vals.get(v), w)} |" for v in variants) +
+                   "".join(f" {ratio(vals.get(x.split('/')[0]), vals.get(x.split('/')[1]))} |" for x in spike))
     return "\n".join(out)
 
 def machine():
@@ -631,7 +660,7 @@ def main():
         for c in cands:
             p = proxies.get(c)
             log(f"warm-up {c}")
-            if not only_newconns:
+            if not only_newconns and c not in NEWCONNS_ONLY:
                 if c not in TCP_ONLY:
                     b.udp(c, p, 1200, 30000, 2)
                     b.newflows(c, p, 1)
@@ -661,7 +690,7 @@ def main():
             rec = {c: {} for c in cands}
             for name, tcp_ok, fn in steps:
                 for c in (cands if rnd % 2 == 0 else list(reversed(cands))):  # interleave, alternate order
-                    if c in TCP_ONLY and not tcp_ok:
+                    if c in TCP_ONLY and not tcp_ok or c in NEWCONNS_ONLY and name != "newconns":
                         continue
                     p = proxies.get(c)
                     if p is not None and not p.alive():
@@ -672,7 +701,7 @@ def main():
             for c in cands:
                 if a.steps and "idle" not in a.steps.split(","):
                     break
-                if c in proxies and c not in TCP_ONLY and proxies[c].alive():
+                if c in proxies and c not in TCP_ONLY and c not in NEWCONNS_ONLY and proxies[c].alive():
                     rec[c]["idle"] = b.idle_memory(c, proxies[c], n_sessions)
                     log(f"  {'idle':12s} {c:8s} {rec[c]['idle']}")
             for c in cands:
