@@ -296,6 +296,10 @@ public final class Main {
         return serve(config, Optional.of(Path.of(file)), err, null, inherited);
     }
 
+    /** Before the bind, after a warm-up: no compilation finished for this long, waited for at most the max. */
+    static final long JIT_QUIET_MILLIS = 50;
+    static final long JIT_QUIET_MAX_MILLIS = 500;
+
     /**
      * Starts the balancer and blocks until SIGTERM or SIGINT, then shuts down gracefully. The
      * listeners bind last: everything else the process starts (event loops, health checks,
@@ -303,10 +307,6 @@ public final class Main {
      * their event loops, and started after the bind it would take the CPU from the first
      * datagrams, while the sockets' receive queues hold only milliseconds of them.
      */
-    /** Before the bind, after a warm-up: no compilation finished for this long, waited for at most the max. */
-    static final long JIT_QUIET_MILLIS = 50;
-    static final long JIT_QUIET_MAX_MILLIS = 500;
-
     private static int serve(WavelbConfig config, Optional<Path> file, PrintStream err, DemoView view,
                              InheritedSockets inherited) {
         DirectMemoryLimit.apply(config.runtime().memoryBudget());
