@@ -58,9 +58,10 @@ final class WarmUp {
     /**
      * Twice every {@link #LONG_BURST_EVERY} rounds (once per size) one flow sends this many at
      * once: more than one wake-up's receive calls take, more than a GSO train starts with room
-     * for, more than an upstream's reads per event. A branch the warm-up never takes is compiled as a trap: its first
-     * real burst after the bind (a cold start's backlog) would deoptimize the datagram path and
-     * send it back to the interpreter, long enough to overflow the socket's receive queue.
+     * for, more than an upstream's reads per event. A branch the warm-up never takes is compiled
+     * as a trap: the first real burst after the bind (a cold start's backlog) would deoptimize the
+     * datagram path and send it back to the interpreter, long enough to overflow the socket's
+     * receive queue (benchmarks/README.md, "Cold start").
      */
     static final int LONG_BURST = 80;
     static final int LONG_BURST_EVERY = 16;
