@@ -43,6 +43,12 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     private static final int MAX_SEGMENTS = 64;
     /** Below the largest UDP payload (65,507 bytes over IPv4). */
     private static final int MAX_GSO_BYTES = 65_000;
+    /**
+     * A taken-over socket keeps the UDP_SEGMENT the old process last set on it: believed 0, a lone
+     * datagram longer than that segment would leave cut in two (the target got the tail as a
+     * datagram of its own). Unknown makes the first send set the option it needs.
+     */
+    private static final int SEGMENT_UNKNOWN = -1;
     private static final int EINVAL = 22;
     private static final int EIO = 5;
     private static final int EMSGSIZE = 90;
@@ -75,7 +81,10 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     private ByteBuf train;
     private int trainCount;
     private int trainSegment;
-    /** UDP_SEGMENT as set on the socket (0: none); false once a GSO send failed on this socket. */
+    /**
+     * UDP_SEGMENT as set on the socket (0: none; {@link #SEGMENT_UNKNOWN} for a socket another
+     * process set up, until the first send sets it); false once a GSO send failed on this socket.
+     */
     private int socketSegment;
     private boolean socketGso = true;
 
@@ -134,6 +143,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     static NativeUpstream adopt(LoopUpstreams shared, IoEventLoop loop, UdpSession session, int fd, int receiveCapacity,
                                 boolean poll) throws IOException {
         NativeUpstream upstream = new NativeUpstream(new UdpSocket(fd), shared, session, receiveCapacity);
+        upstream.socketSegment = SEGMENT_UNKNOWN;
         try {
             if (poll) {
                 upstream.register(loop);
@@ -446,6 +456,11 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
         } catch (IOException e) {
             loop.gso = false;
             socketGso = false;
+            if (segment == 0 && socketSegment == SEGMENT_UNKNOWN) {
+                // A kernel without UDP_SEGMENT: no process can have set it on this socket.
+                socketSegment = 0;
+                return true;
+            }
             return false;
         }
     }

@@ -12,8 +12,12 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,6 +152,66 @@ class TakeoverSystemTest {
                     }
                     assertThat(fresh.stop(Duration.ofSeconds(40))).isZero();
                 }
+            }
+        }
+    }
+
+    /** {@code prefix} padded with dots to {@code length} bytes. */
+    private static byte[] padded(String prefix, int length) {
+        return (prefix + ".".repeat(length - prefix.length())).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** Replies on {@code client} until one starting with {@code start}; null when none comes within its timeout. */
+    private static String replyStartingWith(DatagramSocket client, String start) throws IOException {
+        byte[] buf = new byte[2048];
+        for (int i = 0; i < 10_000; i++) {
+            DatagramPacket p = new DatagramPacket(buf, buf.length);
+            try {
+                client.receive(p);
+            } catch (SocketTimeoutException e) {
+                return null;
+            }
+            String text = new String(p.getData(), 0, p.getLength(), StandardCharsets.US_ASCII);
+            if (text.startsWith(start)) {
+                return text;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void aTakenOverSessionSendsALongerDatagramWholeAfterTheOldProcessSentGsoBursts() throws Exception {
+        // The old process sends a client's same-size datagrams as GSO bursts, which leaves
+        // UDP_SEGMENT set on the session's upstream socket; the new process takes that socket over.
+        // Believing it unset, it once sent a longer lone datagram that the kernel cut at the old
+        // segment size: the target got two datagrams, the second one a stray tail of dots.
+        Setup s = setup();
+        try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()));
+             DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            awaitLog(old, "takeover: listening on");
+            client.connect(s.vip());
+            client.setSoTimeout(2000);
+            byte[] burst = padded("g:burst", 200);
+            for (int round = 0; round < 50
+                    && old.metric("wavelb_udp_gso_datagrams_total", "listener=\"media\"").orElse(0) == 0; round++) {
+                for (int i = 0; i < 32; i++) {
+                    client.send(new DatagramPacket(burst, burst.length));
+                }
+                Thread.sleep(20);
+            }
+            assumeThat(old.metric("wavelb_udp_gso_datagrams_total", "listener=\"media\"").orElse(0))
+                    .as("the old process sent GSO bursts (a kernel without UDP_SEGMENT has nothing to leave behind)")
+                    .isPositive();
+            try (WavelbProcess fresh = WavelbProcess.launch(sub("new"), WavelbProcess.Spec.of(s.yaml(), s.admin()).args("--takeover"))) {
+                awaitLog(fresh, "takeover: complete");
+                assertThat(fresh.log()).contains("takeover: 1 of 1 UDP session(s) taken");
+                byte[] longer = padded("g:long", 300);
+                client.send(new DatagramPacket(longer, longer.length));
+                assertThat(replyStartingWith(client, "t|g:long"))
+                        .as("the echo of the 300-byte datagram, whole")
+                        .isEqualTo("t|" + new String(longer, StandardCharsets.US_ASCII));
+                assertThat(target.portsByFlow().keySet()).as("no stray fragment reached the target").containsExactly("g");
+                assertThat(fresh.stop(Duration.ofSeconds(40))).isZero();
             }
         }
     }
