@@ -831,6 +831,12 @@ def report(a, results, facts, cmdline, started):
             odd += ["  - old: `" + l + "`" for l in r.get("old_log", [])[:12]]
     if odd:
         L += ["", "## wavelb takeover runs that lost datagrams or moved a flow", ""] + odd
+    stray = [r for r in results if r.get("unexpected")]
+    if stray:
+        # A datagram no client sent whole: a cut or corrupted one (how the UDP_SEGMENT bug of 2026-12-05 showed).
+        L += ["", "## Datagrams at the target that are no client flow's", ""] + [
+            f"- {r['scenario']}, round {r['round']}: {len(r['unexpected'])} (first 20 kept), e.g. {r['unexpected'][:3]}"
+            for r in stray]
     L += ["", "## Reading", "", "(written by hand after the run; see benchmarks/README.md)"]
     text = "\n".join(L) + "\n"
     return text, date
