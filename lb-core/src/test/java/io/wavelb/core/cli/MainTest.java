@@ -3,11 +3,11 @@ package io.wavelb.core.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wavelb.core.admin.AdminServer;
+import io.wavelb.core.testing.Commands;
 import io.wavelb.core.testing.EchoServer;
-import java.io.BufferedReader;
+import io.wavelb.core.testing.ProcessOutput;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
@@ -17,7 +17,6 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -71,41 +70,6 @@ class MainTest {
                   shutdown_grace_period: 2s
                   state_dir: %s
                 """.formatted(freePort(), port, target, dir.resolve("state"));
-    }
-
-    /**
-     * A child's merged output, read by a thread of its own: a line the test waits for and never
-     * comes fails the test with everything the child said, instead of blocking in readLine.
-     */
-    private static final class Output {
-        private final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
-        private final List<String> seen = java.util.Collections.synchronizedList(new ArrayList<>());
-
-        Output(Process p) {
-            Thread.ofPlatform().daemon().start(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        seen.add(line);
-                        lines.add(line);
-                    }
-                } catch (IOException e) {
-                    // the child is gone
-                }
-            });
-        }
-
-        /** The next line containing {@code needle}, waiting at most 30 s for it. */
-        String await(String needle) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            for (long left; (left = deadline - System.nanoTime()) > 0; ) {
-                String line = lines.poll(left, TimeUnit.NANOSECONDS);
-                if (line != null && line.contains(needle)) {
-                    return line;
-                }
-            }
-            throw new AssertionError("no line with '" + needle + "' in 30 s; the child said:\n" + String.join("\n", seen));
-        }
     }
 
     @Test
@@ -248,12 +212,12 @@ class MainTest {
             // As nohup does: SIGHUP ignored before the JVM starts, inherited across exec.
             Process p = new ProcessBuilder("sh", "-c", "trap '' HUP; exec \"$0\" -cp \"$1\" io.wavelb.core.cli.Main run --config \"$2\"",
                     java, System.getProperty("java.class.path"), cfg.toString()).redirectErrorStream(true).start();
-            Output out = new Output(p);
+            ProcessOutput out = new ProcessOutput(p);
             try {
                 assertThat(out.await("SIGHUP is ignored")).contains("POST /v1/reload");
                 out.await("listener 'edge' on udp");
             } finally {
-                p.destroyForcibly();
+                Commands.kill(p);
             }
         }
     }
@@ -264,13 +228,13 @@ class MainTest {
             int port = freePort();
             Path cfg = write("hup.yaml", config(port, first.address()));
             Process p = runProcess(cfg);
-            Output out = new Output(p);
+            ProcessOutput out = new ProcessOutput(p);
             try (io.wavelb.core.testing.UdpClient before = new io.wavelb.core.testing.UdpClient(
                          new InetSocketAddress("127.0.0.1", port))) {
                 out.await("listener 'edge' on udp");
                 assertThat(before.target("one")).isEqualTo("first");
                 Files.writeString(cfg, config(port, second.address()));
-                assertThat(new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor()).isZero();
+                Commands.signal(p.pid(), "HUP");
                 assertThat(out.await("reloaded")).as("the process logged the reload").contains("reloaded");
                 try (io.wavelb.core.testing.UdpClient after = new io.wavelb.core.testing.UdpClient(
                         new InetSocketAddress("127.0.0.1", port))) {
@@ -281,7 +245,7 @@ class MainTest {
                 assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
                 assertThat(p.exitValue()).isZero();
             } finally {
-                p.destroyForcibly();
+                Commands.kill(p);
             }
         }
     }
@@ -292,7 +256,7 @@ class MainTest {
             int port = freePort();
             Path cfg = write("ok.yaml", config(port, echo.address()));
             Process p = runProcess(cfg);
-            Output out = new Output(p);
+            ProcessOutput out = new ProcessOutput(p);
             try {
                 assertThat(out.await("listener 'edge' on udp")).contains("listener 'edge' on udp 127.0.0.1:" + port);
                 try (DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
@@ -307,9 +271,9 @@ class MainTest {
                 assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
                 out.await("stopped");
             } finally {
-                p.destroyForcibly();
+                Commands.kill(p);
             }
-            assertThat(p.exitValue()).as(String.join("\n", out.seen)).isZero();
+            assertThat(p.exitValue()).as(out.text()).isZero();
         }
     }
 }

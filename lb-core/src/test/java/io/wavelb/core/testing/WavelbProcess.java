@@ -82,7 +82,13 @@ public final class WavelbProcess implements AutoCloseable {
     /** Starts the child and waits until its admin endpoint answers /readyz with 200. */
     public static WavelbProcess start(Path dir, Spec spec) throws IOException, InterruptedException {
         WavelbProcess w = launch(dir, spec);
-        w.awaitReady();
+        try {
+            w.awaitReady();
+        } catch (Throwable notReady) {
+            // Also when the test's @Timeout interrupts the wait: the caller never gets w to close.
+            w.close();
+            throw notReady;
+        }
         return w;
     }
 
@@ -177,10 +183,7 @@ public final class WavelbProcess implements AutoCloseable {
 
     /** Sends {@code signal} (e.g. "TERM", "HUP") with kill(1). */
     public void signal(String signal) throws IOException, InterruptedException {
-        int rc = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor();
-        if (rc != 0) {
-            throw new IOException("kill -" + signal + " " + process.pid() + " exited " + rc);
-        }
+        Commands.signal(process.pid(), signal);
     }
 
     /**
@@ -192,8 +195,7 @@ public final class WavelbProcess implements AutoCloseable {
         if (process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
             return process.exitValue();
         }
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
+        Commands.kill(process);
         return -1;
     }
 
@@ -212,10 +214,7 @@ public final class WavelbProcess implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        if (process.isAlive()) {
-            process.destroyForcibly();
-            process.waitFor(10, TimeUnit.SECONDS);
-        }
+        Commands.kill(process);
     }
 
     /** Reads Prometheus text exposition. */
