@@ -3,9 +3,11 @@ package io.wavelb.core.admin;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.wavelb.core.testing.Commands;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,7 +38,7 @@ class TokenFileTest {
     @Test
     void aFifoIsRefusedWithoutWaitingForAWriter() throws Exception {
         Path fifo = dir.resolve("fifo");
-        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        Commands.check(List.of("mkfifo", fifo.toString()), 10);
         assertThatThrownBy(() -> TokenFile.read(Optional.of(fifo)))
                 .hasMessageStartingWith("admin.token_file " + fifo + ": not a regular file (a FIFO");
     }

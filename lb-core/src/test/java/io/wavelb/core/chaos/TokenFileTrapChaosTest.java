@@ -2,6 +2,7 @@ package io.wavelb.core.chaos;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wavelb.core.testing.Commands;
 import io.wavelb.core.testing.EchoServer;
 import io.wavelb.core.testing.Ports;
 import io.wavelb.core.testing.WavelbProcess;
@@ -37,7 +38,7 @@ class TokenFileTrapChaosTest {
         Path first = dir.resolve("first.token");
         Files.writeString(first, "first\n");
         Path fifo = dir.resolve("token.fifo");
-        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        Commands.check(List.of("mkfifo", fifo.toString()), 10);
         Path huge = dir.resolve("huge.token");
         try (RandomAccessFile f = new RandomAccessFile(huge.toFile(), "rw")) {
             f.setLength(200L * 1024 * 1024); // sparse: costs no disk

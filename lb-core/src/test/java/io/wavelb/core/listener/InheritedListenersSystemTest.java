@@ -142,6 +142,7 @@ class InheritedListenersSystemTest extends WithThreeEchoTargets {
             assertThat(client.target("hello", 5000)).isEqualTo("a");
         }
         try (java.net.Socket client = new java.net.Socket(LOOPBACK, u.localAddress().getPort())) {
+            client.setSoTimeout(5000);
             client.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
             InputStream in = client.getInputStream();
             assertThat(new String(in.readNBytes(4), StandardCharsets.US_ASCII)).isEqualTo("ping");

@@ -6,12 +6,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.wavelb.core.testing.Commands;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** What the QUIC system tests' endpoints share: a self-signed identity for the servers and an echoing stream handler. */
@@ -29,11 +30,9 @@ final class QuicTestPeers {
     static Identity selfSigned(Path dir) throws Exception {
         Path store = dir.resolve("quic.p12");
         String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-        Process p = new ProcessBuilder(keytool, "-genkeypair", "-alias", "quic", "-keyalg", "EC", "-groupname", "secp256r1",
+        Commands.check(List.of(keytool, "-genkeypair", "-alias", "quic", "-keyalg", "EC", "-groupname", "secp256r1",
                 "-dname", "CN=localhost", "-validity", "2", "-storetype", "PKCS12", "-keystore", store.toString(),
-                "-storepass", "changeit", "-keypass", "changeit").redirectErrorStream(true).start();
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes())).isZero();
+                "-storepass", "changeit", "-keypass", "changeit"), 60);
         KeyStore ks = KeyStore.getInstance("PKCS12");
         try (var in = Files.newInputStream(store)) {
             ks.load(in, "changeit".toCharArray());

@@ -13,6 +13,7 @@ import io.netty.channel.epoll.EpollDomainDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.wavelb.core.testing.Commands;
 import io.wavelb.core.testing.EchoServer;
 import io.wavelb.core.testing.Ports;
 import java.nio.charset.StandardCharsets;
@@ -96,7 +97,7 @@ class SdNotifySystemTest {
                             listen: 127.0.0.1:%d
                             target_group: g
                         target_groups:""".formatted(Ports.freeTcpAndUdp())));
-                assertThat(new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor()).isZero();
+                Commands.signal(p.pid(), "HUP");
                 assertThat(next(messages, "RELOADING=1", seen)).containsPattern("MONOTONIC_USEC=[0-9]+");
                 assertThat(next(messages, "READY=1", seen)).contains("reloaded: listeners: 1 added");
 
@@ -105,7 +106,7 @@ class SdNotifySystemTest {
                 assertThat(p.waitFor(15, TimeUnit.SECONDS)).isTrue();
                 assertThat(p.exitValue()).isZero();
             } finally {
-                p.destroyForcibly();
+                Commands.kill(p);
                 systemd.close().sync();
             }
         } finally {

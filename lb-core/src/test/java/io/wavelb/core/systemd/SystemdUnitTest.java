@@ -2,10 +2,10 @@ package io.wavelb.core.systemd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.charset.StandardCharsets;
+import io.wavelb.core.testing.Commands;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,10 +26,10 @@ class SystemdUnitTest {
         Path bin = Path.of("../bin").toAbsolutePath().normalize();
         Path unit = dir.resolve(name);
         Files.writeString(unit, unitText.replace("/opt/wavelb/bin/", bin + "/"));
-        Process p = new ProcessBuilder("systemd-analyze", "verify", unit.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return "exit " + p.exitValue() + (out.isBlank() ? "" : "\n" + out);
+        StringBuilder out = new StringBuilder();
+        int exit = Commands.run(List.of("systemd-analyze", "verify", unit.toString()), out, 30);
+        assertThat(exit).as("systemd-analyze verify within 30 s: %s", out).isNotNegative();
+        return "exit " + exit + (out.toString().isBlank() ? "" : "\n" + out);
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
+import io.wavelb.core.testing.Commands;
 import io.wavelb.core.testing.PortRecordingTarget;
 import io.wavelb.core.testing.Ports;
 import io.wavelb.core.testing.UdpClient;
@@ -340,12 +341,9 @@ class TakeoverSystemTest {
             awaitLog(old, "takeover: listening on"); // after /readyz: the control socket comes last
             // The test's own directory open to all: what keeps "nobody" out is wavelb's state directory and socket.
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Process p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
+            String out = Commands.check(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c",
                     "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1]); print('connected')\n"
-                            + "except OSError as e:\n print('refused', e.errno)", socket.toString())
-                    .redirectErrorStream(true).start();
-            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                            + "except OSError as e:\n print('refused', e.errno)", socket.toString()), 30);
             assertThat(out).as("another user connecting to " + socket).contains("refused 13");
             try (UdpClient udp = new UdpClient(s.vip())) {
                 assertThat(udp.target("flowE:1", 2000)).isEqualTo("t");

@@ -12,6 +12,7 @@ import io.netty.channel.epoll.EpollDomainDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
+import io.wavelb.core.testing.Commands;
 import io.wavelb.core.testing.PortRecordingTarget;
 import io.wavelb.core.testing.Ports;
 import java.net.InetSocketAddress;
@@ -77,17 +78,15 @@ class UpgradeSystemTest {
             pb.environment().put("NOTIFY_SOCKET", notify.toString());
             pb.environment().remove("WAVELB_LAUNCHER");
             Process old = pb.start();
-            Process upgrade = null;
             try {
                 await().atMost(Duration.ofSeconds(60)).until(() -> notes.stream().anyMatch(n -> n.contains("READY=1")));
                 Flows flows = new Flows(new InetSocketAddress("127.0.0.1", port), 8, 20, 3000);
                 try {
                     await().atMost(Duration.ofSeconds(30)).until(() -> flows.leastAnswered() >= 5);
-                    upgrade = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "io.wavelb.core.cli.Main",
-                            "upgrade", "--config", cfg.toString()).redirectErrorStream(true).start();
-                    assertThat(upgrade.waitFor(120, TimeUnit.SECONDS)).isTrue();
-                    String said = new String(upgrade.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                    assertThat(upgrade.exitValue()).as(said).isZero();
+                    StringBuilder said = new StringBuilder();
+                    int upgraded = Commands.run(List.of(java, "-cp", System.getProperty("java.class.path"), "io.wavelb.core.cli.Main",
+                            "upgrade", "--config", cfg.toString()), said, 120);
+                    assertThat(upgraded).as("exit of upgrade (-1: still running after 120 s): %s", said).isZero();
                     assertThat(said).contains("took over from pid " + old.pid());
                     int at = flows.answered();
                     await().atMost(Duration.ofSeconds(30)).until(() -> flows.answered() >= at + 8 * 20);
@@ -115,10 +114,7 @@ class UpgradeSystemTest {
                 }
                 assertThat(notes).as("the successor stops as a main process does").anyMatch(n -> n.contains("STOPPING=1"));
             } finally {
-                if (upgrade != null) {
-                    upgrade.destroyForcibly();
-                }
-                old.destroyForcibly();
+                Commands.kill(old); // and its successor, while it is still the successor's parent
                 systemd.close().sync();
             }
         } finally {
