@@ -5,6 +5,7 @@ import java.net.HttpURLConnection;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -23,12 +24,7 @@ public final class MotoServer implements AutoCloseable {
     }
 
     public static MotoServer start() throws Exception {
-        Process install = new ProcessBuilder("bash", "scripts/moto.sh").redirectErrorStream(false).start();
-        String home = new String(install.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        String err = new String(install.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!install.waitFor(10, TimeUnit.MINUTES) || install.exitValue() != 0) {
-            throw new IllegalStateException("installing moto failed:\n" + err);
-        }
+        String home = install();
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
@@ -37,17 +33,53 @@ public final class MotoServer implements AutoCloseable {
                 Integer.toString(port)).redirectErrorStream(true)
                 .redirectOutput(Path.of(System.getProperty("java.io.tmpdir"), "moto-" + port + ".log").toFile());
         pb.environment().put("PYTHONPATH", home + "/usr/lib/python3/dist-packages");
-        Process p = pb.start();
-        MotoServer moto = new MotoServer(p, port);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!moto.answers()) {
-            if (!p.isAlive() || System.nanoTime() - deadline > 0) {
-                moto.close();
-                throw new IllegalStateException("moto did not start on port " + port);
+        MotoServer moto = new MotoServer(pb.start(), port);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!moto.answers()) {
+                if (!moto.process.isAlive() || System.nanoTime() - deadline > 0) {
+                    throw new IllegalStateException("moto did not start on port " + port);
+                }
+                Thread.sleep(100);
             }
-            Thread.sleep(100);
+        } catch (Throwable notUp) {
+            // Also when the test's @Timeout interrupts the wait: the caller never gets moto to close.
+            moto.close();
+            throw notUp;
         }
         return moto;
+    }
+
+    /**
+     * Runs {@code scripts/moto.sh} and returns the folder it printed. Its output goes to files, not
+     * pipes: a pipe read cannot be interrupted, and reading stdout to its end before stderr blocks
+     * for good once the script fills the stderr pipe (apt-get's output goes there). The install
+     * downloads packages on first use, hence the generous bound; past it the script is killed.
+     */
+    private static String install() throws Exception {
+        Path out = Files.createTempFile("moto-install", ".out");
+        Path err = Files.createTempFile("moto-install", ".err");
+        try {
+            Process install = new ProcessBuilder("bash", "scripts/moto.sh")
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            try {
+                if (!install.waitFor(10, TimeUnit.MINUTES)) {
+                    throw new IllegalStateException("installing moto: still running after 10 min:\n"
+                            + Files.readString(err, StandardCharsets.UTF_8));
+                }
+            } finally {
+                // A no-op once it ended by itself; otherwise it and what it started (apt-get) go.
+                install.descendants().forEach(ProcessHandle::destroyForcibly);
+                install.destroyForcibly();
+            }
+            if (install.exitValue() != 0) {
+                throw new IllegalStateException("installing moto failed:\n" + Files.readString(err, StandardCharsets.UTF_8));
+            }
+            return Files.readString(out, StandardCharsets.UTF_8).strip();
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
     }
 
     private boolean answers() {
