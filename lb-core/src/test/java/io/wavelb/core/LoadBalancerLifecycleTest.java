@@ -112,11 +112,7 @@ class LoadBalancerLifecycleTest {
     void shutdownClosesConnectionsStillOpenWhenTheGracePeriodEnds() throws Exception {
         try (EchoServer echo = EchoServer.start("e")) {
             LoadBalancer lb = LoadBalancer.start(config(Protocol.TCP, 0, echo.address(), Duration.ofMillis(500)));
-            try (Socket open = new Socket()) {
-                open.connect(lb.address("edge"), 5000);
-                open.setSoTimeout(5000);
-                open.getOutputStream().write('1');
-                assertThat(open.getInputStream().read()).isEqualTo('1');
+            try (Socket open = echoedConnection(lb)) {
                 List<String> warnings = warningsDuring(() -> lb.shutdown(Duration.ofMillis(500)));
                 assertThat(open.getInputStream().read()).isEqualTo(-1);
                 assertThat(warnings).containsExactly("grace period over: closing 1 open flow(s)");
@@ -130,16 +126,22 @@ class LoadBalancerLifecycleTest {
         // start): closing what is open is its plan, not a warning for an operator to read.
         try (EchoServer echo = EchoServer.start("e")) {
             LoadBalancer lb = LoadBalancer.start(config(Protocol.TCP, 0, echo.address(), Duration.ofSeconds(30)));
-            try (Socket open = new Socket()) {
-                open.connect(lb.address("edge"), 5000);
-                open.setSoTimeout(5000);
-                open.getOutputStream().write('1');
-                assertThat(open.getInputStream().read()).isEqualTo('1');
+            try (Socket open = echoedConnection(lb)) {
                 List<String> warnings = warningsDuring(lb::close);
                 assertThat(open.getInputStream().read()).isEqualTo(-1);
                 assertThat(warnings).isEmpty();
             }
         }
+    }
+
+    /** A TCP connection through listener "edge" that has carried one byte there and back. */
+    private static Socket echoedConnection(LoadBalancer lb) throws java.io.IOException {
+        Socket open = new Socket();
+        open.connect(lb.address("edge"), 5000);
+        open.setSoTimeout(5000);
+        open.getOutputStream().write('1');
+        assertThat(open.getInputStream().read()).isEqualTo('1');
+        return open;
     }
 
     /** The warnings wavelb's loggers log while {@code action} runs. */
