@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Full speed from a takeover: datagrams lost around `wavelb run --takeover` under a 30 kpps stream.
+
+    benchmarks/coldstart/takeover.py [--rounds 3] [--rate 30000] [--secs 12] [--at 1]
+
+The issue's goal, its takeover half: 0 datagrams lost in the first second after a takeover of a
+30 kpps UDP stream. benchmarks/takeover/ drives many Python flows and cannot reach that rate, so
+this uses the cold-start rig (run.py): wavelb on CPU 1, the C echo and `udpstream` (one flow,
+64 B, echoes counted per 100 ms of send time) on CPU 0. Per round: a wavelb that serves the
+stream; --at s into it the successor (`run --takeover`, same config, also on CPU 1: it warms up
+beside the process it takes over, as on a host whose balancer has one core) until its log says
+`takeover: ... reading after a pause of N ms` (it reads again). Reported: datagrams lost before the
+successor started, while it warmed up and took over (the pause included), in the first second after
+it read again, and after that. Every process started here
+is killed on the way out; every wait is bounded.
+"""
+import argparse, os, signal, statistics, subprocess, sys, tempfile, time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run as rig  # noqa: E402  the cold-start rig: ports, CPU sets, config, bound()
+
+
+def conf(d):
+    state = os.path.join(d, "state")
+    return rig.wavelb_conf(None).replace("runtime:\n", f"runtime:\n  state_dir: {state}\n", 1)
+
+
+def wait_log(path, text, secs, proc=None):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if os.path.exists(path) and text in open(path, errors="replace").read():
+            return time.monotonic()
+        if proc is not None and proc.poll() is not None:
+            return None
+        time.sleep(0.01)
+    return None
+
+
+def kill(p):
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def one(d, tool, a, rnd):
+    cfg = os.path.join(d, "w.yaml")
+    open(cfg, "w").write(conf(d))
+    wavelb = [os.path.join(rig.ROOT, "bin", "wavelb"), "run", "--config", cfg]
+    old_log, new_log = os.path.join(d, f"old-{rnd}.log"), os.path.join(d, f"new-{rnd}.log")
+    old = subprocess.Popen(rig.PROXY + wavelb, stdout=open(old_log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+    new = None
+    try:
+        if wait_log(old_log, "takeover: listening on", 60, old) is None:
+            raise RuntimeError(f"wavelb did not start; see {old_log}")
+        stream = subprocess.Popen(["timeout", str(a.secs + 30)] + rig.LOAD + [tool, "stream", f"127.0.0.1:{rig.PORT}",
+                                  str(a.rate), str(a.secs), "100"], stdout=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        time.sleep(a.at)
+        t_start = time.monotonic()
+        new = subprocess.Popen(rig.PROXY + wavelb + ["--takeover"], stdout=open(new_log, "w"), stderr=subprocess.STDOUT,
+                               start_new_session=True)
+        # Logged the moment the new process reads again (after the pause); `takeover: complete`
+        # comes later, once its admin endpoint has started.
+        t_done = wait_log(new_log, "reading after a pause of", 60, new)
+        out, _ = stream.communicate(timeout=a.secs + 40)
+        if t_done is None:
+            raise RuntimeError(f"the successor did not take over; see {new_log}")
+        buckets = [(int(r[0]), int(r[1]), int(r[2])) for r in (l.split() for l in out.splitlines()) if r[0] != "total"]
+        lost = lambda lo, hi: sum(s - e for t, s, e in buckets if lo <= t < hi)
+        ms = lambda t: int((t - t0) * 1000) // 100 * 100
+        start, done = ms(t_start), ms(t_done)
+        if os.environ.get("TAKEOVER_BUCKETS"):
+            rig.log(f"  lost per 100 ms, ms from reading again: " + ", ".join(
+                f"{t - done:+d}: {s - e}" for t, s, e in buckets if s - e))
+        return {"before": lost(0, start), "warm_up_and_takeover": lost(start, done), "first_1s_after": lost(done, done + 1000),
+                "later": lost(done + 1000, 10 ** 9), "takeover_s": round(t_done - t_start, 2),
+                "sent": sum(s for _, s, _ in buckets)}
+    finally:
+        for p in (new, old):
+            if p is not None:
+                kill(p)
+        end = time.monotonic() + 20
+        while rig.bound(rig.PORT) and time.monotonic() < end:
+            time.sleep(0.05)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rate", type=int, default=30000)
+    ap.add_argument("--secs", type=int, default=12)
+    ap.add_argument("--at", type=float, default=1.0, help="seconds into the stream the successor starts")
+    ap.add_argument("--out", default=os.path.join(rig.HERE, "results", "takeover-latest.md"))
+    a = ap.parse_args()
+    d = tempfile.mkdtemp(prefix="wavelb-coldstart-takeover-")
+    tool = os.path.join(d, "udpstream")
+    subprocess.run(["cc", "-O2", "-o", tool, os.path.join(rig.HERE, "udpstream.c")], check=True)
+    echo = subprocess.Popen(rig.LOAD + [tool, "echo", str(rig.ECHO_PORT)], start_new_session=True)
+    results = []
+    try:
+        for rnd in range(a.rounds):
+            r = one(d, tool, a, rnd)
+            results.append(r)
+            rig.log(f"round {rnd + 1}: {r}")
+    finally:
+        os.killpg(echo.pid, signal.SIGKILL)
+    keys = ["before", "warm_up_and_takeover", "first_1s_after", "later", "takeover_s"]
+    each = lambda k: ", ".join(str(r[k]) for r in results)
+    lines = [f"`benchmarks/coldstart/takeover.py {' '.join(sys.argv[1:])}` — {a.rate} datagrams/s of 64 B for {a.secs} s, "
+             f"the successor started {a.at} s in; {a.rounds} rounds, medians (every round in brackets); load average "
+             f"{open('/proc/loadavg').read().split()[:3]} at the end", "",
+             "| lost before the successor | while it warmed up and took over (the pause included) | first 1 s after it read again | later | successor start to reading (s) |",
+             "|---:|---:|---:|---:|---:|",
+             "| " + " | ".join(f"{statistics.median(r[k] for r in results)} ({each(k)})" for k in keys) + " |"]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(os.path.dirname(a.out), exist_ok=True)
+    open(a.out, "w").write(text)
+
+
+if __name__ == "__main__":
+    main()
