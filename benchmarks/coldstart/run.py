@@ -109,17 +109,27 @@ def one(cand, d, tool, a, aot):
         return {"to_bound_s": round(to_bound, 2), "lost_100ms": lost(0, 100), "lost_1s": lost(0, 1000),
                 "lost_after_1s": lost(1000, 10 ** 9), "sent": sum(s for _, s, _ in buckets)}
     finally:
+        stop(p)
+        await_unbound()
+
+
+def stop(p):
+    """SIGTERM to the process group of p, SIGKILL after 20 s."""
+    try:
+        os.killpg(p.pid, signal.SIGTERM)
+        p.wait(20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
         try:
-            os.killpg(p.pid, signal.SIGTERM)
-            p.wait(20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        end = time.monotonic() + 20
-        while bound(PORT) and time.monotonic() < end:
-            time.sleep(0.05)
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def await_unbound(secs=20):
+    """Waits (bounded) until nothing is bound to the listener port, for the next round."""
+    end = time.monotonic() + secs
+    while bound(PORT) and time.monotonic() < end:
+        time.sleep(0.05)
 
 
 def main():
@@ -158,10 +168,15 @@ def main():
         each = lambda k: ", ".join(str(r[k]) for r in results[c])
         lines.append(f"| {c} | {med(c, 'to_bound_s')} | {med(c, 'lost_100ms')} ({each('lost_100ms')}) | "
                      f"{med(c, 'lost_1s')} ({each('lost_1s')}) | {med(c, 'lost_after_1s')} ({each('lost_after_1s')}) |")
+    write_result(lines, a.out)
+
+
+def write_result(lines, out):
+    """Prints the markdown lines and writes them to out."""
     text = "\n".join(lines) + "\n"
     print(text)
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    open(a.out, "w").write(text)
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    open(out, "w").write(text)
 
 
 if __name__ == "__main__":

@@ -36,17 +36,6 @@ def wait_log(path, text, secs, proc=None):
     return None
 
 
-def kill(p):
-    try:
-        os.killpg(p.pid, signal.SIGTERM)
-        p.wait(20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 def one(d, tool, a, rnd):
     cfg = os.path.join(d, "w.yaml")
     open(cfg, "w").write(conf(d))
@@ -83,10 +72,8 @@ def one(d, tool, a, rnd):
     finally:
         for p in (new, old):
             if p is not None:
-                kill(p)
-        end = time.monotonic() + 20
-        while rig.bound(rig.PORT) and time.monotonic() < end:
-            time.sleep(0.05)
+                rig.stop(p)
+        rig.await_unbound()
 
 
 def main():
@@ -117,10 +104,7 @@ def main():
              "| lost before the successor | while it warmed up and took over (the pause included) | first 1 s after it read again | later | successor start to reading (s) |",
              "|---:|---:|---:|---:|---:|",
              "| " + " | ".join(f"{statistics.median(r[k] for r in results)} ({each(k)})" for k in keys) + " |"]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    open(a.out, "w").write(text)
+    rig.write_result(lines, a.out)
 
 
 if __name__ == "__main__":
