@@ -10,19 +10,7 @@ import org.junit.jupiter.api.Test;
 class BusyPollConfigTest {
 
     private static RuntimeSettings runtime(String runtimeLine) throws ConfigException {
-        return ConfigLoader.parse("""
-                runtime:
-                  %s
-                listeners:
-                  - name: web
-                    protocol: udp
-                    listen: 127.0.0.1:8080
-                    target_group: g
-                target_groups:
-                  - name: g
-                    targets:
-                      - address: 127.0.0.1:9000
-                """.formatted(runtimeLine), "b.yaml").runtime();
+        return Yamls.withRuntimeLine(runtimeLine, "b.yaml").runtime();
     }
 
     @Test

@@ -9,22 +9,8 @@ import org.junit.jupiter.api.Test;
 /** {@code runtime.state_dir}: where the takeover control socket lives. */
 class StateDirConfigTest {
 
-    private static final String BASE = """
-            runtime:
-              %s
-            listeners:
-              - name: web
-                protocol: udp
-                listen: 127.0.0.1:8080
-                target_group: g
-            target_groups:
-              - name: g
-                targets:
-                  - address: 127.0.0.1:9000
-            """;
-
     private static WavelbConfig parse(String runtimeLine) throws ConfigException {
-        return ConfigLoader.parse(BASE.formatted(runtimeLine), "c.yaml");
+        return Yamls.withRuntimeLine(runtimeLine, "c.yaml");
     }
 
     @Test

@@ -49,6 +49,26 @@ final class Yamls {
                 .problems().stream().map(Problem::format).toList();
     }
 
+    /**
+     * A minimal config (one UDP listener, one target) whose {@code runtime:} section is the one line
+     * {@code runtimeLine}, on line 2 of {@code file}: for the tests of one runtime key each.
+     */
+    static WavelbConfig withRuntimeLine(String runtimeLine, String file) throws ConfigException {
+        return ConfigLoader.parse("""
+                runtime:
+                  %s
+                listeners:
+                  - name: web
+                    protocol: udp
+                    listen: 127.0.0.1:8080
+                    target_group: g
+                target_groups:
+                  - name: g
+                    targets:
+                      - address: 127.0.0.1:9000
+                """.formatted(runtimeLine), file);
+    }
+
     /** {@link #VALID} with one exact piece of text replaced; fails if the piece is not there once. */
     static String validWith(String from, String to) {
         int at = VALID.indexOf(from);
