@@ -135,17 +135,22 @@ public final class LibC {
      */
     public static int dup(int fd) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = newCaptureState(arena);
-            int copy = (int) FCNTL.invokeExact(state, fd, F_DUPFD_CLOEXEC, 0);
-            if (copy < 0) {
-                throw new IOException("fcntl(" + fd + ", F_DUPFD_CLOEXEC): errno " + errno(state));
-            }
-            return copy;
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
+            return fcntl(newCaptureState(arena), fd, F_DUPFD_CLOEXEC, 0, "F_DUPFD_CLOEXEC");
+        }
+    }
+
+    /** {@code fcntl(fd, cmd, arg)}; a failure is an IOException naming {@code cmdName} and errno. */
+    private static int fcntl(MemorySegment state, int fd, int cmd, int arg, String cmdName) throws IOException {
+        int r;
+        try {
+            r = (int) FCNTL.invokeExact(state, fd, cmd, arg);
         } catch (Throwable t) {
             throw new IllegalStateException("fcntl", t);
         }
+        if (r < 0) {
+            throw new IOException("fcntl(" + fd + ", " + cmdName + "): errno " + errno(state));
+        }
+        return r;
     }
 
     /**
@@ -155,21 +160,12 @@ public final class LibC {
     public static boolean setNonBlocking(int fd) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = newCaptureState(arena);
-            int flags = (int) FCNTL.invokeExact(state, fd, F_GETFL, 0);
-            if (flags < 0) {
-                throw new IOException("fcntl(" + fd + ", F_GETFL): errno " + errno(state));
-            }
+            int flags = fcntl(state, fd, F_GETFL, 0, "F_GETFL");
             if ((flags & O_NONBLOCK) != 0) {
                 return true;
             }
-            if ((int) FCNTL.invokeExact(state, fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-                throw new IOException("fcntl(" + fd + ", F_SETFL, O_NONBLOCK): errno " + errno(state));
-            }
+            fcntl(state, fd, F_SETFL, flags | O_NONBLOCK, "F_SETFL, O_NONBLOCK");
             return false;
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("fcntl", t);
         }
     }
 
