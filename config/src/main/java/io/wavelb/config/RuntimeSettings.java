@@ -30,7 +30,7 @@ public record RuntimeSettings(int eventLoops, Transport transport, Duration shut
     public static final String CONTROL_SOCKET = "control.sock";
     /** sun_path holds 108 bytes with its terminating NUL: the control socket's whole path must fit. */
     public static final int MAX_SOCKET_PATH_BYTES = 107;
-    public static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_WARM_UP = Duration.ofSeconds(5);
     public static final Duration MAX_WARM_UP = Duration.ofSeconds(30);
     /** A loop that polls longer than this after its last I/O would be a loop that never sleeps: say so with 0s instead. */
     public static final Duration MAX_BUSY_POLL = Duration.ofSeconds(1);

@@ -14,8 +14,8 @@ class WarmUpConfigTest {
     }
 
     @Test
-    void defaultsToTwoSecondsAndIsRead() throws ConfigException {
-        assertThat(runtime("event_loops: 1").warmUp()).isEqualTo(Duration.ofSeconds(2));
+    void defaultsToFiveSecondsAndIsRead() throws ConfigException {
+        assertThat(runtime("event_loops: 1").warmUp()).isEqualTo(Duration.ofSeconds(5));
         assertThat(runtime("warm_up: 0s").warmUp()).isZero();
         assertThat(runtime("warm_up: 500ms").warmUp()).isEqualTo(Duration.ofMillis(500));
     }

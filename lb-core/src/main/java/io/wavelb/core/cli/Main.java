@@ -163,8 +163,7 @@ public final class Main {
             err.println("wavelb warm-up: failed (see the log above)");
             return FAILED;
         }
-        out.println("warm-up: " + done.datagrams() + " datagrams, " + done.oneShotFlows() + " one-shot UDP flows, "
-                + done.connections() + " TCP connections in " + done.millis() + " ms");
+        out.println("warm-up: " + done.summary());
         return OK;
     }
 
@@ -301,6 +300,19 @@ public final class Main {
     static final long JIT_QUIET_MAX_MILLIS = 500;
 
     /**
+     * After a warm-up: waits until what the start itself had the JIT compile is finished, so that
+     * it is not compiled beside the first datagrams on the event loops' cores (benchmarks/README.md,
+     * "Cold start"). {@code before}: what comes next, for the debug line.
+     */
+    static void awaitQuietJit(RuntimeSettings runtime, String before) {
+        if (runtime.warmUp().isZero()) {
+            return;
+        }
+        long waited = JitQuiet.await(JIT_QUIET_MILLIS, JIT_QUIET_MAX_MILLIS);
+        System.getLogger("wavelb").log(System.Logger.Level.DEBUG, "JIT quiet before " + before + " after " + waited + " ms");
+    }
+
+    /**
      * Starts the balancer and blocks until SIGTERM or SIGINT, then shuts down gracefully. The
      * listeners bind last: everything else the process starts (event loops, health checks,
      * metrics, the admin endpoint, the control socket, signal handlers) runs on the same cores as
@@ -323,12 +335,7 @@ public final class Main {
             return FAILED;
         }
         Serving serving = Serving.setUp(wavelb, config, file, view);
-        if (!config.runtime().warmUp().isZero()) {
-            // What the start itself had the JIT compile, finished before the first datagram rather
-            // than beside it on the event loops' cores (benchmarks/README.md, "Cold start").
-            long waited = JitQuiet.await(JIT_QUIET_MILLIS, JIT_QUIET_MAX_MILLIS);
-            System.getLogger("wavelb").log(System.Logger.Level.DEBUG, "JIT quiet before the bind after " + waited + " ms");
-        }
+        awaitQuietJit(config.runtime(), "the bind");
         try {
             // Closes everything prepare started when a listener cannot bind.
             wavelb.bindListeners();

@@ -83,6 +83,8 @@ final class Takeover {
             }
             wavelb.metrics().addTakeover("new", stats);
             stats.sockets.addAndGet(fds.size());
+            // The running process still serves: the wait costs nothing but the takeover's length.
+            Main.awaitQuietJit(config.runtime(), "the pause");
             try {
                 takeSessions(client, wavelb, stats, offer.pid());
             } catch (GaveUp e) {

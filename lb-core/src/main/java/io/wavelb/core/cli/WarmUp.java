@@ -44,8 +44,9 @@ import java.util.concurrent.TimeUnit;
  * admin endpoint (scrapes) and a control socket of its own (takeover), each once.
  *
  * <p>Bounded: traffic for at most {@code runtime.warm_up} after the private balancer started (its
- * start, mostly class loading the real start then skips, comes on top), ended early once the JIT
- * has compiled nothing for {@link #SETTLED_MILLIS}; {@link #FLOWS} steady sockets, at most
+ * start, mostly class loading the real start then skips, comes on top), ended early once the
+ * steady flows have had {@link #ENOUGH_DATAGRAMS} echoed or the JIT has compiled nothing for
+ * {@link #SETTLED_MILLIS}; {@link #FLOWS} steady sockets, at most
  * {@link #MAX_ONE_SHOTS_WAITING} one-shot ones, {@link #MAX_IN_FLIGHT} datagrams in flight and one
  * TCP connection at a time, all closed before it returns. It never stops a start: anything that
  * fails is logged and the warm-up skipped.
@@ -65,6 +66,17 @@ final class WarmUp {
      */
     static final int LONG_BURST = 80;
     static final int LONG_BURST_EVERY = 16;
+    /**
+     * Steady datagrams echoed that end the warm-up: the work C2 needs to see, not a time. A method
+     * run once per wake-up of the event loop counts one invocation per wake-up and one loop
+     * iteration per datagram, and C2 compiles it once they add up to HotSpot's Tier4CompileThreshold
+     * (15,000); below it the datagram path stays in C1's profiling code, about half as fast.
+     * A time alone does not do: on a core the warm-up shares (a takeover beside the process it
+     * takes over, a busy host) 2 s echoed 5-6 thousand here against 12-14 thousand on an idle
+     * one, and the new process then lost ~4,500 datagrams of a 30 kpps stream in its first second
+     * (benchmarks/README.md, "Cold start").
+     */
+    static final long ENOUGH_DATAGRAMS = 20_000;
     /** Quiet JIT for this long (after {@link #MIN_MILLIS}): nothing left to compile. */
     static final long SETTLED_MILLIS = 300;
     static final long MIN_MILLIS = 500;
@@ -73,8 +85,27 @@ final class WarmUp {
     private static final int MAX_ONE_SHOTS_WAITING = 64;
     private static final System.Logger LOG = System.getLogger("wavelb");
 
-    /** What one warm-up did. */
-    record Done(long datagrams, long oneShotFlows, long connections, long millis) {
+    /** What one warm-up did, and what ended it. */
+    record Done(long datagrams, long oneShotFlows, long connections, long millis, End end) {
+
+        /** The log line's text: what the warm-up did and why it stopped. */
+        String summary() {
+            return datagrams + " datagrams, " + oneShotFlows + " one-shot UDP flows, " + connections
+                    + " TCP connections in " + millis + " ms (" + end.why + ")";
+        }
+    }
+
+    /** Why a warm-up stopped. */
+    enum End {
+        ENOUGH("enough traffic"),
+        SETTLED("nothing left to compile"),
+        BOUND("runtime.warm_up reached before enough traffic");
+
+        private final String why;
+
+        End(String why) {
+            this.why = why;
+        }
     }
 
     private WarmUp() {
@@ -82,6 +113,11 @@ final class WarmUp {
 
     /** Warms up for at most {@code runtime.warmUp()}; null when there is none or it failed (logged). */
     static Done run(RuntimeSettings runtime) {
+        return run(runtime, ENOUGH_DATAGRAMS);
+    }
+
+    /** As {@link #run(RuntimeSettings)}, ending once {@code enough} steady datagrams were echoed (tests). */
+    static Done run(RuntimeSettings runtime, long enough) {
         Duration limit = runtime.warmUp();
         if (limit.isZero()) {
             return null;
@@ -95,7 +131,7 @@ final class WarmUp {
                 // The bound is on the traffic: the private balancer's own start is warming up too
                 // (class loading the real start then skips), and would otherwise eat the budget.
                 long driving = System.nanoTime();
-                Done done = drive(warm.balancer(), driving, driving + limit.toNanos());
+                Done done = drive(warm.balancer(), driving, driving + limit.toNanos(), enough);
                 // `wavelb run` starts its admin endpoint before the listeners bind, but a takeover's new
                 // process only once its listeners read (the process taken over holds the port until
                 // then), and a scrape may come in any first second: its first start and scrape (HTTP
@@ -107,8 +143,7 @@ final class WarmUp {
                 controlSocket(warm);
                 drained(warm.balancer());
                 quiet.close();
-                LOG.log(System.Logger.Level.INFO, "warm-up: " + done.datagrams() + " datagrams, " + done.oneShotFlows()
-                        + " one-shot UDP flows, " + done.connections() + " TCP connections in " + done.millis() + " ms");
+                LOG.log(System.Logger.Level.INFO, "warm-up: " + done.summary());
                 return done;
             }
         } catch (Exception e) {
@@ -220,7 +255,7 @@ final class WarmUp {
         throw new IOException("no free loopback port for the warm-up");
     }
 
-    private static Done drive(LoadBalancer lb, long started, long deadline) throws IOException {
+    private static Done drive(LoadBalancer lb, long started, long deadline, long enough) throws IOException {
         InetSocketAddress steady = lb.address("warm-up-udp");
         InetSocketAddress oneShot = lb.address("warm-up-one-shot");
         InetSocketAddress tcp = lb.address("warm-up-tcp");
@@ -237,6 +272,7 @@ final class WarmUp {
         // is not flooded into drops, and goes on as replies come back (or time out: a lost one).
         long inFlight = 0;
         long lastReplyNanos = System.nanoTime();
+        End end;
         try {
             for (int i = 0; i < FLOWS; i++) {
                 DatagramChannel c = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -246,11 +282,17 @@ final class WarmUp {
             }
             for (long round = 0; ; round++) {
                 long now = System.nanoTime();
+                if (datagrams >= enough) {
+                    end = End.ENOUGH;
+                    break;
+                }
                 if (now >= deadline) {
+                    end = End.BOUND;
                     break;
                 }
                 if (jit.quietFor(TimeUnit.MILLISECONDS.toNanos(SETTLED_MILLIS), now)
                         && now - started >= TimeUnit.MILLISECONDS.toNanos(MIN_MILLIS)) {
+                    end = End.SETTLED;
                     break;
                 }
                 if (now - lastReplyNanos > TimeUnit.MILLISECONDS.toNanos(RECEIVE_TIMEOUT_MILLIS)) {
@@ -310,7 +352,7 @@ final class WarmUp {
                 c.close();
             }
         }
-        return new Done(datagrams, oneShots, connections, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        return new Done(datagrams, oneShots, connections, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), end);
     }
 
     /** Starts a control socket (takeover) in a private directory, connects to it once, closes both. */

@@ -32,6 +32,23 @@ class WarmUpTest {
     }
 
     @Test
+    void endsOnceEnoughTrafficWasEchoedWellBeforeItsBound() {
+        WarmUp.Done done = WarmUp.run(runtime(RuntimeSettings.MAX_WARM_UP), 2_000);
+        assertThat(done).isNotNull();
+        assertThat(done.end()).isEqualTo(WarmUp.End.ENOUGH);
+        assertThat(done.datagrams()).isGreaterThanOrEqualTo(2_000);
+        assertThat(done.summary()).endsWith("(enough traffic)");
+    }
+
+    @Test
+    void aBoundTooShortForEnoughTrafficEndsItWithoutIt() {
+        WarmUp.Done done = WarmUp.run(runtime(Duration.ofSeconds(1)), Long.MAX_VALUE);
+        assertThat(done).isNotNull();
+        // BOUND, or SETTLED when this JVM's JIT has already compiled the paths (other tests ran them).
+        assertThat(done.end()).isNotEqualTo(WarmUp.End.ENOUGH);
+    }
+
+    @Test
     void zeroMeansNone() {
         assertThat(WarmUp.run(runtime(Duration.ZERO))).isNull();
     }
