@@ -11,7 +11,8 @@ import org.yaml.snakeyaml.nodes.NodeTuple;
 final class UdpBinder {
 
     static final List<String> UDP_KEYS = List.of("idle_timeout", "max_sessions", "max_datagram_size",
-            "max_requests", "max_responses", "affinity", "quic_lb", "receive_buffer", "max_sessions_per_client", "mode");
+            "max_requests", "max_responses", "affinity", "quic_lb", "receive_buffer", "max_sessions_per_client", "mode",
+            "session_receive_buffer");
     static final List<String> QUIC_LB_KEYS = List.of("config_id", "server_id_length", "nonce_length", "key");
     static final int MAX_SESSIONS = 10_000_000;
     /** 65535 minus the 8-byte UDP and 20-byte IPv4 headers: the largest payload one IPv4 datagram can carry. */
@@ -68,7 +69,8 @@ final class UdpBinder {
                 consistent ? quicLb : Optional.empty(),
                 reader.integerOr(f, "receive_buffer", path, 0, MAX_RECEIVE_BUFFER, 0),
                 reader.integerOr(f, "max_sessions_per_client", path, 0, MAX_SESSIONS, 0),
-                mode);
+                mode,
+                reader.integerOr(f, "session_receive_buffer", path, 0, MAX_RECEIVE_BUFFER, 0));
     }
 
     /**

@@ -21,10 +21,12 @@ import java.util.Optional;
  *                        {@link ClientPrefix}); a new flow over it is counted ({@code client_limit}) and dropped; 0 = none
  * @param mode            per flow (a client address stays on one target) or per packet (each datagram picks its
  *                        target; the session holds one upstream socket per target it used)
+ * @param sessionReceiveBuffer SO_RCVBUF of each session's socket towards its target (where its replies wait
+ *                        for the event loop) in bytes; 0 keeps the kernel default
  */
 public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses,
                           UdpAffinity affinity, Optional<QuicLbConfig> quicLb, int receiveBuffer, int maxSessionsPerClient,
-                          UdpMode mode) {
+                          UdpMode mode, int sessionReceiveBuffer) {
 
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(120);
     public static final int DEFAULT_MAX_SESSIONS = 100_000;
@@ -37,8 +39,9 @@ public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagram
         Objects.requireNonNull(affinity, "affinity");
         Objects.requireNonNull(quicLb, "quicLb");
         Objects.requireNonNull(mode, "mode");
-        if (receiveBuffer < 0 || maxSessionsPerClient < 0) {
-            throw new IllegalArgumentException("receiveBuffer " + receiveBuffer);
+        if (receiveBuffer < 0 || maxSessionsPerClient < 0 || sessionReceiveBuffer < 0) {
+            throw new IllegalArgumentException("receiveBuffer " + receiveBuffer + ", maxSessionsPerClient "
+                    + maxSessionsPerClient + ", sessionReceiveBuffer " + sessionReceiveBuffer);
         }
         if ((affinity == UdpAffinity.QUIC) != quicLb.isPresent()) {
             throw new IllegalArgumentException("quic_lb is required with affinity quic and allowed only there");
@@ -46,6 +49,14 @@ public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagram
         if (mode == UdpMode.PER_PACKET && (affinity != UdpAffinity.FIVE_TUPLE || maxRequests > 0)) {
             throw new IllegalArgumentException("per_packet balancing has no affinity and no max_requests");
         }
+    }
+
+    /** The kernel's default receive buffer for session sockets. */
+    public UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagramSize, int maxRequests, int maxResponses,
+                       UdpAffinity affinity, Optional<QuicLbConfig> quicLb, int receiveBuffer, int maxSessionsPerClient,
+                       UdpMode mode) {
+        this(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, affinity, quicLb, receiveBuffer,
+                maxSessionsPerClient, mode, 0);
     }
 
     /** Per flow, with a per-client cap. */
@@ -74,7 +85,13 @@ public record UdpSettings(Duration idleTimeout, int maxSessions, int maxDatagram
     /** The same settings with another listener receive buffer. */
     public UdpSettings withReceiveBuffer(int bytes) {
         return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, affinity, quicLb, bytes,
-                maxSessionsPerClient, mode);
+                maxSessionsPerClient, mode, sessionReceiveBuffer);
+    }
+
+    /** The same settings with another session socket receive buffer. */
+    public UdpSettings withSessionReceiveBuffer(int bytes) {
+        return new UdpSettings(idleTimeout, maxSessions, maxDatagramSize, maxRequests, maxResponses, affinity, quicLb,
+                receiveBuffer, maxSessionsPerClient, mode, bytes);
     }
 
     /** Settings with no session-end hints: sessions end by idle timeout only. */

@@ -51,4 +51,17 @@ class UdpSessionHintsConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("listeners[0].udp.receive_buffer: receive_buffer 1000000000 (expected 0..268435456)");
     }
+
+    @Test
+    void sessionReceiveBufferIsReadAndBoundedApartFromTheListeners() throws ConfigException {
+        UdpSettings both = ConfigLoader.parse(BASE.formatted("      session_receive_buffer: 2_097_152"), "c.yaml")
+                .listeners().getFirst().udp();
+        assertThat(both.sessionReceiveBuffer()).isEqualTo(2_097_152);
+        assertThat(both.receiveBuffer()).as("the listener sockets' own key").isZero();
+        assertThat(ConfigLoader.parse(BASE.formatted("      receive_buffer: 65536"), "c.yaml").listeners().getFirst()
+                .udp().sessionReceiveBuffer()).isZero();
+        assertThatThrownBy(() -> ConfigLoader.parse(BASE.formatted("      session_receive_buffer: -1"), "c.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("c.yaml:7:31: listeners[0].udp.session_receive_buffer:");
+    }
 }

@@ -29,10 +29,13 @@ final class ChannelUpstream implements Upstream {
      * @throws RuntimeException when the socket cannot be created (EMFILE: out of descriptors)
      */
     static ChannelUpstream open(Transport transport, EventLoop loop, UpstreamEvents events, UdpSession session,
-                                int receiveCapacity) {
+                                int receiveCapacity, int receiveBuffer) {
         InetSocketAddress target = session.target.socketAddress();
         DatagramChannel channel = transport.newDatagramChannel();
         channel.config().setRecvByteBufAllocator(new FixedRecvByteBufAllocator(receiveCapacity));
+        if (receiveBuffer > 0) {
+            channel.config().setReceiveBufferSize(receiveBuffer);
+        }
         channel.pipeline().addLast(new UdpUpstreamHandler(events, session));
         // Started after this returns: registering and connecting may complete (or fail) at once on
         // the loop's own thread, and their callbacks need the session already in its table.

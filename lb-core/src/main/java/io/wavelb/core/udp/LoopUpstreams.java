@@ -51,15 +51,16 @@ final class LoopUpstreams implements Upstreams {
     }
 
     @Override
-    public Upstream open(UdpSession session, int receiveCapacity, InetSocketAddress source) throws IOException {
+    public Upstream open(UdpSession session, int receiveCapacity, int receiveBuffer, InetSocketAddress source)
+            throws IOException {
         if (nativeSockets) {
-            return NativeUpstream.open(this, (IoEventLoop) loop, session, receiveCapacity, source);
+            return NativeUpstream.open(this, (IoEventLoop) loop, session, receiveCapacity, receiveBuffer, source);
         }
         if (source != null) {
             // The start refuses transparent listeners on such a transport (Transport.transparentProblem).
             throw new TransparentBindException("transparent mode needs native UDP upstream sockets (epoll)");
         }
-        return ChannelUpstream.open(transport, loop, events, session, receiveCapacity);
+        return ChannelUpstream.open(transport, loop, events, session, receiveCapacity, receiveBuffer);
     }
 
     @Override

@@ -105,6 +105,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
      * the calling thread's. UDP's connect completes at once, so the session can send right away.
      *
      * @param receiveCapacity the largest reply taken, plus one byte that reveals an oversize one
+     * @param receiveBuffer   SO_RCVBUF, or 0 to keep the kernel's default (no system call)
      * @param source          bound with IP_TRANSPARENT before the connect (the client's address), or null
      * @throws RuntimeException when the socket cannot be created (EMFILE: out of descriptors)
      * @throws TransparentBindException when {@code source} cannot be bound (EPERM: no CAP_NET_RAW;
@@ -112,11 +113,15 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
      * @throws IOException when it cannot be connected or registered
      */
     static NativeUpstream open(LoopUpstreams shared, IoEventLoop loop, UdpSession session, int receiveCapacity,
-                               InetSocketAddress source) throws IOException {
+                               int receiveBuffer, InetSocketAddress source) throws IOException {
         InetSocketAddress target = session.target.socketAddress();
         UdpSocket socket = UdpSocket.forAddress(target);
         NativeUpstream upstream = new NativeUpstream(socket, shared, session, receiveCapacity);
         try {
+            if (receiveBuffer > 0) {
+                // Capped by the kernel at net.core.rmem_max like the listener's; the listener says so once.
+                socket.setReceiveBufferSize(receiveBuffer);
+            }
             if (source != null) {
                 bindTransparent(socket, source);
             }

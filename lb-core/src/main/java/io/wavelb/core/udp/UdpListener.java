@@ -20,8 +20,11 @@ import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.transport.Transport;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -151,6 +154,9 @@ public final class UdpListener extends AbstractListener {
             }
             channels.add(f.channel());
             applyReceiveBuffer((DatagramChannel) f.channel(), config.udp().receiveBuffer(), channels.size() == 1);
+            if (member == 0) {
+                checkSessionReceiveBuffer(config.udp().sessionReceiveBuffer());
+            }
             handlers.add(handler);
             if (member == 0) {
                 bindTo = source.learned(bindTo, (InetSocketAddress) f.channel().localAddress());
@@ -391,6 +397,31 @@ public final class UdpListener extends AbstractListener {
         }
     }
 
+    /**
+     * Sessions' sockets get {@code udp.session_receive_buffer} when they open, and Linux caps it at
+     * net.core.rmem_max as silently as the listener's: read from the sysctl once here, a shortfall is
+     * said once, not per session.
+     */
+    private void checkSessionReceiveBuffer(int bytes) {
+        if (bytes <= 0) {
+            return;
+        }
+        long max;
+        // A line read, not Files.readString: that trusts the size procfs reports and read "4" here.
+        try (BufferedReader r = Files.newBufferedReader(RMEM_MAX)) {
+            max = Long.parseLong(r.readLine().trim());
+        } catch (IOException | RuntimeException e) {
+            return; // not Linux, or no /proc/sys: nothing to compare with
+        }
+        if (max < bytes) {
+            LOG.log(System.Logger.Level.WARNING, "listener '" + config().name() + "': udp.session_receive_buffer " + bytes
+                    + " will be capped by the kernel to " + max + " bytes; raise net.core.rmem_max (sysctl -w net.core.rmem_max="
+                    + bytes + ") to get it");
+        }
+    }
+
+    private static final Path RMEM_MAX = Path.of("/proc/sys/net/core/rmem_max");
+
     @Override
     public void update(ListenerConfig newConfig, TargetGroup newGroup) {
         UdpSettings before = config().udp();
@@ -399,6 +430,9 @@ public final class UdpListener extends AbstractListener {
             for (int i = 0; i < channels.size(); i++) {
                 applyReceiveBuffer((DatagramChannel) channels.get(i), newConfig.udp().receiveBuffer(), i == 0);
             }
+        }
+        if (newConfig.udp().sessionReceiveBuffer() != before.sessionReceiveBuffer()) {
+            checkSessionReceiveBuffer(newConfig.udp().sessionReceiveBuffer());
         }
         budget.limit(sessionLimit(newConfig, transport(), Runtime.getRuntime().maxMemory(),
                 newConfig.udp().maxSessions() != before.maxSessions()));

@@ -202,7 +202,7 @@ final class UdpSessions implements UpstreamEvents {
         session.countedAs = countedAs;
         try {
             session.replyCapacity = s.receiveCapacity();
-            session.upstream = upstreams.open(session, session.replyCapacity, source);
+            session.upstream = upstreams.open(session, session.replyCapacity, s.udp().sessionReceiveBuffer(), source);
         } catch (TransparentBindException e) {
             budget.release();
             uncount(countedAs);
@@ -297,7 +297,7 @@ final class UdpSessions implements UpstreamEvents {
         try {
             // Not transparent: the config refuses per_packet with transparent.
             leg.replyCapacity = settings.receiveCapacity();
-            leg.upstream = upstreams.open(leg, leg.replyCapacity, null);
+            leg.upstream = upstreams.open(leg, leg.replyCapacity, settings.udp().sessionReceiveBuffer(), null);
         } catch (Exception e) {
             budget.release();
             counters.increment(ListenerCounter.UDP_LEG_FALLBACK);

@@ -14,12 +14,13 @@ interface Upstreams {
      * {@link UpstreamEvents}.
      *
      * @param receiveCapacity the largest reply taken, plus one byte that reveals an oversize one
+     * @param receiveBuffer   SO_RCVBUF for the socket ({@code udp.session_receive_buffer}), or 0 for the kernel's default
      * @param source          the address to bind with IP_TRANSPARENT (a transparent listener: the
      *                        client's), or null for the balancer's own
      * @throws TransparentBindException when {@code source} cannot be bound
      * @throws IOException or a RuntimeException when no socket can be had (EMFILE: out of descriptors)
      */
-    Upstream open(UdpSession session, int receiveCapacity, InetSocketAddress source) throws IOException;
+    Upstream open(UdpSession session, int receiveCapacity, int receiveBuffer, InetSocketAddress source) throws IOException;
 
     /**
      * The connected socket {@code fd} another process handed over for {@code session} (takeover),

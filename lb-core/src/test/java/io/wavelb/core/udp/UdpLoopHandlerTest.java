@@ -57,7 +57,7 @@ class UdpLoopHandlerTest {
         @Override
         public Upstreams create(EventLoop loop, ByteBufAllocator alloc, LoopCounters counters, UpstreamEvents events) {
             this.events = events;
-            return (session, receiveCapacity, source) -> {
+            return (session, receiveCapacity, receiveBuffer, source) -> {
                 FakeUpstream u = new FakeUpstream(this, session);
                 opened.add(u);
                 return u;
