@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Full speed from a takeover: datagrams lost around `wavelb run --takeover` under a 30 kpps stream.
 
-    benchmarks/coldstart/takeover.py [--rounds 3] [--rate 30000] [--secs 12] [--at 1]
+    benchmarks/coldstart/takeover.py [--rounds 3] [--rate 30000] [--secs 12] [--at 1] [--warm-up 4s]
+        [--receive-buffer BYTES] [--session-receive-buffer BYTES] [--bucket-ms 100]
 
 The issue's goal, its takeover half: 0 datagrams lost in the first second after a takeover of a
 30 kpps UDP stream. benchmarks/takeover/ drives many Python flows and cannot reach that rate, so
@@ -11,7 +12,9 @@ stream; --at s into it the successor (`run --takeover`, same config, also on CPU
 beside the process it takes over, as on a host whose balancer has one core) until its log says
 `takeover: ... reading after a pause of N ms` (it reads again). Reported: datagrams lost before the
 successor started, while it warmed up and took over (the pause included), in the first second after
-it read again, and after that. Every process started here
+it read again, and after that (TAKEOVER_BUCKETS=1 also prints the losses per --bucket-ms around
+that moment). --receive-buffer and --session-receive-buffer set the listener's udp.receive_buffer
+and udp.session_receive_buffer (net.core.rmem_max caps both). Every process started here
 is killed on the way out; every wait is bounded.
 """
 import argparse, os, signal, statistics, subprocess, sys, tempfile, time
@@ -20,9 +23,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as rig  # noqa: E402  the cold-start rig: ports, CPU sets, config, bound()
 
 
-def conf(d):
+def conf(d, receive_buffer=0, session_receive_buffer=0, warm_up=None):
     state = os.path.join(d, "state")
-    return rig.wavelb_conf(None).replace("runtime:\n", f"runtime:\n  state_dir: {state}\n", 1)
+    c = rig.wavelb_conf(warm_up).replace("runtime:\n", f"runtime:\n  state_dir: {state}\n", 1)
+    udp = "".join(f"      {k}: {v}\n" for k, v in (("receive_buffer", receive_buffer),
+                                                      ("session_receive_buffer", session_receive_buffer)) if v)
+    if udp:
+        c = c.replace("    target_group: echo\n", "    target_group: echo\n    udp:\n" + udp, 1)
+    return c
 
 
 def wait_log(path, text, secs, proc=None):
@@ -38,7 +46,7 @@ def wait_log(path, text, secs, proc=None):
 
 def one(d, tool, a, rnd):
     cfg = os.path.join(d, "w.yaml")
-    open(cfg, "w").write(conf(d))
+    open(cfg, "w").write(conf(d, a.receive_buffer, a.session_receive_buffer, a.warm_up))
     wavelb = [os.path.join(rig.ROOT, "bin", "wavelb"), "run", "--config", cfg]
     old_log, new_log = os.path.join(d, f"old-{rnd}.log"), os.path.join(d, f"new-{rnd}.log")
     old = subprocess.Popen(rig.PROXY + wavelb, stdout=open(old_log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -47,7 +55,7 @@ def one(d, tool, a, rnd):
         if wait_log(old_log, "takeover: listening on", 60, old) is None:
             raise RuntimeError(f"wavelb did not start; see {old_log}")
         stream = subprocess.Popen(["timeout", str(a.secs + 30)] + rig.LOAD + [tool, "stream", f"127.0.0.1:{rig.PORT}",
-                                  str(a.rate), str(a.secs), "100"], stdout=subprocess.PIPE, text=True)
+                                  str(a.rate), str(a.secs), str(a.bucket_ms)], stdout=subprocess.PIPE, text=True)
         t0 = time.monotonic()
         time.sleep(a.at)
         t_start = time.monotonic()
@@ -61,10 +69,10 @@ def one(d, tool, a, rnd):
             raise RuntimeError(f"the successor did not take over; see {new_log}")
         buckets = [(int(r[0]), int(r[1]), int(r[2])) for r in (l.split() for l in out.splitlines()) if r[0] != "total"]
         lost = lambda lo, hi: sum(s - e for t, s, e in buckets if lo <= t < hi)
-        ms = lambda t: int((t - t0) * 1000) // 100 * 100
+        ms = lambda t: int((t - t0) * 1000) // a.bucket_ms * a.bucket_ms
         start, done = ms(t_start), ms(t_done)
         if os.environ.get("TAKEOVER_BUCKETS"):
-            rig.log(f"  lost per 100 ms, ms from reading again: " + ", ".join(
+            rig.log(f"  lost per {a.bucket_ms} ms, ms from reading again: " + ", ".join(
                 f"{t - done:+d}: {s - e}" for t, s, e in buckets if s - e))
         return {"before": lost(0, start), "warm_up_and_takeover": lost(start, done), "first_1s_after": lost(done, done + 1000),
                 "later": lost(done + 1000, 10 ** 9), "takeover_s": round(t_done - t_start, 2),
@@ -82,6 +90,11 @@ def main():
     ap.add_argument("--rate", type=int, default=30000)
     ap.add_argument("--secs", type=int, default=12)
     ap.add_argument("--at", type=float, default=1.0, help="seconds into the stream the successor starts")
+    ap.add_argument("--receive-buffer", type=int, default=0, help="udp.receive_buffer of the listener (0: the kernel's default)")
+    ap.add_argument("--session-receive-buffer", type=int, default=0,
+                    help="udp.session_receive_buffer: each session's socket towards the echo (0: the kernel's default)")
+    ap.add_argument("--warm-up", help="runtime.warm_up of both processes, e.g. 4s (default: wavelb's)")
+    ap.add_argument("--bucket-ms", type=int, default=100, help="width of the loss buckets (TAKEOVER_BUCKETS=1 prints them)")
     ap.add_argument("--out", default=os.path.join(rig.HERE, "results", "takeover-latest.md"))
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="wavelb-coldstart-takeover-")
