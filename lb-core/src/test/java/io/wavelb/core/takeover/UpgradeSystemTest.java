@@ -15,14 +15,19 @@ import io.netty.channel.unix.DomainSocketAddress;
 import io.wavelb.core.testing.Commands;
 import io.wavelb.core.testing.PortRecordingTarget;
 import io.wavelb.core.testing.Ports;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,9 +100,8 @@ class UpgradeSystemTest {
                 }
                 assertThat(old.waitFor(30, TimeUnit.SECONDS)).as("the old process exits").isTrue();
                 assertThat(old.exitValue()).isZero();
-                String log = Files.readString(dir.resolve("run.log"));
-                long successor = Long.parseLong(log.replaceAll("(?s).*upgrade: started pid (\\d+).*", "$1"));
-                ProcessHandle next = ProcessHandle.of(successor).orElseThrow();
+                ProcessHandle next = successor(dir.resolve("run.log")).orElseThrow();
+                long successor = next.pid();
                 try {
                     assertThat(flows.answered()).as(flows.summary()).isEqualTo(flows.asked());
                     target.portsByFlow().forEach((flow, seen) -> assertThat(seen).as(flow).hasSize(1));
@@ -115,10 +119,37 @@ class UpgradeSystemTest {
                 assertThat(notes).as("the successor stops as a main process does").anyMatch(n -> n.contains("STOPPING=1"));
             } finally {
                 Commands.kill(old); // and its successor, while it is still the successor's parent
+                // Once the old process has exited, its successor is no longer its descendant: a
+                // failure after that (its exit value, the flows) would leave the successor running.
+                successor(dir.resolve("run.log")).ifPresent(ProcessHandle::destroyForcibly);
                 systemd.close().sync();
             }
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * The successor the old process logged starting ({@code upgrade: started pid N}), while that pid
+     * still runs wavelb (not a process that took the pid over after the successor ended).
+     */
+    private static Optional<ProcessHandle> successor(Path runLog) throws IOException {
+        if (!Files.exists(runLog)) {
+            return Optional.empty();
+        }
+        Matcher m = Pattern.compile("upgrade: started pid (\\d+)").matcher(Files.readString(runLog));
+        if (!m.find()) {
+            return Optional.empty();
+        }
+        return ProcessHandle.of(Long.parseLong(m.group(1))).filter(UpgradeSystemTest::runsWavelb);
+    }
+
+    /** Read from /proc: ProcessHandle.Info drops a command line as long as this test's class path. */
+    private static boolean runsWavelb(ProcessHandle h) {
+        try (InputStream in = Files.newInputStream(Path.of("/proc", Long.toString(h.pid()), "cmdline"))) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).contains("io.wavelb.core.cli.Main");
+        } catch (IOException e) {
+            return false; // ended meanwhile
         }
     }
 
