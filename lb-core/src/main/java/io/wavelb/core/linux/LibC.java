@@ -17,7 +17,7 @@ import java.util.Optional;
  * The few calls of Linux's C library wavelb makes itself, through the Foreign Function and Memory
  * API: {@code recvmmsg} and {@code sendmmsg} on a listener socket (Netty's native versions make an
  * address object and an envelope per datagram, and a {@code getsockopt} per call), a close-on-exec
- * {@code dup}, {@code getsockopt(SO_DOMAIN)}, and setting O_NONBLOCK. Each call returns what the kernel returned, or
+ * {@code dup}, {@code getsockopt(SO_DOMAIN)} and {@code getsockopt(SO_MEMINFO)}, and setting O_NONBLOCK. Each call returns what the kernel returned, or
  * {@code -errno}, read from the call's own captured state (never from a later call's errno).
  *
  * <p>Linux on a 64-bit platform only (the structure offsets in {@link MessageBatch} are LP64's);
@@ -39,6 +39,10 @@ public final class LibC {
     public static final int O_NONBLOCK = 04000;
     private static final int SOL_SOCKET = 1;
     private static final int SO_DOMAIN = 39;
+    private static final int SO_MEMINFO = 55;
+    /** linux/sock_diag.h: SK_MEMINFO_DROPS is the 9th of SK_MEMINFO_VARS u32 values. */
+    private static final int SK_MEMINFO_DROPS = 8;
+    private static final int SK_MEMINFO_VARS = 9;
 
     private static final MethodHandle RECVMMSG;
     private static final MethodHandle SENDMMSG;
@@ -181,6 +185,31 @@ public final class LibC {
                 throw new IOException("getsockopt(" + fd + ", SO_DOMAIN): errno " + errno(state));
             }
             return value.get(ValueLayout.JAVA_INT, 0);
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("getsockopt", t);
+        }
+    }
+
+    /**
+     * Datagrams (or segments) the kernel dropped on socket {@code fd} since it was created, most for
+     * want of receive-queue room: its {@code SK_MEMINFO_DROPS} ({@code getsockopt(SO_MEMINFO)}, Linux 4.6+).
+     */
+    public static long socketDrops(int fd) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = newCaptureState(arena);
+            MemorySegment values = arena.allocate(ValueLayout.JAVA_INT, SK_MEMINFO_VARS);
+            MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
+            length.set(ValueLayout.JAVA_INT, 0, SK_MEMINFO_VARS * 4);
+            int r = (int) GETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_MEMINFO, values, length);
+            if (r < 0) {
+                throw new IOException("getsockopt(" + fd + ", SO_MEMINFO): errno " + errno(state));
+            }
+            if (length.get(ValueLayout.JAVA_INT, 0) <= SK_MEMINFO_DROPS * 4) {
+                throw new IOException("getsockopt(" + fd + ", SO_MEMINFO): no drop count (a kernel before 4.6)");
+            }
+            return Integer.toUnsignedLong(values.getAtIndex(ValueLayout.JAVA_INT, SK_MEMINFO_DROPS));
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

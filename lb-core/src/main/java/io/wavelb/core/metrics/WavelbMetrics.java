@@ -139,6 +139,10 @@ public final class WavelbMetrics implements AutoCloseable {
         meters.add(counter("wavelb.datagrams", stats, ListenerCounter.DATAGRAMS_TX, "UDP datagrams; rx = client to target",
                 "listener", l, "direction", "tx"));
         if (udp) {
+            meters.add(FunctionCounter.builder("wavelb.udp.receive.drops", stats, ListenerStats::kernelDrops)
+                    .tag("listener", l).description("Datagrams the kernel dropped on the listener's sockets for want of "
+                            + "receive-queue room (udp.receive_buffer), before wavelb read them: the sockets' own count, "
+                            + "carried across a takeover").register(registry));
             meters.add(counter("wavelb.udp.gso.datagrams", stats, ListenerCounter.UDP_GSO_DATAGRAMS,
                     "Client datagrams sent to targets in UDP GSO bursts, several per send system call", "listener", l));
             meters.add(counter("wavelb.udp.per.packet.legs", stats, ListenerCounter.UDP_LEGS_OPENED,

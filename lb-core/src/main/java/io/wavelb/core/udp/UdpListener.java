@@ -7,10 +7,12 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.unix.UnixChannel;
 import io.wavelb.core.listener.Descriptors;
 import io.netty.util.concurrent.EventExecutor;
 import io.wavelb.config.ListenerConfig;
 import io.wavelb.config.UdpSettings;
+import io.wavelb.core.linux.LibC;
 import io.wavelb.core.listener.AbstractListener;
 import io.wavelb.core.listener.SocketSource;
 import io.wavelb.core.session.ClientCounts;
@@ -49,7 +51,8 @@ public final class UdpListener extends AbstractListener {
     private final ClientCounts clients = new ClientCounts();
     /** New sessions per client and second, for new_flows_per_client; shared by the loops. */
     private final FlowRateLimiter flowRates = new FlowRateLimiter();
-    private final List<Channel> channels = new ArrayList<>();
+    /** Copy-on-write: the admin thread reads it at scrape time ({@link #kernelDrops}). */
+    private final List<Channel> channels = new CopyOnWriteArrayList<>();
     private final List<UdpLoopHandler> handlers = new CopyOnWriteArrayList<>();
     private final Upstreams.Factory upstreams;
 
@@ -163,6 +166,7 @@ public final class UdpListener extends AbstractListener {
             }
         }
         boundTo(bindTo);
+        stats().kernelDrops(this::kernelDrops);
         if (!bindTo.equals(source.address())) {
             pushSettings(UdpLoopSettings.of(config, group(), bindTo), true);
         }
@@ -344,6 +348,29 @@ public final class UdpListener extends AbstractListener {
         if (wait) {
             CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).join();
         }
+    }
+
+    /**
+     * What the kernel dropped on this listener's open sockets ({@link ListenerStats#kernelDrops}),
+     * read at scrape time from another thread: a socket closed meanwhile is skipped (its descriptor
+     * number could name another socket a moment later, so the count is read only while Netty has it
+     * open), and a transport without descriptors (NIO) counts 0.
+     */
+    private long kernelDrops() {
+        if (LibC.unavailable().isPresent()) {
+            return 0;
+        }
+        long sum = 0;
+        for (Channel c : channels) {
+            if (c instanceof UnixChannel u && c.isOpen()) {
+                try {
+                    sum += LibC.socketDrops(u.fd().intValue());
+                } catch (IOException e) {
+                    // closed meanwhile, or a kernel without the count: nothing to add
+                }
+            }
+        }
+        return sum;
     }
 
     private void closeChannels() {

@@ -17,12 +17,11 @@ import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.testing.TestConfigs;
+import io.wavelb.core.testing.UdpSocketQueue;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -147,33 +146,14 @@ class IntakeWakeUpBoundSystemTest {
         return new String(p.getData(), 0, p.getLength(), US_ASCII);
     }
 
-    /** What the kernel holds for the socket bound to {@code address}: its receive queue's bytes and its drops. */
-    private record Queue(long bytes, long drops) { }
-
-    /**
-     * The listener socket's line of {@code /proc/net/udp6} or {@code /proc/net/udp} (Netty's epoll
-     * sockets are IPv6 ones bound to the mapped address): the one socket of this port, as the
-     * listener runs on one loop.
-     */
-    private static Queue queue(InetSocketAddress address) throws Exception {
-        String port = String.format(Locale.ROOT, ":%04X", address.getPort());
-        List<Queue> found = new ArrayList<>();
-        for (String table : List.of("/proc/net/udp", "/proc/net/udp6")) {
-            for (String line : Files.readAllLines(Path.of(table))) {
-                String[] f = line.trim().split("\\s+");
-                if (f.length > 12 && f[1].endsWith(port)) {
-                    found.add(new Queue(Long.parseLong(f[4].substring(f[4].indexOf(':') + 1), 16), Long.parseLong(f[12])));
-                }
-            }
-        }
-        assertThat(found).as("sockets bound to port %d in /proc/net/udp{,6}", address.getPort()).hasSize(1);
-        return found.getFirst();
+    private static UdpSocketQueue queue(InetSocketAddress address) throws Exception {
+        return UdpSocketQueue.of(address);
     }
 
     /** Waits (up to 5 s) until the listener socket's queue bytes satisfy {@code done}; returns them. */
     private static long awaitQueue(InetSocketAddress address, java.util.function.LongPredicate done) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        Queue q = queue(address);
+        UdpSocketQueue q = queue(address);
         for (int i = 0; i < 5000 && !done.test(q.bytes()) && System.nanoTime() < deadline; i++) {
             assertThat(q.drops()).as("datagrams the listener socket dropped").isZero();
             Thread.sleep(1);
