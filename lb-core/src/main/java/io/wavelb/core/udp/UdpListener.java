@@ -33,6 +33,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import java.util.function.ToIntFunction;
 
@@ -157,18 +160,21 @@ public final class UdpListener extends AbstractListener {
             }
             channels.add(f.channel());
             applyReceiveBuffer((DatagramChannel) f.channel(), config.udp().receiveBuffer(), channels.size() == 1);
-            if (member == 0) {
-                checkSessionReceiveBuffer(config.udp().sessionReceiveBuffer());
-            }
             handlers.add(handler);
             if (member == 0) {
+                checkSessionReceiveBuffer(config.udp().sessionReceiveBuffer());
                 bindTo = source.learned(bindTo, (InetSocketAddress) f.channel().localAddress());
             }
         }
         boundTo(bindTo);
         stats().kernelDrops(this::kernelDrops);
         if (!bindTo.equals(source.address())) {
-            pushSettings(UdpLoopSettings.of(config, group(), bindTo), true);
+            try {
+                pushSettings(UdpLoopSettings.of(config, group(), bindTo), true);
+            } catch (IllegalStateException e) {
+                closeChannels();
+                throw e;
+            }
         }
         if (transport.datagramReceiveBatch() > 1) {
             LOG.log(System.Logger.Level.DEBUG, "listener '" + config.name() + "': up to "
@@ -346,9 +352,24 @@ public final class UdpListener extends AbstractListener {
                     }));
         }
         if (wait) {
-            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).join();
+            try {
+                CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(SETTLE_SECONDS, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("listener '" + config().name() + "': its event loops did not take the"
+                        + " bound address within " + SETTLE_SECONDS + " s (a loop stuck, or bind called on one of them)");
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("listener '" + config().name() + "': an event loop could not take the"
+                        + " bound address: " + e.getCause(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("listener '" + config().name() + "': interrupted while its event loops"
+                        + " took the bound address");
+            }
         }
     }
+
+    /** How long a bind waits for its loops to take the address it learned (port 0): a bound, never forever. */
+    private static final long SETTLE_SECONDS = 10;
 
     /**
      * What the kernel dropped on this listener's open sockets ({@link ListenerStats#kernelDrops}),
