@@ -1,26 +1,13 @@
 package io.wavelb.core.udp;
 
-import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoOps;
-import io.wavelb.config.Algorithm;
-import io.wavelb.config.ListenerConfig;
-import io.wavelb.config.Protocol;
-import io.wavelb.config.TcpSettings;
-import io.wavelb.config.Transport;
 import io.wavelb.config.UdpSettings;
-import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
-import io.wavelb.core.target.TargetGroup;
-import io.wavelb.core.testing.TestConfigs;
 import io.wavelb.core.testing.UdpSocketQueue;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +15,6 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -45,47 +31,25 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class IntakeWakeUpBoundSystemTest {
 
-    private EventLoopGroup loops;
-    private UdpListener listener;
-
-    @AfterEach
-    void stop() throws Exception {
-        if (listener != null) {
-            listener.closeFlows().toCompletableFuture().get(5, TimeUnit.SECONDS);
-        }
-        if (loops != null) {
-            loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
-        }
-    }
-
     @Test
     void oneReadinessEventTakesAtMostItsCallsAndLeavesTheRestQueuedForLaterTurns() throws Exception {
-        try (DatagramSocket target = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-             DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            target.setReceiveBufferSize(1 << 20);
-            target.setSoTimeout(5000);
-            WavelbConfig config = TestConfigs.single(Protocol.UDP, Algorithm.MAGLEV, UdpSettings.DEFAULTS,
-                    TcpSettings.DEFAULTS, List.of("127.0.0.1:" + target.getLocalPort()), "127.0.0.1", Transport.EPOLL);
-            ListenerConfig l = config.listeners().getFirst();
-            io.wavelb.core.transport.Transport transport = io.wavelb.core.transport.Transport.select(Transport.EPOLL);
-            ListenerStats stats = new ListenerStats(l.name());
-            loops = transport.newEventLoopGroup(1);
-            listener = new UdpListener(l, TargetGroup.create(config.targetGroups().getFirst()), transport, stats);
-            listener.bind(loops, new InetSocketAddress("127.0.0.1", 0));
-            UdpLoopHandler handler = listener.loopHandlers().getFirst();
+        try (OneLoopUdpListener udp = new OneLoopUdpListener(UdpSettings.DEFAULTS)) {
+            io.wavelb.core.transport.Transport transport = udp.transport;
+            ListenerStats stats = udp.stats;
+            UdpLoopHandler handler = udp.listener.loopHandlers().getFirst();
             assertThat(handler.intake()).as("the listener socket read by wavelb's own recvmmsg (epoll)").isNotNull();
-            InetSocketAddress vip = listener.localAddress();
+            InetSocketAddress vip = udp.vip;
 
             // The first datagram opens the session; what follows only goes through the intake.
-            send(client, vip, "open");
-            assertThat(receive(target)).isEqualTo("open");
+            udp.send("open");
+            assertThat(udp.receive()).isEqualTo("open");
 
             int batch = transport.datagramReceiveBatch();
             int perEvent = ListenerIntake.CALLS_PER_EVENT * batch;
             int total = perEvent + batch + 3;
             CountDownLatch parked = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
-            Future<long[]> oneEvent = loops.next().submit(() -> {
+            Future<long[]> oneEvent = udp.loops.next().submit(() -> {
                 parked.countDown();
                 if (!release.await(20, TimeUnit.SECONDS)) {
                     throw new AssertionError("the test never released the loop");
@@ -100,10 +64,10 @@ class IntakeWakeUpBoundSystemTest {
 
             // With the loop held, the datagrams wait in the socket's queue; one first, to learn what
             // one costs there (the kernel counts the buffer's true size, the same for each of these).
-            send(client, vip, datagram(0));
+            udp.send(datagram(0));
             long each = awaitQueue(vip, bytes -> bytes > 0);
             for (int i = 1; i < total; i++) {
-                send(client, vip, datagram(i));
+                udp.send(datagram(i));
             }
             awaitQueue(vip, bytes -> bytes == total * each);
             release.countDown();
@@ -117,7 +81,7 @@ class IntakeWakeUpBoundSystemTest {
             // The loop's own readiness events take the rest on later turns; nothing is lost or reordered.
             List<String> got = new ArrayList<>();
             for (int i = 0; i < total; i++) {
-                got.add(receive(target));
+                got.add(udp.receive());
             }
             List<String> sent = new ArrayList<>();
             for (int i = 0; i < total; i++) {
@@ -132,18 +96,6 @@ class IntakeWakeUpBoundSystemTest {
 
     private static String datagram(int seq) {
         return String.format(Locale.ROOT, "datagram-%05d", seq);
-    }
-
-    private static void send(DatagramSocket from, InetSocketAddress to, String text) throws Exception {
-        byte[] b = text.getBytes(US_ASCII);
-        from.send(new DatagramPacket(b, b.length, to));
-    }
-
-    private static String receive(DatagramSocket socket) throws Exception {
-        byte[] buffer = new byte[2048];
-        DatagramPacket p = new DatagramPacket(buffer, buffer.length);
-        socket.receive(p);
-        return new String(p.getData(), 0, p.getLength(), US_ASCII);
     }
 
     private static UdpSocketQueue queue(InetSocketAddress address) throws Exception {
