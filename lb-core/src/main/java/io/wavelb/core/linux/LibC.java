@@ -17,8 +17,9 @@ import java.util.Optional;
  * The few calls of Linux's C library wavelb makes itself, through the Foreign Function and Memory
  * API: {@code recvmmsg} and {@code sendmmsg} on a listener socket (Netty's native versions make an
  * address object and an envelope per datagram, and a {@code getsockopt} per call), a close-on-exec
- * {@code dup}, {@code getsockopt(SO_DOMAIN)} and {@code getsockopt(SO_MEMINFO)}, and setting O_NONBLOCK. Each call returns what the kernel returned, or
- * {@code -errno}, read from the call's own captured state (never from a later call's errno).
+ * {@code dup}, {@code getsockopt(SO_DOMAIN)} and {@code getsockopt(SO_MEMINFO)}, and setting
+ * O_NONBLOCK. Each call returns what the kernel returned, or {@code -errno}, read from the call's
+ * own captured state (never from a later call's errno).
  *
  * <p>Linux on a 64-bit platform only (the structure offsets in {@link MessageBatch} are LP64's);
  * elsewhere {@link #unavailable()} says why and the caller keeps Netty's path.
@@ -194,7 +195,8 @@ public final class LibC {
 
     /**
      * Datagrams (or segments) the kernel dropped on socket {@code fd} since it was created, most for
-     * want of receive-queue room: its {@code SK_MEMINFO_DROPS} ({@code getsockopt(SO_MEMINFO)}, Linux 4.6+).
+     * want of receive-queue room: its {@code SK_MEMINFO_DROPS} ({@code getsockopt(SO_MEMINFO)}; a kernel
+     * old enough to return fewer values is an IOException).
      */
     public static long socketDrops(int fd) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
@@ -207,7 +209,7 @@ public final class LibC {
                 throw new IOException("getsockopt(" + fd + ", SO_MEMINFO): errno " + errno(state));
             }
             if (length.get(ValueLayout.JAVA_INT, 0) <= SK_MEMINFO_DROPS * 4) {
-                throw new IOException("getsockopt(" + fd + ", SO_MEMINFO): no drop count (a kernel before 4.6)");
+                throw new IOException("getsockopt(" + fd + ", SO_MEMINFO): no drop count (an older kernel)");
             }
             return Integer.toUnsignedLong(values.getAtIndex(ValueLayout.JAVA_INT, SK_MEMINFO_DROPS));
         } catch (IOException | RuntimeException | Error e) {
