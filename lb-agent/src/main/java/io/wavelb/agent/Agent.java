@@ -37,6 +37,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The sidecar's control loop: keeps this instance registered and heartbeating in Cloud Map, its
@@ -190,7 +191,6 @@ public final class Agent {
         lastIdentityRead = System.nanoTime();
         try {
             Identity next = identitySource.reread(me);
-            count("ec2", false);
             identityStale = false;
             if (next.equals(me)) {
                 return false;
@@ -201,7 +201,6 @@ public final class Agent {
         } catch (InterruptedException e) {
             throw e;
         } catch (Exception e) {
-            count("ec2", true);
             LOG.log(System.Logger.Level.WARNING, "identity: cannot re-read the public address (" + e.getMessage()
                     + "); keeping " + me.publicIp());
             return false;
@@ -209,7 +208,7 @@ public final class Agent {
     }
 
     /** {@code aws.cloudwatch}: one PutMetricData per interval; a failure is logged and retried next interval. */
-    private void publishLoad(double utilization) {
+    void publishLoad(double utilization) {
         if (cloudWatch.isEmpty()) {
             return;
         }
@@ -220,10 +219,11 @@ public final class Agent {
         }
         lastCloudWatch = now;
         try {
-            cloudWatch.get().publish(utilization, gate.weight(readyWeight), java.time.Instant.now());
-            count("cloudwatch", false);
+            counted("cloudwatch", () -> {
+                cloudWatch.get().publish(utilization, gate.weight(readyWeight), java.time.Instant.now());
+                return null;
+            });
         } catch (RuntimeException e) {
-            count("cloudwatch", true);
             LOG.log(System.Logger.Level.WARNING, "CloudWatch PutMetricData: " + e.getMessage() + "; next interval retries");
         }
     }
@@ -282,6 +282,21 @@ public final class Agent {
         c[0].increment();
         if (throttled) {
             c[1].increment();
+        }
+    }
+
+    /**
+     * One AWS call made without {@link #aws}'s retries (CloudWatch, EC2 for the identity), counted
+     * under {@code service}; a failure is a throttle only when AWS throttled it ({@link AwsRetry#throttled}).
+     */
+    public <T> T counted(String service, Supplier<T> call) {
+        try {
+            T t = call.get();
+            count(service, false);
+            return t;
+        } catch (RuntimeException e) {
+            count(service, AwsRetry.throttled(e));
+            throw e;
         }
     }
 

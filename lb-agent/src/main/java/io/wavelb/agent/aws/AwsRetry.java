@@ -21,6 +21,16 @@ public final class AwsRetry {
     private AwsRetry() {
     }
 
+    /**
+     * AWS throttled the call: HTTP 429 or one of the SDK's throttling error codes (Throttling,
+     * ThrottlingException, RequestLimitExceeded, SlowDown, ...). Only these count as throttles: a
+     * denied, malformed or unanswered call is a failure, and calling it a throttle would point the
+     * operator at the request rate instead of at IAM, the network or the service.
+     */
+    public static boolean throttled(Throwable e) {
+        return e instanceof AwsServiceException a && a.isThrottlingException();
+    }
+
     /** An error a retry may cure: throttling, PriorRequestNotComplete, or a server error. */
     public static boolean retryable(AwsServiceException e) {
         String code = e.awsErrorDetails() == null ? "" : e.awsErrorDetails().errorCode();

@@ -59,17 +59,9 @@ final class AgentRun {
         // One EC2 client for the process: the identity is read at start and its public address again
         // every identity.refresh_interval.
         var ec2 = io.wavelb.agent.aws.Ec2Addresses.client(config.aws().region(), config.aws().endpoint());
-        java.util.function.Function<String, Optional<String>> publicAddress = id -> {
-            try {
-                return io.wavelb.agent.aws.Ec2Addresses.publicAddress(ec2, id);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "EC2: cannot read the Carrier/public IP of " + id + ": "
-                        + e.getMessage() + "; asking IMDS");
-                return Optional.empty();
-            }
-        };
+        java.util.function.Function<String, Optional<String>> fromEc2 = id -> io.wavelb.agent.aws.Ec2Addresses.publicAddress(ec2, id);
         try {
-            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint(), publicAddress, zone -> {
+            me = Identity.resolve(config.identity(), config.aws().imdsEndpoint(), orImds(fromEc2), zone -> {
                 try {
                     return io.wavelb.agent.aws.Ec2Addresses.borderGroup(ec2, zone);
                 } catch (RuntimeException e) {
@@ -113,8 +105,10 @@ final class AgentRun {
             Identity.Imds imds = new Identity.Imds(config.aws().imdsEndpoint());
             AgentConfig.Identity configured = config.identity();
             java.time.Duration refresh = configured.refreshInterval().orElse(config.cloudMap().pollInterval());
+            // Counted where EC2 is called: a failure there falls back to IMDS, so it never reaches the agent.
             return run(config, me, dns, peers, targets, balancer, (agent) -> agent.withIdentitySource(
-                    current -> current.refreshed(configured, imds, publicAddress), refresh));
+                    current -> current.refreshed(configured, imds, orImds(id -> agent.counted("ec2", () -> fromEc2.apply(id)))),
+                    refresh));
         } catch (Exception e) {
             err.println("wavelb-agent: " + e);
             return AgentMain.FAILED;
@@ -123,6 +117,20 @@ final class AgentRun {
             sd.close();
             ec2.close();
         }
+    }
+
+    /** The public address as EC2 knows it; empty (the caller asks IMDS) when EC2 cannot be read. */
+    private static java.util.function.Function<String, Optional<String>> orImds(
+            java.util.function.Function<String, Optional<String>> fromEc2) {
+        return id -> {
+            try {
+                return fromEc2.apply(id);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "EC2: cannot read the Carrier/public IP of " + id + ": "
+                        + e.getMessage() + "; asking IMDS");
+                return Optional.empty();
+            }
+        };
     }
 
     private static int plan(AgentConfig config, Identity me, Route53Records dns, CloudMapInstances peers,
