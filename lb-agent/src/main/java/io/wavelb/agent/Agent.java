@@ -286,8 +286,9 @@ public final class Agent {
     }
 
     /**
-     * One AWS call made without {@link #aws}'s retries (CloudWatch, EC2 for the identity), counted
-     * under {@code service}; a failure is a throttle only when AWS throttled it ({@link AwsRetry#throttled}).
+     * One AWS call made without {@link #aws}'s retries (CloudWatch, EC2 for the identity, the
+     * lifecycle hook), counted under {@code service}; a failure is a throttle only when AWS throttled
+     * it ({@link AwsRetry#throttled}). Safe from any thread: it only touches the counters.
      */
     public <T> T counted(String service, Supplier<T> call) {
         try {

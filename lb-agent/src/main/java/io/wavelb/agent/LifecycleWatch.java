@@ -15,6 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * sending RecordLifecycleActionHeartbeat every {@code heartbeat_interval} while it lasts, and
  * completes the hook with CONTINUE once it is done: scale-in waits for the flows instead of cutting
  * them. Called from the agent's loop thread; the heartbeats run on a virtual thread of their own.
+ * Each hook call is one attempt counted under {@code autoscaling} ({@link Agent#counted}), not
+ * {@link io.wavelb.agent.aws.AwsRetry}: the completion retries on its own schedule, and the
+ * heartbeat thread must not share the loop's backoff (its random generator is the loop's alone).
  */
 public final class LifecycleWatch {
 
@@ -75,7 +78,10 @@ public final class LifecycleWatch {
                     while (true) {
                         Thread.sleep(config.heartbeatInterval().toMillis());
                         try {
-                            hook.heartbeat();
+                            agent.counted("autoscaling", () -> {
+                                hook.heartbeat();
+                                return null;
+                            });
                             heartbeats.increment();
                             LOG.log(System.Logger.Level.INFO, "lifecycle: heartbeat sent (the drain goes on)");
                         } catch (RuntimeException e) {
@@ -104,7 +110,10 @@ public final class LifecycleWatch {
         }
         for (int attempt = 1; ; attempt++) {
             try {
-                hook.complete();
+                agent.counted("autoscaling", () -> {
+                    hook.complete();
+                    return null;
+                });
                 completions.increment();
                 LOG.log(System.Logger.Level.INFO, "lifecycle: CompleteLifecycleAction CONTINUE sent for hook '"
                         + config.hookName() + "'");
