@@ -346,12 +346,11 @@ public final class Agent {
         return v == null ? "dev" : v;
     }
 
-    /** The Cloud Map attributes this instance registers with (also shown by {@code plan}). */
-    public static Map<String, String> registration(AgentConfig config, Identity me, long nowMillis) {
-        return registration(config, me, config.dns().weight(), nowMillis);
-    }
-
-    /** The same, with the weight currently published while ready. */
+    /**
+     * The Cloud Map attributes this instance registers with (also shown by {@code plan}), {@code weight}
+     * the one published while ready: with {@code dns.weight: auto} the governor's, not {@code dns.weight}
+     * (then only its ceiling).
+     */
     public static Map<String, String> registration(AgentConfig config, Identity me, int weight, long nowMillis) {
         return Map.of(DiscoveredInstance.IPV4, me.privateIp(), DiscoveredInstance.CARRIER_IP,
                 me.publicIp(), DiscoveredInstance.ZONE, me.zone(), DiscoveredInstance.NETWORK_BORDER_GROUP,

@@ -152,7 +152,7 @@ final class AgentRun {
         boolean registered = peers.discoverAll().stream().anyMatch(i -> i.id().equals(me.instanceId()));
         out.println("Cloud Map " + config.cloudMap().namespace() + "/" + config.cloudMap().service() + ":");
         out.println("  " + (registered ? "RE-REGISTER " : "REGISTER ") + me.instanceId() + " "
-                + new java.util.TreeMap<>(Agent.registration(config, me, System.currentTimeMillis())));
+                + new java.util.TreeMap<>(Agent.registration(config, me, weight, System.currentTimeMillis())));
         out.println("  HEALTH " + me.instanceId() + " HEALTHY (custom health, every "
                 + seconds(config.cloudMap().heartbeatInterval()) + ")");
         TargetFilter.Result t = TargetFilter.targets(targets.discoverHealthy(), me.zone(), config.cloudMap().crossZone());

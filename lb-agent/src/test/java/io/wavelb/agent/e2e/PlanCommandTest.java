@@ -104,7 +104,9 @@ class PlanCommandTest {
                     .contains("weight: 40 (auto: utilization 0.80 (listener 'media' sessions 80/100) > target 0.50: "
                             + "100 x (1 - 0.80) / (1 - 0.50) = 40; changes at least 30s apart and by at least 10)")
                     .as("a multi-zone layout: the zone's own name").containsPattern(
-                            "UPSERT A us-east-1-wl1-bos-wlz-1.media.example.com \\[[^]]+] weight=40 ");
+                            "UPSERT A us-east-1-wl1-bos-wlz-1.media.example.com \\[[^]]+] weight=40 ")
+                    .as("Cloud Map gets the weight run registers, not the ceiling dns.weight")
+                    .containsPattern("REGISTER i-0123456789abcdef0 \\{.*WAVELB_WEIGHT=40[,}]");
             r53.close();
             sd.close();
         } finally {
