@@ -181,7 +181,10 @@ public final class Main {
         return v == null ? "dev" : v;
     }
 
-    private static int checkConfig(List<String> files, PrintStream out, PrintStream err) {
+    private static int checkConfig(List<String> args, PrintStream out, PrintStream err) {
+        // `--config FILE` as every other command takes it, besides the plain FILE... list: read as
+        // a file name, "--config" failed as "no such file" after the real file checked ok.
+        List<String> files = args.stream().filter(a -> !a.equals("--config")).toList();
         if (files.isEmpty()) {
             err.println("wavelb check-config: name at least one config file");
             return USAGE;

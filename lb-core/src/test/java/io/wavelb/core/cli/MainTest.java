@@ -102,6 +102,14 @@ class MainTest {
     }
 
     @Test
+    void checkConfigTakesConfigAsTheOtherCommandsDo() {
+        Result r = cli("check-config", "--config", "../config/examples/wavelb.yaml");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("wavelb.yaml: ok");
+        assertThat(r.err()).doesNotContain("--config");
+    }
+
+    @Test
     void checkConfigOnAMissingFileSaysSo() {
         Result r = cli("check-config", dir.resolve("nope.yaml").toString());
         assertThat(r.code()).isEqualTo(2);
