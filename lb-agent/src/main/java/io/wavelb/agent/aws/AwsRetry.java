@@ -14,8 +14,8 @@ public final class AwsRetry {
 
     /** Sees every attempt, e.g. to count calls and throttles. */
     public interface Attempts {
-        /** One attempt ended: {@code retryableServiceError} when AWS answered with an error a retry may cure. */
-        void ended(boolean retryableServiceError);
+        /** One attempt ended: {@code throttled} when AWS throttled it ({@link #throttled}). */
+        void ended(boolean throttled);
     }
 
     private AwsRetry() {
@@ -47,7 +47,9 @@ public final class AwsRetry {
                 return t;
             } catch (AwsServiceException e) {
                 boolean retry = retryable(e);
-                attempts.ended(retry);
+                // A 5xx is retried too, but counted as a throttle it would send the operator to the
+                // request rate (WavelbRoute53Throttling) during the service's own outage.
+                attempts.ended(throttled(e));
                 if (!retry || attempt + 1 >= maxAttempts) {
                     throw e;
                 }

@@ -2,7 +2,11 @@ package io.wavelb.agent.aws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wavelb.agent.reconcile.Backoff;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -31,5 +35,23 @@ class AwsRetryTest {
         assertThat(AwsRetry.throttled(SdkClientException.create("connection reset"))).isFalse();
         assertThat(AwsRetry.throttled(new IllegalStateException("no group"))).isFalse();
         assertThat(AwsRetry.throttled(new IOException("IMDS"))).isFalse();
+    }
+
+    @Test
+    void aRetriedServerErrorIsAnAttemptButNotAThrottle() throws Exception {
+        List<Boolean> attempts = new ArrayList<>();
+        int[] calls = {0};
+        String result = AwsRetry.call(new Backoff(1, 1, new SplittableRandom(1)), 6, () -> {
+            calls[0]++;
+            if (calls[0] == 1) {
+                throw answer(503, "ServiceUnavailable");
+            }
+            if (calls[0] == 2) {
+                throw answer(400, "Throttling");
+            }
+            return "ok";
+        }, attempts::add);
+        assertThat(result).isEqualTo("ok");
+        assertThat(attempts).as("throttled, per attempt").containsExactly(false, true, false);
     }
 }
