@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
-/** {@code runtime.warm_up}: 2 s by default, 0 s for none, at most 30 s. */
+/** {@code runtime.warm_up}: 5 s by default, 0 s for none, at most 30 s. */
 class WarmUpConfigTest {
 
     private static RuntimeSettings runtime(String runtimeLine) throws ConfigException {
