@@ -67,20 +67,94 @@ def one(d, tool, a, rnd):
         out, _ = stream.communicate(timeout=a.secs + 40)
         if t_done is None:
             raise RuntimeError(f"the successor did not take over; see {new_log}")
-        buckets = [(int(r[0]), int(r[1]), int(r[2])) for r in (l.split() for l in out.splitlines()) if r[0] != "total"]
-        lost = lambda lo, hi: sum(s - e for t, s, e in buckets if lo <= t < hi)
-        ms = lambda t: int((t - t0) * 1000) // a.bucket_ms * a.bucket_ms
-        start, done = ms(t_start), ms(t_done)
-        if os.environ.get("TAKEOVER_BUCKETS"):
-            rig.log(f"  lost per {a.bucket_ms} ms, ms from reading again: " + ", ".join(
-                f"{t - done:+d}: {s - e}" for t, s, e in buckets if s - e))
-        return {"before": lost(0, start), "warm_up_and_takeover": lost(start, done), "first_1s_after": lost(done, done + 1000),
-                "later": lost(done + 1000, 10 ** 9), "takeover_s": round(t_done - t_start, 2),
-                "sent": sum(s for _, s, _ in buckets)}
+        return report(out, a, t0, t_start, t_done)
     finally:
         for p in (new, old):
             if p is not None:
                 rig.stop(p)
+        rig.await_unbound()
+
+
+def report(out, a, t0, t_start, t_done):
+    """Losses from udpstream's buckets: before t_start, from it to t_done, the second after t_done, later."""
+    buckets = [(int(r[0]), int(r[1]), int(r[2])) for r in (l.split() for l in out.splitlines()) if r[0] != "total"]
+    lost = lambda lo, hi: sum(s - e for t, s, e in buckets if lo <= t < hi)
+    ms = lambda t: int((t - t0) * 1000) // a.bucket_ms * a.bucket_ms
+    start, done = ms(t_start), ms(t_done)
+    if os.environ.get("TAKEOVER_BUCKETS"):
+        rig.log(f"  lost per {a.bucket_ms} ms, ms from reading again: " + ", ".join(
+            f"{t - done:+d}: {s - e}" for t, s, e in buckets if s - e))
+    return {"before": lost(0, start), "warm_up_and_takeover": lost(start, done), "first_1s_after": lost(done, done + 1000),
+            "later": lost(done + 1000, 10 ** 9), "takeover_s": round(t_done - t_start, 2),
+            "sent": sum(s for _, s, _ in buckets)}
+
+
+NGINX = "/usr/sbin/nginx"
+
+
+def nginx_conf(d, receive_buffer=0):
+    # rig.nginx_conf as a daemon: with `daemon off` NGINX ignores USR2 (its master's parent never changes).
+    c = rig.nginx_conf(d).replace("daemon off;\n", "")
+    return c.replace(" udp;", f" udp rcvbuf={receive_buffer};") if receive_buffer else c
+
+
+def nginx_master(d):
+    try:
+        return int(open(os.path.join(d, "nginx.pid")).read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def nginx_children(pid):
+    try:
+        return [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
+
+
+def one_nginx(d, tool, a, rnd):
+    """NGINX's binary upgrade in the same rig: USR2 (a new master and worker, same binary), once its
+    worker runs WINCH (the old workers stop) and QUIT to the old master. Both masters on CPU 1."""
+    cfg = os.path.join(d, "nginx.conf")
+    open(cfg, "w").write(nginx_conf(d, a.receive_buffer))
+    started = []
+    try:
+        subprocess.run(rig.PROXY + [NGINX, "-p", d + "/", "-c", cfg], check=True, timeout=10)
+        end = time.monotonic() + 10
+        while not ((old := nginx_master(d)) and nginx_children(old) and rig.bound(rig.PORT)):
+            if time.monotonic() > end:
+                raise RuntimeError(f"nginx did not start; see {d}/nginx-error.log")
+            time.sleep(0.01)
+        started.append(old)
+        stream = subprocess.Popen(["timeout", str(a.secs + 30)] + rig.LOAD + [tool, "stream", f"127.0.0.1:{rig.PORT}",
+                                  str(a.rate), str(a.secs), str(a.bucket_ms)], stdout=subprocess.PIPE, text=True)
+        t0 = time.monotonic()
+        time.sleep(a.at)
+        t_start = time.monotonic()
+        os.kill(old, signal.SIGUSR2)
+        t_done, end = None, time.monotonic() + 10
+        while time.monotonic() < end:
+            new = nginx_master(d)
+            if new not in (None, old) and nginx_children(new):
+                started.append(new)
+                t_done = time.monotonic()
+                break
+            time.sleep(0.001)
+        if t_done is not None:
+            os.kill(old, signal.SIGWINCH)
+            time.sleep(0.2)
+            os.kill(old, signal.SIGQUIT)
+        out, _ = stream.communicate(timeout=a.secs + 40)
+        if t_done is None:
+            raise RuntimeError(f"the new nginx master did not start a worker; see {d}/nginx-error.log")
+        return report(out, a, t0, t_start, t_done)
+    finally:
+        for m in started:
+            for pid in nginx_children(m) + [m]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         rig.await_unbound()
 
 
@@ -90,7 +164,10 @@ def main():
     ap.add_argument("--rate", type=int, default=30000)
     ap.add_argument("--secs", type=int, default=12)
     ap.add_argument("--at", type=float, default=1.0, help="seconds into the stream the successor starts")
-    ap.add_argument("--receive-buffer", type=int, default=0, help="udp.receive_buffer of the listener (0: the kernel's default)")
+    ap.add_argument("--proxy", choices=["wavelb", "nginx"], default="wavelb",
+                    help="nginx: NGINX's binary upgrade (USR2, WINCH, QUIT) in the same rig instead of a wavelb takeover")
+    ap.add_argument("--receive-buffer", type=int, default=0,
+                    help="udp.receive_buffer of the listener, or NGINX's listen rcvbuf= (0: the kernel's default)")
     ap.add_argument("--session-receive-buffer", type=int, default=0,
                     help="udp.session_receive_buffer: each session's socket towards the echo (0: the kernel's default)")
     ap.add_argument("--warm-up", help="runtime.warm_up of both processes, e.g. 4s (default: wavelb's)")
@@ -104,7 +181,7 @@ def main():
     results = []
     try:
         for rnd in range(a.rounds):
-            r = one(d, tool, a, rnd)
+            r = one_nginx(d, tool, a, rnd) if a.proxy == "nginx" else one(d, tool, a, rnd)
             results.append(r)
             rig.log(f"round {rnd + 1}: {r}")
     finally:
