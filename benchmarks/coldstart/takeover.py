@@ -2,7 +2,7 @@
 """Full speed from a takeover: datagrams lost around `wavelb run --takeover` under a 30 kpps stream.
 
     benchmarks/coldstart/takeover.py [--rounds 3] [--rate 30000] [--secs 12] [--at 1] [--warm-up 4s]
-        [--receive-buffer BYTES] [--session-receive-buffer BYTES] [--bucket-ms 100]
+        [--receive-buffer BYTES] [--session-receive-buffer BYTES] [--bucket-ms 100] [--proxy nginx]
 
 The issue's goal, its takeover half: 0 datagrams lost in the first second after a takeover of a
 30 kpps UDP stream. benchmarks/takeover/ drives many Python flows and cannot reach that rate, so
