@@ -10,7 +10,6 @@ import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.Socket;
-import io.netty.util.concurrent.Future;
 import io.wavelb.core.linux.LibC;
 import io.wavelb.core.linux.MessageBatch;
 import io.wavelb.core.session.ClientAddress;
@@ -99,12 +98,7 @@ final class ListenerIntake implements EpollIoHandle {
             replies = new BatchedReplies(fd, v6, listener, counters, loop, alloc);
             intake = new ListenerIntake(socket, receiver, counters, alloc, batch, replies);
             intake.resize(maxDatagramSize);
-            Future<IoRegistration> registered = loop.register(intake);
-            // Registering from the loop's own thread completes before register returns.
-            if (!registered.isSuccess()) {
-                throw new IOException("cannot register the listener socket's copy: " + registered.cause(), registered.cause());
-            }
-            intake.registration = registered.getNow();
+            intake.registration = OwnLoopRegistration.register(loop, intake, "the listener socket's copy");
             intake.reading(read);
             return intake;
         } catch (IOException | RuntimeException | OutOfMemoryError e) {

@@ -11,7 +11,6 @@ import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.EventLoop;
-import io.netty.util.concurrent.Future;
 import io.wavelb.core.stats.ListenerCounter;
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -181,12 +180,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     }
 
     private void register(IoEventLoop loop) throws IOException {
-        Future<IoRegistration> registered = loop.register(this);
-        // Registering from the loop's own thread completes before register returns.
-        if (!registered.isSuccess()) {
-            throw new IOException("cannot register the upstream socket: " + registered.cause(), registered.cause());
-        }
-        registration = registered.getNow();
+        registration = OwnLoopRegistration.register(loop, this, "the upstream socket");
         registration.submit(EpollIoOps.EPOLLIN);
     }
 
