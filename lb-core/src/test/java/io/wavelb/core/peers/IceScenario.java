@@ -107,9 +107,18 @@ public final class IceScenario {
                     .filter(l -> l.getType() == CandidateType.HOST_CANDIDATE
                             && l.getTransportAddress().getAddress() instanceof java.net.Inet4Address).count();
             // The answerer saw the balancer's session sockets, not the offerer: the offerer learns
-            // them back as peer-reflexive candidates of its own (XOR-MAPPED-ADDRESS).
-            long reflexive = oc.getLocalCandidates().stream()
-                    .filter(l -> l.getType() == CandidateType.PEER_REFLEXIVE_CANDIDATE).count();
+            // them back as peer-reflexive candidates of its own (XOR-MAPPED-ADDRESS). ICE completes
+            // on its first nominated pair; another host candidate's check may answer a moment
+            // later (seen once in CI), so its candidate is waited for, at most 5 s.
+            long reflexive = 0;
+            for (int i = 0; i < 100; i++) {
+                reflexive = oc.getLocalCandidates().stream()
+                        .filter(l -> l.getType() == CandidateType.PEER_REFLEXIVE_CANDIDATE).count();
+                if (reflexive >= ipv4Candidates) {
+                    break;
+                }
+                Thread.sleep(50);
+            }
             String result = "finished=" + finished + " offerer=" + offerer.getState() + " answerer=" + answerer.getState()
                     + " offererIpv4Candidates=" + ipv4Candidates + " " + oc.getLocalCandidates()
                     + " selectedRemote=" + (selected == null ? null : selected.getRemoteCandidate().getTransportAddress())
