@@ -10,31 +10,13 @@ import org.junit.jupiter.api.Test;
 /** The {@code flow_log:} section: one destination, a format, a sampling share, a bounded queue. */
 class FlowLogConfigTest {
 
-    private static final String BASE = """
-            flow_log:
-            %s
-            listeners:
-              - name: web
-                protocol: udp
-                listen: 127.0.0.1:8080
-                target_group: g
-            target_groups:
-              - name: g
-                targets:
-                  - address: 127.0.0.1:9000
-            """;
-
     private static WavelbConfig parse(String... lines) throws ConfigException {
-        StringBuilder section = new StringBuilder();
-        for (String line : lines) {
-            section.append("  ").append(line).append('\n');
-        }
-        return ConfigLoader.parse(BASE.formatted(section.toString().stripTrailing()), "/etc/wavelb/c.yaml");
+        return Yamls.withSection("/etc/wavelb/c.yaml", "flow_log", lines);
     }
 
     @Test
     void noSectionMeansNoFlowLogs() throws ConfigException {
-        WavelbConfig c = ConfigLoader.parse(BASE.formatted("").replace("flow_log:\n", ""), "c.yaml");
+        WavelbConfig c = Yamls.withSection("c.yaml", "flow_log");
         assertThat(c.flowLog()).isEqualTo(FlowLogConfig.OFF);
         assertThat(c.flowLog().enabled()).isFalse();
     }

@@ -54,9 +54,22 @@ final class Yamls {
      * {@code runtimeLine}, on line 2 of {@code file}: for the tests of one runtime key each.
      */
     static WavelbConfig withRuntimeLine(String runtimeLine, String file) throws ConfigException {
-        return ConfigLoader.parse("""
-                runtime:
-                  %s
+        return withSection(file, "runtime", runtimeLine);
+    }
+
+    /**
+     * A minimal config (one UDP listener, one target) that starts with the top-level {@code section}
+     * holding {@code lines}, one key each from line 2 of {@code file}; no lines: no section at all.
+     */
+    static WavelbConfig withSection(String file, String section, String... lines) throws ConfigException {
+        StringBuilder yaml = new StringBuilder();
+        if (lines.length > 0) {
+            yaml.append(section).append(":\n");
+            for (String line : lines) {
+                yaml.append("  ").append(line).append('\n');
+            }
+        }
+        return ConfigLoader.parse(yaml + """
                 listeners:
                   - name: web
                     protocol: udp
@@ -66,7 +79,7 @@ final class Yamls {
                   - name: g
                     targets:
                       - address: 127.0.0.1:9000
-                """.formatted(runtimeLine), file);
+                """, file);
     }
 
     /** {@link #VALID} with one exact piece of text replaced; fails if the piece is not there once. */
