@@ -39,14 +39,20 @@ record BoundListener(ListenerConfig config, ListenerStats stats, TcpListener tcp
         return udp == null ? () -> 0 : udp::activeFlows;
     }
 
-    BoundListener update(ListenerConfig next, TargetGroup group) {
-        if (tcp != null) {
-            tcp.update(next, group);
+    /**
+     * This listener with a reloaded config and group, and what completes once its sockets' event
+     * loops have them (the UDP side's loops hold their own copy).
+     */
+    Updated update(ListenerConfig next, TargetGroup group) {
+        List<CompletableFuture<Void>> applied = new ArrayList<>(2);
+        for (Listener l : sockets()) {
+            applied.add(l.update(next, group));
         }
-        if (udp != null) {
-            udp.update(next, group);
-        }
-        return new BoundListener(next, stats, tcp, udp);
+        return new Updated(new BoundListener(next, stats, tcp, udp),
+                CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new)));
+    }
+
+    record Updated(BoundListener listener, CompletableFuture<Void> applied) {
     }
 
     /** Stops taking new flows; TCP connections go on, UDP sessions end. */

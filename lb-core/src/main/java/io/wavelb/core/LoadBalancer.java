@@ -50,9 +50,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -760,8 +762,11 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
                 byName.put(b.name(), b);
             }
             List<BoundListener> kept = new ArrayList<>();
+            List<CompletableFuture<Void>> applied = new ArrayList<>();
             for (ReloadPlan.Kept k : plan.keptListeners()) {
-                kept.add(byName.get(k.before().name()).update(k.after(), groups.get(k.after().targetGroup())));
+                BoundListener.Updated u = byName.get(k.before().name()).update(k.after(), groups.get(k.after().targetGroup()));
+                kept.add(u.listener());
+                applied.add(u.applied());
             }
             kept.addAll(fresh);
             List<BoundListener> gone = new ArrayList<>();
@@ -785,11 +790,37 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
             for (String r : plan.restartNeeded()) {
                 LOG.log(System.Logger.Level.WARNING, "reload: changes to " + r + " take effect after a restart");
             }
-            String summary = plan.summary();
+            String summary = plan.summary() + settled(applied);
             LOG.log(System.Logger.Level.INFO, "reloaded: " + summary);
             return outcome(new Reloaded(summary), true);
         } finally {
             changes.unlock();
+        }
+    }
+
+    /** How long a reload waits for the event loops to take the new settings before it answers. */
+    static final Duration RELOAD_SETTLE = Duration.ofSeconds(10);
+
+    /**
+     * Waits (under the reload lock, which no event loop takes) until every kept listener's loops
+     * have the new settings, so that a reload that answered is in force for the next flow. Returns
+     * "" then, or what the answer should add when a loop has not taken them within the bound: the
+     * reload is committed either way, and that loop takes them when it runs its queue.
+     */
+    private static String settled(List<CompletableFuture<Void>> applied) {
+        try {
+            CompletableFuture.allOf(applied.toArray(CompletableFuture[]::new)).get(RELOAD_SETTLE.toMillis(), TimeUnit.MILLISECONDS);
+            return "";
+        } catch (TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "reload: an event loop has not taken the new settings after "
+                    + RELOAD_SETTLE.toSeconds() + " s; it takes them when it runs its queue");
+            return "; an event loop has not taken the new settings yet (after " + RELOAD_SETTLE.toSeconds() + " s)";
+        } catch (ExecutionException e) {
+            // Logged by the listener, naming it; that loop goes on with part of its old settings.
+            return "; an event loop could not take the new settings: " + e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "; interrupted while the event loops took the new settings";
         }
     }
 

@@ -61,9 +61,12 @@ public abstract class AbstractListener implements Listener {
      * A reload kept this listener's address and protocol: its sockets and flows stay, and the new
      * settings and target group apply to what comes next.
      */
-    public void update(ListenerConfig newConfig, TargetGroup newGroup) {
+    /** At once: a TCP listener reads its config from here at each accept. */
+    @Override
+    public CompletableFuture<Void> update(ListenerConfig newConfig, TargetGroup newGroup) {
         this.config = newConfig;
         this.group = newGroup;
+        return CompletableFuture.completedFuture(null);
     }
 
     /** Where this listener reads the overload state from (the balancer's; a fresh listener's is always normal). */

@@ -336,8 +336,11 @@ public final class UdpListener extends AbstractListener {
         }
     }
 
-    /** Hands {@code settings} to every loop's handler, on its loop; waits for them when {@code wait}. */
-    private void pushSettings(UdpLoopSettings settings, boolean wait) {
+    /**
+     * Hands {@code settings} to every loop's handler, on its loop; waits for them when {@code wait}.
+     * Returns what completes once every loop has them.
+     */
+    private CompletableFuture<Void> pushSettings(UdpLoopSettings settings, boolean wait) {
         List<CompletableFuture<Void>> done = new ArrayList<>();
         for (int i = 0; i < handlers.size(); i++) {
             UdpLoopHandler h = handlers.get(i);
@@ -351,9 +354,10 @@ public final class UdpListener extends AbstractListener {
                         }
                     }));
         }
+        CompletableFuture<Void> all = CompletableFuture.allOf(done.toArray(CompletableFuture[]::new));
         if (wait) {
             try {
-                CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(SETTLE_SECONDS, TimeUnit.SECONDS);
+                all.get(SETTLE_SECONDS, TimeUnit.SECONDS);
             } catch (TimeoutException e) {
                 throw new IllegalStateException("listener '" + config().name() + "': its event loops did not take the"
                         + " bound address within " + SETTLE_SECONDS + " s (a loop stuck, or bind called on one of them)");
@@ -366,6 +370,7 @@ public final class UdpListener extends AbstractListener {
                         + " took the bound address");
             }
         }
+        return all;
     }
 
     /** How long a bind waits for its loops to take the address it learned (port 0): a bound, never forever. */
@@ -470,8 +475,9 @@ public final class UdpListener extends AbstractListener {
 
     private static final Path RMEM_MAX = Path.of("/proc/sys/net/core/rmem_max");
 
+    /** Completes once every loop has the new settings (the loop's copy, which new sessions take). */
     @Override
-    public void update(ListenerConfig newConfig, TargetGroup newGroup) {
+    public CompletableFuture<Void> update(ListenerConfig newConfig, TargetGroup newGroup) {
         UdpSettings before = config().udp();
         super.update(newConfig, newGroup);
         if (newConfig.udp().receiveBuffer() != before.receiveBuffer()) {
@@ -484,7 +490,7 @@ public final class UdpListener extends AbstractListener {
         }
         budget.limit(sessionLimit(newConfig, transport(), Runtime.getRuntime().maxMemory(),
                 newConfig.udp().maxSessions() != before.maxSessions()));
-        pushSettings(UdpLoopSettings.of(newConfig, newGroup, localAddress()), false);
+        return pushSettings(UdpLoopSettings.of(newConfig, newGroup, localAddress()), false);
     }
 
     /** Ends the sessions pinned to {@code target} on every loop (its deregistration delay is over). */

@@ -1,6 +1,7 @@
 package io.wavelb.core.udp;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wavelb.config.AdminConfig;
 import io.wavelb.config.Algorithm;
@@ -15,6 +16,8 @@ import io.wavelb.config.Transport;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.LoadBalancer;
+import io.wavelb.core.admin.AdminOperations.ReloadOutcome;
+import io.wavelb.core.admin.AdminOperations.Reloaded;
 import io.wavelb.core.testing.Commands;
 import io.wavelb.core.testing.EchoServer;
 import io.wavelb.core.testing.UdpClient;
@@ -24,6 +27,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -71,22 +78,6 @@ class ReceiveBufferSystemTest {
         return sizes;
     }
 
-    /**
-     * New sessions, one at a time (at most 20), until one's socket has {@code size}: a reload hands
-     * the loops their new settings as a task of each, so the first datagram after it may still meet
-     * the old ones.
-     */
-    private static boolean newSessionsUntilOneHas(int port, int echoPort, int size) throws Exception {
-        for (int sessions = 1; sessions <= 20; sessions++) {
-            int before = buffersOfSocketsTo(echoPort, 0).size();
-            newSession(port);
-            if (buffersOfSocketsTo(echoPort, before + 1).contains(size)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** A fresh client's datagram, until answered (a busy machine may be slow): one new session. */
     private static void newSession(int port) throws Exception {
         try (UdpClient client = new UdpClient(new InetSocketAddress("127.0.0.1", port))) {
@@ -127,14 +118,56 @@ class ReceiveBufferSystemTest {
 
                 assertThat(lb.apply(config(port, udp.withSessionReceiveBuffer(40_000), echo.port())))
                         .isInstanceOf(io.wavelb.core.admin.AdminOperations.Reloaded.class);
-                assertThat(newSessionsUntilOneHas(port, echo.port(), 80_000)).as("a new session with the new size").isTrue();
-                assertThat(buffersOfSocketsTo(echo.port(), 2)).as("the open session keeps its size").contains(300_000);
+                // A reload answers once every loop has its settings: the very next session has the new size.
+                newSession(port);
+                assertThat(buffersOfSocketsTo(echo.port(), 2)).as("the open session keeps its size, the next has the new one")
+                        .containsExactlyInAnyOrder(300_000, 80_000);
 
                 assertThat(lb.apply(config(port, udp.withSessionReceiveBuffer(0), echo.port())))
                         .isInstanceOf(io.wavelb.core.admin.AdminOperations.Reloaded.class);
                 int kernelDefault = Integer.parseInt(Files.readAllLines(Path.of("/proc/sys/net/core/rmem_default")).getFirst().trim());
-                assertThat(newSessionsUntilOneHas(port, echo.port(), kernelDefault)).as("0: the kernel's default").isTrue();
-                assertThat(buffersOfSocketsTo(echo.port(), 3)).contains(300_000, 80_000);
+                newSession(port);
+                assertThat(buffersOfSocketsTo(echo.port(), 3)).as("0: the kernel's default for the next session")
+                        .containsExactlyInAnyOrder(300_000, 80_000, kernelDefault);
+            }
+        }
+    }
+
+    /**
+     * A reload answers only once every event loop has the new settings: with one loop held busy it
+     * does not answer; released, it answers as reloaded and the next session, on either loop, has them.
+     */
+    @Test
+    void aReloadAnswersOnlyOnceEveryLoopHasTakenTheNewSettings() throws Exception {
+        try (EchoServer echo = EchoServer.start("a")) {
+            int port = io.wavelb.core.testing.Ports.freeTcpAndUdp();
+            UdpSettings udp = UdpSettings.DEFAULTS.withSessionReceiveBuffer(150_000);
+            try (LoadBalancer lb = LoadBalancer.start(config(port, udp, echo.port()))) {
+                CountDownLatch held = new CountDownLatch(1);
+                CountDownLatch release = new CountDownLatch(1);
+                lb.loops().next().execute(() -> {
+                    held.countDown();
+                    try {
+                        release.await(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                assertThat(held.await(30, TimeUnit.SECONDS)).as("the loop is held").isTrue();
+                CompletableFuture<ReloadOutcome> reload = CompletableFuture.supplyAsync(
+                        () -> lb.apply(config(port, udp.withSessionReceiveBuffer(40_000), echo.port())));
+                try {
+                    // Without the wait a reload answers within milliseconds; with it, not while the loop is held.
+                    assertThatThrownBy(() -> reload.get(2, TimeUnit.SECONDS)).as("an answer while a loop is held")
+                            .isInstanceOf(TimeoutException.class);
+                } finally {
+                    release.countDown();
+                }
+                ReloadOutcome outcome = reload.get(30, TimeUnit.SECONDS);
+                assertThat(outcome).isInstanceOf(Reloaded.class);
+                assertThat(((Reloaded) outcome).summary()).doesNotContain("event loop");
+                newSession(port);
+                assertThat(buffersOfSocketsTo(echo.port(), 1)).as("the next session's socket").containsExactly(80_000);
             }
         }
     }
