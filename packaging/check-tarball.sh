@@ -11,7 +11,7 @@ trap cleanup EXIT
 tar -xzf "$tarball" -C "$work"
 dir="$(ls -d "$work"/wavelb-*)"
 cd "$dir"
-for f in LICENSE README.md lib/wavelb.jar lib/wavelb-agent.jar systemd/wavelb.service systemd/wavelb-agent.service \
+for f in LICENSE README.md lib/wavelb.jar lib/wavelb-agent.jar systemd/wavelb.service systemd/wavelb-agent.service sysctl/60-wavelb.conf \
          examples/wavelb.yaml examples/agent.yaml grafana/wavelb-dashboard.json; do
   [[ -f "$f" ]] || { echo "check-tarball: missing $f" >&2; exit 1; }
 done

@@ -21,6 +21,7 @@ import io.netty.buffer.UnpooledByteBufAllocator;
 import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.flowlog.FlowLog;
 import io.wavelb.core.flowlog.FlowLogCounters;
+import io.wavelb.core.linux.LocalPorts;
 import io.wavelb.core.overload.OverloadAction;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
@@ -72,6 +73,10 @@ public final class WavelbMetrics implements AutoCloseable {
             new NettyAllocatorMetrics(provider).bindTo(registry);
         }
         new NettyAllocatorMetrics(UnpooledByteBufAllocator.DEFAULT).bindTo(registry);
+        // The bound on open UDP sessions when it is below udp.max_sessions: each session's socket holds a port of it.
+        Gauge.builder("wavelb.udp.local.ports", () -> LocalPorts.current().map(p -> (double) p.count()).orElse(Double.NaN))
+                .description("Ports of the kernel's ephemeral range (net.ipv4.ip_local_port_range): each UDP session's socket holds one")
+                .strongReference(true).register(registry);
         reloadSuccess = Counter.builder("wavelb.config.reloads").tag("result", "success")
                 .description("Config reloads by outcome").register(registry);
         reloadFailure = Counter.builder("wavelb.config.reloads").tag("result", "failure")

@@ -57,6 +57,11 @@ public enum ListenerCounter {
     DROPPED_CLIENT_BUSY,
     /** No socket could be opened for a new session (typically out of file descriptors). */
     DROPPED_SOCKET_ERROR,
+    /**
+     * A new session's socket got no local port: every port of the kernel's ephemeral range
+     * ({@code net.ipv4.ip_local_port_range}) is held by another UDP socket of the host.
+     */
+    DROPPED_NO_LOCAL_PORT,
     /** Datagrams that arrived while the session's upstream socket was still connecting, over the queue bound. */
     DROPPED_PENDING_OVERFLOW,
     /**

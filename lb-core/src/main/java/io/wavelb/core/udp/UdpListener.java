@@ -8,6 +8,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.unix.UnixChannel;
+import io.wavelb.core.linux.LocalPorts;
 import io.wavelb.core.listener.Descriptors;
 import io.netty.util.concurrent.EventExecutor;
 import io.wavelb.config.ListenerConfig;
@@ -163,6 +164,7 @@ public final class UdpListener extends AbstractListener {
             handlers.add(handler);
             if (member == 0) {
                 checkSessionReceiveBuffer(config.udp().sessionReceiveBuffer());
+                checkLocalPorts(config);
                 bindTo = source.learned(bindTo, (InetSocketAddress) f.channel().localAddress());
             }
         }
@@ -451,6 +453,23 @@ public final class UdpListener extends AbstractListener {
     }
 
     /**
+     * Each session's socket takes a port of the kernel's ephemeral range, so the range, not
+     * {@code udp.max_sessions}, is the bound when it is the smaller: said once at start and when a
+     * reload changes the cap. Not for a transparent listener, whose sessions bind the client's port.
+     */
+    private void checkLocalPorts(ListenerConfig config) {
+        if (config.transparent()) {
+            return;
+        }
+        LocalPorts.current().filter(ports -> ports.count() < config.udp().maxSessions()).ifPresent(ports ->
+                LOG.log(System.Logger.Level.INFO, "listener '" + config.name() + "': at most " + ports.count()
+                        + " UDP sessions at once on this host, fewer than udp.max_sessions " + config.udp().maxSessions()
+                        + ": each session's socket takes a local port of net.ipv4.ip_local_port_range (" + ports
+                        + "), shared with every other UDP socket of the host; past it new sessions are dropped as"
+                        + " no_local_port (wavelb_udp_local_ports)"));
+    }
+
+    /**
      * Sessions' sockets get {@code udp.session_receive_buffer} when they open, and Linux caps it at
      * net.core.rmem_max as silently as the listener's: read from the sysctl once here, a shortfall is
      * said once, not per session.
@@ -487,6 +506,9 @@ public final class UdpListener extends AbstractListener {
         }
         if (newConfig.udp().sessionReceiveBuffer() != before.sessionReceiveBuffer()) {
             checkSessionReceiveBuffer(newConfig.udp().sessionReceiveBuffer());
+        }
+        if (newConfig.udp().maxSessions() != before.maxSessions()) {
+            checkLocalPorts(newConfig);
         }
         budget.limit(sessionLimit(newConfig, transport(), Runtime.getRuntime().maxMemory(),
                 newConfig.udp().maxSessions() != before.maxSessions()));

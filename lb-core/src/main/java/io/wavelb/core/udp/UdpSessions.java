@@ -13,6 +13,7 @@ import io.wavelb.core.flowlog.EndReason;
 import io.wavelb.core.flowlog.FlowLog;
 import io.wavelb.core.flowlog.FlowRecord;
 import io.wavelb.core.health.state.ReplyWait;
+import io.wavelb.core.linux.LocalPorts;
 import io.wavelb.core.listener.Descriptors;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.session.ClientAddress;
@@ -210,9 +211,13 @@ final class UdpSessions implements UpstreamEvents {
             listener.warnRateLimited("transparent: new UDP session of ", client, ": ", e.getMessage());
             return null;
         } catch (Exception e) {
-            // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
             budget.release();
             uncount(countedAs);
+            if (source == null && LocalPorts.exhausted(e)) {
+                noLocalPort(target);
+                return null;
+            }
+            // Typically EMFILE: each session holds one socket, so descriptors run out before memory.
             counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
             listener.warnRateLimited("cannot open an upstream socket for a new UDP session to ", target, ": ", e);
             return null;
@@ -418,9 +423,21 @@ final class UdpSessions implements UpstreamEvents {
         if (session.closed) {
             return;
         }
-        counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
-        listener.warnRateLimited("UDP session to " + session.target + " failed to open: " + cause);
+        if (!listener.config().transparent() && LocalPorts.exhausted(cause)) {
+            noLocalPort(session.target);
+        } else {
+            counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
+            listener.warnRateLimited("UDP session to " + session.target + " failed to open: " + cause);
+        }
         close(session, ListenerCounter.CLOSED_TARGET_UNREACHABLE);
+    }
+
+    /** A new session's socket found no free local port: counted and said, naming the range to widen. */
+    private void noLocalPort(Target target) {
+        counters.increment(ListenerCounter.DROPPED_NO_LOCAL_PORT);
+        listener.warnRateLimited("no free local port for a new UDP session's socket to ", target,
+                ": every port of net.ipv4.ip_local_port_range is held by a UDP socket of this host; dropped"
+                + " (widen the range, or lower udp.max_sessions); the range: ", LocalPorts.DESCRIBED);
     }
 
     @Override
