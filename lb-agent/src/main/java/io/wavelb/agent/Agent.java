@@ -235,11 +235,11 @@ public final class Agent {
     /**
      * {@code dns.weight: auto}: reads the balancer's load and lets the governor decide the weight
      * published while ready. An unreadable load keeps the weight (a load-signal outage is not a
-     * reason to move traffic).
+     * reason to move traffic). Returns whether the weight published while ready changed.
      */
-    private void updateWeight() throws InterruptedException {
+    private boolean updateWeight() throws InterruptedException {
         if (governor == null && cloudWatch.isEmpty()) {
-            return;
+            return false;
         }
         LoadFigures.Utilization u = null;
         String failure = null;
@@ -253,14 +253,16 @@ public final class Agent {
             publishLoad(u.value());
         }
         if (governor == null) {
-            return;
+            return false;
         }
         WeightGovernor.Decision d = u != null ? governor.decide(u, System.nanoTime()) : governor.unknown(failure);
         computedWeight.set(d.computed());
         if (d.changed()) {
             LOG.log(System.Logger.Level.INFO, "weight " + readyWeight + " -> " + d.weight() + ": " + d.why());
         }
+        boolean changed = d.weight() != readyWeight;
         readyWeight = d.weight();
+        return changed;
     }
 
     public PrometheusMeterRegistry metrics() {
@@ -334,6 +336,8 @@ public final class Agent {
      */
     public void start() throws Exception {
         poll();
+        // dns.weight: auto: the registration carries the weight the load gives, not the ceiling.
+        updateWeight();
         heartbeat(gate.healthy());
         LOG.log(System.Logger.Level.INFO, "registered " + me.instanceId() + " (" + me.publicIp() + ", " + me.zone()
                 + ") in Cloud Map " + config.cloudMap().namespace() + "/" + config.cloudMap().service()
@@ -390,6 +394,9 @@ public final class Agent {
 
     private void round(boolean changed) throws InterruptedException {
         changed |= refreshIdentity();
+        // Before the heartbeat: a new weight re-registers at once, so Cloud Map's WAVELB_WEIGHT
+        // says what Route 53 is about to say, not what it said a heartbeat interval ago.
+        changed |= updateWeight();
         try {
             if (changed || System.nanoTime() - lastHeartbeat >= config.cloudMap().heartbeatInterval().toNanos()) {
                 heartbeat(gate.healthy());
@@ -401,7 +408,6 @@ public final class Agent {
             cloudMapUnreachable.set(1);
             LOG.log(System.Logger.Level.WARNING, "Cloud Map: " + e.getMessage() + "; keeping the last known targets");
         }
-        updateWeight();
         try {
             reconcileDns(Optional.of(new DnsPlanner.Desired(me.instanceId(), me.publicIp(), gate.weight(readyWeight),
                     config.dns().ttl().toSeconds())));

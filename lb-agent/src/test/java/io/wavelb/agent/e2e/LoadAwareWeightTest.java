@@ -74,6 +74,9 @@ class LoadAwareWeightTest {
                         cloudwatch:
                           namespace: WaveLB
                           interval: 1s
+                    """).replace("    heartbeat_interval: 1s\n    stale_after: 3s\n", """
+                        heartbeat_interval: 60s
+                        stale_after: 180s
                     """);
             Files.writeString(dir.resolve("wavelb.yaml"), """
                     admin:
@@ -128,6 +131,9 @@ class LoadAwareWeightTest {
                 assertThat(weight(zone)).as("under the target utilization: the ceiling").isEqualTo(100);
                 openClients(clients, vip, 6);
                 awaitWeight(zone, seen, 60);
+                // Re-registered in the round that decided it, before Route 53 heard of it: not at the
+                // next heartbeat, a minute away here.
+                assertThat(registeredWeight(sd)).as("WAVELB_WEIGHT in Cloud Map once Route 53 has 60").isEqualTo("60");
                 openClients(clients, vip, 4);
                 awaitWeight(zone, seen, 20);
                 // Ramp down: the flows end, their sessions idle out, the weight returns to the ceiling.
@@ -185,6 +191,12 @@ class LoadAwareWeightTest {
             c.send(new DatagramPacket(new byte[] {'o'}, 1, vip));
             clients.add(c);
         }
+    }
+
+    private static String registeredWeight(ServiceDiscoveryClient sd) {
+        return new CloudMapInstances(sd, "edge.local", "wavelb").discoverAll().stream()
+                .filter(i -> i.id().equals("i-self")).findFirst().orElseThrow()
+                .attributes().get(DiscoveredInstance.WEIGHT);
     }
 
     private static int weight(Route53Records zone) {
