@@ -200,22 +200,55 @@ public final class LibC {
      */
     public static long socketDrops(int fd) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = newCaptureState(arena);
-            MemorySegment values = arena.allocate(ValueLayout.JAVA_INT, SK_MEMINFO_VARS);
-            MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
-            length.set(ValueLayout.JAVA_INT, 0, SK_MEMINFO_VARS * 4);
-            int r = (int) GETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_MEMINFO, values, length);
+            DropCounts counts = new DropCounts(arena);
+            int r = counts.call(fd);
             if (r < 0) {
-                throw new IOException("getsockopt(" + fd + ", SO_MEMINFO): errno " + errno(state));
+                throw new IOException("getsockopt(" + fd + ", SO_MEMINFO): errno " + errno(counts.state));
             }
-            if (length.get(ValueLayout.JAVA_INT, 0) <= SK_MEMINFO_DROPS * 4) {
+            if (!counts.complete()) {
                 throw new IOException("getsockopt(" + fd + ", SO_MEMINFO): no drop count (an older kernel)");
             }
-            return Integer.toUnsignedLong(values.getAtIndex(ValueLayout.JAVA_INT, SK_MEMINFO_DROPS));
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("getsockopt", t);
+            return counts.drops();
         }
     }
+
+    /**
+     * Reads sockets' drop counts ({@code getsockopt(SO_MEMINFO)}) into memory allocated once, so an
+     * event loop reads them without allocating. One thread at a time: each loop has its own.
+     */
+    public static final class DropCounts {
+
+        private final MemorySegment state;
+        private final MemorySegment values;
+        private final MemorySegment length;
+
+        public DropCounts(Arena arena) {
+            state = newCaptureState(arena);
+            values = arena.allocate(ValueLayout.JAVA_INT, SK_MEMINFO_VARS);
+            length = arena.allocate(ValueLayout.JAVA_INT);
+        }
+
+        /** {@code fd}'s drop count, or -1 when it cannot be read (an older kernel, not a socket). */
+        public long read(int fd) {
+            return call(fd) < 0 || !complete() ? -1 : drops();
+        }
+
+        private int call(int fd) {
+            length.set(ValueLayout.JAVA_INT, 0, SK_MEMINFO_VARS * 4);
+            try {
+                return (int) GETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_MEMINFO, values, length);
+            } catch (Throwable t) {
+                throw new IllegalStateException("getsockopt", t);
+            }
+        }
+
+        private boolean complete() {
+            return length.get(ValueLayout.JAVA_INT, 0) > SK_MEMINFO_DROPS * 4;
+        }
+
+        private long drops() {
+            return Integer.toUnsignedLong(values.getAtIndex(ValueLayout.JAVA_INT, SK_MEMINFO_DROPS));
+        }
+    }
+
 }

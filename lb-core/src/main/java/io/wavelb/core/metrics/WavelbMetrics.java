@@ -148,6 +148,10 @@ public final class WavelbMetrics implements AutoCloseable {
                     .tag("listener", l).description("Datagrams the kernel dropped on the listener's sockets for want of "
                             + "receive-queue room (udp.receive_buffer), before wavelb read them: the sockets' own count, "
                             + "carried across a takeover").register(registry));
+            meters.add(counter("wavelb.udp.session.receive.drops", stats, ListenerCounter.UDP_SESSION_KERNEL_DROPS,
+                    "Replies the kernel dropped on sessions' sockets towards their targets for want of receive-queue room "
+                            + "(udp.session_receive_buffer), before wavelb read them; read at the sweep after a socket "
+                            + "had replies queued", "listener", l));
             meters.add(counter("wavelb.udp.gso.datagrams", stats, ListenerCounter.UDP_GSO_DATAGRAMS,
                     "Client datagrams sent to targets in UDP GSO bursts, several per send system call", "listener", l));
             meters.add(counter("wavelb.udp.per.packet.legs", stats, ListenerCounter.UDP_LEGS_OPENED,

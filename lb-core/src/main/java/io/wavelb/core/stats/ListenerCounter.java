@@ -15,6 +15,11 @@ public enum ListenerCounter {
     /** UDP sessions received from the process this one took over, with their upstream sockets. */
     SESSIONS_ADOPTED,
     /**
+     * Replies the kernel dropped on sessions' sockets towards their targets for want of
+     * receive-queue room ({@code udp.session_receive_buffer}), before wavelb read them.
+     */
+    UDP_SESSION_KERNEL_DROPS,
+    /**
      * {@code udp.mode: per_packet}: sessions opened as a client's leg towards one more target (also
      * counted in {@link #SESSIONS_CREATED}: each holds a socket and a {@code max_sessions} place).
      */

@@ -3,9 +3,11 @@ package io.wavelb.core.udp;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEventLoop;
+import io.wavelb.core.linux.LibC;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
@@ -33,6 +35,8 @@ final class LoopUpstreams implements Upstreams {
      * datagram off a UDP socket (the kernel truncates), so a level-triggered socket does not spin.
      */
     final ByteBuffer discard = ByteBuffer.allocateDirect(1);
+    /** Reads native sockets' drop counts without allocating; null where they cannot be read (no FFM libc). */
+    final LibC.DropCounts dropCounts;
 
     LoopUpstreams(Transport transport, EventLoop loop, ByteBufAllocator alloc, LoopCounters counters,
                   UpstreamEvents events) {
@@ -43,6 +47,7 @@ final class LoopUpstreams implements Upstreams {
         this.events = events;
         this.nativeSockets = transport.nativeUdpUpstreams() && NativeUpstream.supportedOn(loop);
         this.gso = transport.udpGso();
+        this.dropCounts = nativeSockets && LibC.unavailable().isEmpty() ? new LibC.DropCounts(Arena.ofAuto()) : null;
     }
 
     /** The production factory: the transport's kind of upstream socket. */

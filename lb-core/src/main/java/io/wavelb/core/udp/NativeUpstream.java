@@ -11,6 +11,7 @@ import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.EventLoop;
+import io.wavelb.core.linux.LibC;
 import io.wavelb.core.stats.ListenerCounter;
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -86,6 +87,13 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
      */
     private int socketSegment;
     private boolean socketGso = true;
+    /**
+     * Whether a read ever found two or more replies queued: only a queue that filled can have
+     * dropped, so only then is the socket's drop count read (at the sweep, and at close).
+     */
+    private boolean queued;
+    /** The socket's drop count when last read: 0 for a socket opened here, its count at adoption for one taken over. */
+    private long dropsSeen;
 
     private NativeUpstream(UdpSocket socket, LoopUpstreams loop, UdpSession session, int receiveCapacity) {
         this.socket = socket;
@@ -148,6 +156,8 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
                                 boolean poll) throws IOException {
         NativeUpstream upstream = new NativeUpstream(new UdpSocket(fd), shared, session, receiveCapacity);
         upstream.socketSegment = SEGMENT_UNKNOWN;
+        // What the old process's reading missed is counted there (at its close); from here on, here.
+        upstream.dropsSeen = shared.dropCounts == null ? 0 : Math.max(0, shared.dropCounts.read(fd));
         try {
             if (poll) {
                 upstream.register(loop);
@@ -298,11 +308,31 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
             }
             // Netty's recv says -1 for a zero-length datagram (UDP has no end of stream): pass it on.
             buffer.writerIndex(Math.max(n, 0));
+            if (i == 1) {
+                // A second reply was waiting behind the first: the queue held more than one.
+                queued = true;
+                if (!session.queueWatched) {
+                    loop.events.queued(session);
+                }
+            }
             if (!loop.events.reply(session, buffer)) {
                 return false;
             }
         }
         return true;
+    }
+
+    @Override
+    public void countKernelDrops() {
+        LibC.DropCounts counts = loop.dropCounts;
+        if (counts == null || !socket.isOpen()) {
+            return;
+        }
+        long now = counts.read(socket.intValue());
+        if (now > dropsSeen) {
+            loop.counters.add(ListenerCounter.UDP_SESSION_KERNEL_DROPS, now - dropsSeen);
+            dropsSeen = now;
+        }
     }
 
     private int receive(ByteBuf buffer) throws IOException {
@@ -511,6 +541,10 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
             train = null;
         }
         trainCount = 0;
+        if (queued) {
+            // The last look: drops since the last sweep would go uncounted with the socket.
+            countKernelDrops();
+        }
         try {
             socket.close();
         } catch (IOException e) {

@@ -57,6 +57,8 @@ final class UdpSession implements SessionTable.Session {
      */
     boolean replied;
     boolean answeredThisSweep;
+    /** Whether the session is on its loop's list for a look at its socket's drop count at the next sweep. */
+    boolean queueWatched;
     boolean awaitingWatched;
     long unansweredSinceNanos = ReplyWait.ANSWERED;
     /** The client as {@code udp.max_sessions_per_client} counts it, or null when it was not counted. */

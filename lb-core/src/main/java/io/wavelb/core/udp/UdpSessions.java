@@ -74,6 +74,8 @@ final class UdpSessions implements UpstreamEvents {
     private final ArrayList<UdpSession> toFlush = new ArrayList<>();
     /** Sessions that got a reply since the last sweep: the sweep reports one success per target. */
     private final ArrayList<UdpSession> answered = new ArrayList<>();
+    /** Sessions whose socket had replies queued since the last sweep: the sweep reads their drop counts. */
+    private final ArrayList<UdpSession> queueing = new ArrayList<>();
     /** Sessions waiting for a reply while their group has a udp_reply_timeout; the sweep checks them. */
     private final ArrayList<UdpSession> awaiting = new ArrayList<>();
     /** Reused by the sweep: each target answered, once, with the group it reports to. */
@@ -594,6 +596,7 @@ final class UdpSessions implements UpstreamEvents {
      */
     void sweep(long now) {
         reportAnswered();
+        countKernelDrops();
         checkReplyTimeouts(now);
         long idle = idleNanos(now);
         table.expire(now, idle, s -> finish(s, ListenerCounter.CLOSED_IDLE));
@@ -615,6 +618,27 @@ final class UdpSessions implements UpstreamEvents {
             idle = Math.min(idle, Math.min(configured, EVICTION_FLOOR_NANOS));
         }
         return idle;
+    }
+
+    /**
+     * The drop counts of the sockets that had replies queued since the last sweep: one system call
+     * each, at most once per sweep; a socket that never queues is never asked.
+     */
+    private void countKernelDrops() {
+        for (int i = 0, n = queueing.size(); i < n; i++) {
+            UdpSession s = queueing.get(i);
+            s.queueWatched = false;
+            if (!s.closed) {
+                s.upstream.countKernelDrops();
+            }
+        }
+        queueing.clear();
+    }
+
+    @Override
+    public void queued(UdpSession session) {
+        session.queueWatched = true;
+        queueing.add(session);
     }
 
     /** One success per target that answered any of this loop's sessions since the last sweep. */

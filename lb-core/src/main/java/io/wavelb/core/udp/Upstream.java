@@ -41,6 +41,14 @@ interface Upstream {
      */
     InetSocketAddress localAddress();
 
+    /**
+     * Adds what the kernel dropped on this socket since the last look to the loop's
+     * {@code UDP_SESSION_KERNEL_DROPS}: a system call, for the sweep, not per datagram. Nothing
+     * where the transport cannot say (a channel).
+     */
+    default void countKernelDrops() {
+    }
+
     /** Closes the socket and drops what is queued; idempotent. */
     void close();
 }

@@ -32,4 +32,11 @@ interface UpstreamEvents {
 
     /** A buffer for a reply could not be allocated within the memory budget: the reply was dropped. */
     void noMemory(Throwable cause);
+
+    /**
+     * A read found replies queued behind one another on the session's socket, so its queue may
+     * have filled and the kernel dropped some: the owner has {@link Upstream#countKernelDrops}
+     * look at its next sweep.
+     */
+    void queued(UdpSession session);
 }
