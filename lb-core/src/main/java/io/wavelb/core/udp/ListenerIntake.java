@@ -143,6 +143,11 @@ final class ListenerIntake implements EpollIoHandle {
         }
     }
 
+    /** The largest datagram the receive area takes (without the byte that reveals a longer one). */
+    int maxDatagramSize() {
+        return maxDatagramSize;
+    }
+
     /** Starts or stops reading (a takeover freezes the listener; its socket's queue holds what comes). */
     void reading(boolean read) {
         if (closed || registration == null || read == reading) {

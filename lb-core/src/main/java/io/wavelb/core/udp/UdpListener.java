@@ -425,6 +425,16 @@ public final class UdpListener extends AbstractListener {
         return flowRates;
     }
 
+    /** Each loop's largest datagram its receive area takes now, read on the loop: for tests. */
+    List<Integer> receiveAreaDatagramSizes() throws Exception {
+        List<Integer> sizes = new ArrayList<>();
+        for (int i = 0; i < handlers.size(); i++) {
+            UdpLoopHandler h = handlers.get(i);
+            sizes.add(channels.get(i).eventLoop().submit(h::receiveAreaDatagramSize).get(5, TimeUnit.SECONDS));
+        }
+        return sizes;
+    }
+
     /** SO_RCVBUF of each listener socket as the kernel reports it (doubled from what was set). */
     public List<Integer> receiveBufferSizes() {
         List<Integer> sizes = new ArrayList<>();

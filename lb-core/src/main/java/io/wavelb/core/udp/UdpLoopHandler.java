@@ -18,6 +18,8 @@ import io.wavelb.core.target.TargetGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The intake of one event loop's UDP listener socket: drops an oversize datagram, asks the
@@ -44,6 +46,12 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter implements Liste
     private UdpSessions sessions;
     /** Reads and writes the listener socket with wavelb's own batched calls; null where Netty's channel does. */
     private ListenerIntake intake;
+    /**
+     * Tries again, every {@link #RESIZE_RETRY_SECONDS}, to grow the receive area that a reload's
+     * larger {@code max_datagram_size} needed and the memory budget could not give; null when none is pending.
+     */
+    private ScheduledFuture<?> resizeRetry;
+    static final long RESIZE_RETRY_SECONDS = 1;
     /** The sender of the datagram Netty's channel read, as the session table's key; reused. */
     private final ClientAddress probe = ClientAddress.probe();
 
@@ -118,6 +126,7 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter implements Liste
 
     /** The socket now belongs to another process: this loop lets go of its copy before the channel's is closed. */
     void letGo() {
+        stopResizeRetry();
         if (intake != null) {
             intake.close();
         }
@@ -139,15 +148,47 @@ final class UdpLoopHandler extends ChannelInboundHandlerAdapter implements Liste
             sessions.settings(newSettings);
             listener.transport().configureDatagramReceive(channel.config(), newSettings.maxDatagramSize());
             if (intake != null) {
+                stopResizeRetry();
                 try {
                     intake.resize(newSettings.maxDatagramSize());
                 } catch (OutOfMemoryError e) {
-                    // The old area stays: larger datagrams are dropped as oversize until a later
-                    // reload (every reload hands its settings to the kept listeners) finds the memory.
+                    // The old area stays: larger datagrams are dropped as oversize until the retry
+                    // (or a later reload) finds the memory. Counted once, here, not per retry.
                     sessions.noMemory(e);
+                    resizeRetry = loop.scheduleAtFixedRate(this::retryResize, RESIZE_RETRY_SECONDS, RESIZE_RETRY_SECONDS,
+                            TimeUnit.SECONDS);
                 }
             }
         }
+    }
+
+    /** The retry of a receive area that did not fit: grown once the budget has room, then no more tries. */
+    private void retryResize() {
+        if (intake == null || !channel.isOpen()) {
+            stopResizeRetry();
+            return;
+        }
+        int size = settings.maxDatagramSize();
+        try {
+            intake.resize(size);
+        } catch (OutOfMemoryError stillNoRoom) {
+            return;
+        }
+        stopResizeRetry();
+        LOG.log(System.Logger.Level.INFO, "listener '" + listener.config().name() + "': the receive area for datagrams of up to "
+                + size + " bytes fits the memory budget now: udp.max_datagram_size is in force");
+    }
+
+    private void stopResizeRetry() {
+        if (resizeRetry != null) {
+            resizeRetry.cancel(false);
+            resizeRetry = null;
+        }
+    }
+
+    /** The largest datagram the listener socket's receive area takes now; the channel's setting where there is no area. */
+    int receiveAreaDatagramSize() {
+        return intake != null ? intake.maxDatagramSize() : settings.maxDatagramSize();
     }
 
     @Override

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Timeout;
  * A reload that raises {@code max_datagram_size} needs a larger receive area for the listener's
  * {@code recvmmsg}; when the memory budget cannot give it, the old area stays, the listener goes on
  * forwarding datagrams up to the old size (larger ones are oversize for it), the failure is counted
- * as {@code no_memory}, and the next reload once memory is back grows the area. The budget is
- * per process (Netty's allocator limit, fixed when Netty loads), so this runs
+ * as {@code no_memory} (once, not per retry), and the loop tries again every second, growing the
+ * area once memory is back, without a reload. The budget is per process (Netty's allocator limit, fixed when Netty loads), so this runs
  * {@link AreaResizeUnderBudget} as a child JVM with a budget of its own.
  */
 @Timeout(120)
