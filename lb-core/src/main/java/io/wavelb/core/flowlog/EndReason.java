@@ -37,6 +37,8 @@ public enum EndReason {
     TARGET_CLOSED,
     /** TCP: no target to connect to, or every target tried refused the connection or timed out. */
     NO_TARGET,
+    /** TCP: no local port was free for a connection to any target tried (the ephemeral port range). */
+    NO_LOCAL_PORT,
     /** TCP: closed by the overload manager, among the connections holding the most buffered bytes. */
     OVERLOAD,
     /** TCP: a buffer could not be allocated within the memory budget. */

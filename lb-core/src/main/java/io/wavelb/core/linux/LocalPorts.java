@@ -2,8 +2,6 @@ package io.wavelb.core.linux;
 
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.net.BindException;
-import java.net.ConnectException;
 import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,8 +27,9 @@ public record LocalPorts(int first, int last) {
             return current().map(LocalPorts::toString).orElse("unknown");
         }
     };
-    /** linux/errno.h: what {@code connect} on a UDP socket returns when no local port is free. */
+    /** linux/errno.h: what {@code connect} returns when no local port is free, on a UDP and a TCP socket. */
     private static final int EAGAIN = 11;
+    private static final int EADDRNOTAVAIL = 99;
 
     public LocalPorts {
         if (first < 1 || last > 65_535 || first > last) {
@@ -69,20 +68,22 @@ public record LocalPorts(int first, int last) {
     }
 
     /**
-     * Whether {@code failure}, from opening a session's socket with no address of its own to bind
-     * (not a transparent one), says that no local port was free: the epoll transport's {@code connect}
-     * fails with EAGAIN, the NIO transport's implicit bind to port 0 with "Address already in use".
+     * Whether {@code failure}, from a socket with no address of its own to bind (not a transparent
+     * one), says that no local port was free: a UDP session's {@code connect} fails with EAGAIN on
+     * the epoll transport and its implicit bind to port 0 with "Address already in use" on NIO; a TCP
+     * {@code connect} fails with EADDRNOTAVAIL on both (every port of the range holds a connection
+     * to that target, TIME_WAIT ones included).
      */
     public static boolean exhausted(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
             String message = t.getMessage() == null ? "" : t.getMessage();
-            if (t instanceof ConnectException && message.contains("error(-" + EAGAIN + ")")) {
-                return true;
-            }
-            if ((t instanceof BindException || t instanceof SocketException) && message.startsWith("Address already in use")) {
+            if (t instanceof SocketException && (message.contains("error(-" + EAGAIN + ")")
+                    || message.contains("error(-" + EADDRNOTAVAIL + ")")
+                    || message.startsWith("Address already in use") || message.startsWith("Cannot assign requested address"))) {
                 return true;
             }
         }
         return false;
     }
+
 }

@@ -64,7 +64,8 @@ public enum ListenerCounter {
     DROPPED_SOCKET_ERROR,
     /**
      * A new session's socket got no local port: every port of the kernel's ephemeral range
-     * ({@code net.ipv4.ip_local_port_range}) is held by another UDP socket of the host.
+     * ({@code net.ipv4.ip_local_port_range}) is held by another UDP socket of the host; or a TCP
+     * connection to a target got none: every port holds a connection to that target.
      */
     DROPPED_NO_LOCAL_PORT,
     /** Datagrams that arrived while the session's upstream socket was still connecting, over the queue bound. */

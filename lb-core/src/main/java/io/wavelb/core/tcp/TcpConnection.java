@@ -17,6 +17,7 @@ import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.flowlog.EndReason;
 import io.wavelb.core.flowlog.FlowRecord;
 import io.wavelb.core.health.state.HealthStatus;
+import io.wavelb.core.linux.LocalPorts;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
@@ -202,6 +203,21 @@ final class TcpConnection {
             listener.warnRateLimited("transparent: cannot bind the client's address " + source + " towards " + candidate
                     + ": " + f.cause().getMessage());
             close();
+            return;
+        }
+        if (!f.isSuccess() && source == null && LocalPorts.exhausted(f.cause())) {
+            // This host has no port left towards that target: not the target's failure (no outlier
+            // run), and another target's connections are another 4-tuple space.
+            candidate.tcpConnectionClosed(closer);
+            counters.increment(ListenerCounter.DROPPED_NO_LOCAL_PORT);
+            listener.warnRateLimited("no free local port for a connection to ", candidate, ": every port of"
+                    + " net.ipv4.ip_local_port_range holds a connection to it (TIME_WAIT ones included); the range: ",
+                    LocalPorts.DESCRIBED);
+            if (attempts < tried.length) {
+                connectNext();
+            } else {
+                close(EndReason.NO_LOCAL_PORT);
+            }
             return;
         }
         if (!f.isSuccess()) {

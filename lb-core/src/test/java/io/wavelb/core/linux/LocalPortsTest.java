@@ -43,9 +43,14 @@ class LocalPortsTest {
                 .isTrue();
         assertThat(LocalPorts.exhausted(new IOException(new BindException("Address already in use")))).isTrue();
         assertThat(LocalPorts.exhausted(new SocketException("Address already in use: /127.0.0.1:46093"))).isTrue();
+        // TCP: connect's EADDRNOTAVAIL, epoll and NIO.
+        assertThat(LocalPorts.exhausted(new ConnectException(
+                "connect(..) failed with error(-99): Cannot assign requested address: /127.0.0.1:42707"))).isTrue();
+        assertThat(LocalPorts.exhausted(new SocketException("Cannot assign requested address: /127.0.0.1:42707"))).isTrue();
 
         assertThat(LocalPorts.exhausted(new ConnectException("connect(..) failed with error(-111): Connection refused"))).isFalse();
         assertThat(LocalPorts.exhausted(new IOException("newSocketDgram(..) failed: Too many open files"))).isFalse();
+        assertThat(LocalPorts.exhausted(new IOException("Cannot assign requested address"))).as("not a socket's").isFalse();
         assertThat(LocalPorts.exhausted(new SocketException("Network is unreachable"))).isFalse();
         assertThat(LocalPorts.exhausted(new RuntimeException((String) null))).isFalse();
     }
