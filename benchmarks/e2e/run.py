@@ -28,9 +28,9 @@ BASE = {"nginx": 21000, "haproxy": 22000, "wavelb": 23000, "wavelb-nobatch": 240
         "wavelb-zgc": 26000, "wavelb-parallel": 27000, "wavelb-serial": 28000, "wavelb-iouring": 30000,
         "wavelb-channels": 31000, "wavelb-nogso": 32000, "wavelb-base": 33000,
         "wavelb-lowmem": 34000, "wavelb-flowlog": 35000, "wavelb-nettylistener": 36000, "wavelb-busypoll": 37000,
-        "spike": 38000, "spike-variant": 39000}
+        "spike": 38000, "spike-variant": 39000, "wavelb-tcpchannels": 29000}
 CANDIDATES = ["none", "nginx", "haproxy", "wavelb", "wavelb-nobatch", "wavelb-zgc", "wavelb-parallel", "wavelb-serial",
-              "wavelb-iouring", "wavelb-channels", "wavelb-nogso", "wavelb-base", "wavelb-lowmem", "wavelb-flowlog", "wavelb-nettylistener", "wavelb-busypoll", "spike", "spike-variant"]
+              "wavelb-iouring", "wavelb-channels", "wavelb-nogso", "wavelb-base", "wavelb-lowmem", "wavelb-flowlog", "wavelb-nettylistener", "wavelb-busypoll", "spike", "spike-variant", "wavelb-tcpchannels"]
 DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
 # Variants: the same wavelb with other JVM flags, beside the default one (--only ...,wavelb-nobatch).
 # wavelb-nobatch: one datagram per receive call, as before recvmmsg became the default.
@@ -41,6 +41,7 @@ DEFAULT_CANDIDATES = ["none", "nginx", "haproxy", "wavelb"]
 #   as before wavelb turned that mode off.
 # wavelb-nettylistener: the listener sockets read and written by Netty's datagram channel, as before
 #   wavelb's own recvmmsg/sendmmsg (-Dwavelb.udp.nativeListener=false).
+# wavelb-tcpchannels: TCP relayed between Netty channels, as before the native relay (and as on NIO).
 # wavelb-base: the jar named by $WAVELB_BASE_JAR (built from another commit), for before/after in one run.
 # wavelb-flowlog: flow logs on at full rate (flow_log: a JSON record per flow, every flow, to a file in
 #   the run's temporary directory), beside the default wavelb without them.
@@ -48,7 +49,8 @@ VARIANT_JAVA_OPTS = {"wavelb-nobatch": "-Dwavelb.udp.receiveBatch=1", "wavelb-zg
                      "wavelb-parallel": "-XX:+UseParallelGC", "wavelb-serial": "-XX:+UseSerialGC", "wavelb-iouring": "",
                      "wavelb-channels": "-Dwavelb.udp.nativeUpstream=false", "wavelb-nogso": "-Dwavelb.udp.gso=false",
                      "wavelb-base": "", "wavelb-lowmem": "-Dio.netty.allocator.lowMemory=true", "wavelb-flowlog": "",
-                     "wavelb-nettylistener": "-Dwavelb.udp.nativeListener=false", "wavelb-busypoll": ""}
+                     "wavelb-nettylistener": "-Dwavelb.udp.nativeListener=false", "wavelb-busypoll": "",
+                     "wavelb-tcpchannels": "-Dwavelb.tcp.nativeRelay=false"}
 # wavelb-busypoll: runtime.busy_poll (the event loop polls for that long after its last I/O before it sleeps).
 VARIANT_BUSY_POLL = {"wavelb-busypoll": os.environ.get("E2E_BUSY_POLL", "100us")}
 # wavelb-iouring: runtime.transport io_uring instead of auto (epoll).

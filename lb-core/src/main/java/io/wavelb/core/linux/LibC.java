@@ -49,6 +49,8 @@ public final class LibC {
     private static final MethodHandle SENDMMSG;
     private static final MethodHandle FCNTL;
     private static final MethodHandle GETSOCKOPT;
+    private static final MethodHandle SHUTDOWN;
+    private static final int SHUT_WR = 1;
     private static final VarHandle ERRNO;
     static final long CAPTURE_SIZE;
     private static final String UNAVAILABLE;
@@ -58,6 +60,7 @@ public final class LibC {
         MethodHandle send = null;
         MethodHandle fcntl = null;
         MethodHandle getsockopt = null;
+        MethodHandle shutdown = null;
         VarHandle errno = null;
         long captureSize = 0;
         String why = null;
@@ -82,6 +85,7 @@ public final class LibC {
                         FunctionDescriptor.of(i, i, i, i), errnoOf, Linker.Option.firstVariadicArg(2));
                 getsockopt = linker.downcallHandle(libc.find("getsockopt").orElseThrow(),
                         FunctionDescriptor.of(i, i, i, i, ValueLayout.ADDRESS, ValueLayout.ADDRESS), errnoOf);
+                shutdown = linker.downcallHandle(libc.find("shutdown").orElseThrow(), FunctionDescriptor.of(i, i, i), errnoOf);
             }
         } catch (RuntimeException | LinkageError e) {
             why = e.toString();
@@ -90,6 +94,7 @@ public final class LibC {
         SENDMMSG = send;
         FCNTL = fcntl;
         GETSOCKOPT = getsockopt;
+        SHUTDOWN = shutdown;
         ERRNO = errno;
         CAPTURE_SIZE = captureSize;
         UNAVAILABLE = why;
@@ -251,4 +256,28 @@ public final class LibC {
         }
     }
 
+
+    /**
+     * Stream socket calls for one thread (an event loop), its errno captured in memory allocated
+     * once: none allocates.
+     */
+    public static final class StreamCalls {
+
+        private final MemorySegment state;
+
+        public StreamCalls(Arena arena) {
+            state = newCaptureState(arena);
+        }
+
+        /** {@code shutdown(fd, SHUT_WR)}: a FIN after what is queued. 0, or {@code -errno}. */
+        public int shutdownWrite(int fd) {
+            int r;
+            try {
+                r = (int) SHUTDOWN.invokeExact(state, fd, SHUT_WR);
+            } catch (Throwable t) {
+                throw new IllegalStateException("shutdown", t);
+            }
+            return r >= 0 ? r : -errno(state);
+        }
+    }
 }

@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * One proxied TCP connection: the client channel, the target channel on the same event loop, and
  * the connect attempts between them. Every method runs on that one loop.
  */
-final class TcpConnection {
+final class TcpConnection implements TcpLoopConnections.LoopConnection {
 
     /**
      * Per direction, a side reads only while its peer's outbound buffer is under the high mark
@@ -69,9 +69,9 @@ final class TcpConnection {
      */
     long lastActivityNanos = System.nanoTime();
     /** tcp.idle_timeout at accept: a reload changes it for new connections only. */
-    final long idleNanos;
+    private final long idleNanos;
     /** Index in the loop's {@link TcpLoopConnections}, or -1 when not (or no longer) in it. */
-    int slot = -1;
+    private int slot = -1;
     /** Whether the accept was counted (the client channel became active): uncounted once, on close. */
     private boolean counted;
     /** Whether the target socket is counted in wavelb_tcp_sockets: uncounted once, on close. */
@@ -109,6 +109,31 @@ final class TcpConnection {
 
     Channel client() {
         return client;
+    }
+
+    @Override
+    public long lastActivityNanos() {
+        return lastActivityNanos;
+    }
+
+    @Override
+    public long idleNanos() {
+        return idleNanos;
+    }
+
+    @Override
+    public int slot() {
+        return slot;
+    }
+
+    @Override
+    public void slot(int slot) {
+        this.slot = slot;
+    }
+
+    @Override
+    public void closeForShutdown() {
+        client.close();
     }
 
     /**
@@ -354,7 +379,8 @@ final class TcpConnection {
         return listener.transport().shutdownOutput(side);
     }
 
-    void idle() {
+    @Override
+    public void idle() {
         counters.increment(ListenerCounter.TCP_CLOSED_IDLE);
         close(EndReason.IDLE);
     }
@@ -390,7 +416,8 @@ final class TcpConnection {
      * Ends both sides now, dropping what is queued: what the overload manager and allocation
      * failures do, when the queued bytes are the problem.
      */
-    void abort(ListenerCounter reason) {
+    @Override
+    public void abort(ListenerCounter reason) {
         if (reason != null) {
             counters.increment(reason);
             if (endReason == null) {
@@ -435,7 +462,8 @@ final class TcpConnection {
     }
 
     /** Bytes queued on both sides waiting for their peer to take them. */
-    long bufferedBytes() {
+    @Override
+    public long bufferedBytes() {
         return pending(client) + (backend == null ? 0 : pending(backend));
     }
 

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ReflectiveChannelFactory;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.EventExecutor;
 import io.wavelb.config.ListenerConfig;
@@ -24,13 +25,16 @@ import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 
 /**
@@ -50,6 +54,11 @@ public final class TcpListener extends AbstractListener {
     private final FlowRateLimiter flowRates = new FlowRateLimiter();
     /** One per event loop with an accept socket (the loop its connections live on). */
     private final List<TcpLoopConnections> perLoop = new CopyOnWriteArrayList<>();
+    /**
+     * On epoll, what accepts for each member ({@link NativeTcpConnection}s); the server channels in
+     * {@link #acceptors} then only hold the sockets, and never read. Empty on other transports.
+     */
+    private final List<NativeTcpAcceptor> nativeAcceptors = new CopyOnWriteArrayList<>();
     private volatile boolean closingFlows;
 
     public TcpListener(ListenerConfig config, TargetGroup group, Transport transport, ListenerStats stats) {
@@ -91,6 +100,7 @@ public final class TcpListener extends AbstractListener {
         AcceptFailures acceptFailures =
                 new AcceptFailures("listener '" + config.name() + "' (tcp)", LOG);
         int members = source.members(all.size(), transport.supportsReusePort());
+        boolean nativeRelay = transport.nativeTcpRelay();
         for (int member = 0; member < members; member++) {
             EventLoop loop = all.get(member % all.size());
             TcpLoopConnections loopConnections = new TcpLoopConnections(loop);
@@ -110,28 +120,14 @@ public final class TcpListener extends AbstractListener {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             LoopCounters counters = stats.forCurrentLoop();
-                            if (overloadState().stopAccepting()) {
+                            Admission admission = admit(ch.remoteAddress().getAddress(), counters);
+                            if (!admission.admitted()) {
                                 // Refused before any handler, timer or target connection is built for it.
-                                counters.increment(ListenerCounter.DROPPED_OVERLOAD);
                                 ch.close();
                                 return;
                             }
-                            ListenerConfig now = config();
-                            int perClient = now.tcp().maxConnectionsPerClient();
-                            ClientKey client = perClient > 0 || now.newFlowsPerClient().limited()
-                                    ? ClientKey.of(ch.remoteAddress().getAddress(), now.clientPrefix()) : null;
-                            if (client != null && !flowRates.tryAcquire(client, now.newFlowsPerClient())) {
-                                counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
-                                ch.close();
-                                return;
-                            }
-                            if (perClient > 0) {
-                                if (!clientCounts.tryOpen(client, perClient)) {
-                                    counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
-                                    ch.close();
-                                    return;
-                                }
-                                ch.closeFuture().addListener(f -> clientCounts.closed(client));
+                            if (admission.counted() != null) {
+                                ch.closeFuture().addListener(f -> clientCounts.closed(admission.counted()));
                             }
                             // One handler: the relay also counts the connection and starts its connect
                             // (TcpConnection.accepted); idle timeouts are the loop's sweep.
@@ -139,6 +135,10 @@ public final class TcpListener extends AbstractListener {
                             ch.pipeline().addLast(new TcpRelay(connection, true, counters));
                         }
                     });
+            if (nativeRelay) {
+                // The channel holds the socket; a NativeTcpAcceptor polls it (below), so it never reads.
+                b.option(ChannelOption.AUTO_READ, false);
+            }
             ChannelFuture f;
             try {
                 // An inherited socket's backlog is the one it was given (systemd's Backlog=).
@@ -156,6 +156,19 @@ public final class TcpListener extends AbstractListener {
             }
             acceptors.add(f.channel());
             perLoop.add(loopConnections);
+            if (nativeRelay) {
+                Channel server = f.channel();
+                boolean reading = !(source instanceof SocketSource.Inherited inherited && inherited.paused());
+                try {
+                    nativeAcceptors.add(loop.submit(() -> NativeTcpAcceptor.open(this,
+                            new NativeTcpLoop((IoEventLoop) loop, stats.forCurrentLoop(), loopConnections, server.alloc()),
+                            server, reading)).get(10, TimeUnit.SECONDS));
+                } catch (Exception e) {
+                    closeAcceptors();
+                    source.closeUnused(member, false);
+                    throw source.failure("tcp", config.name(), member, bindTo, e instanceof ExecutionException x ? x.getCause() : e);
+                }
+            }
             if (member == 0) {
                 bindTo = source.learned(bindTo, (InetSocketAddress) f.channel().localAddress());
             }
@@ -170,27 +183,95 @@ public final class TcpListener extends AbstractListener {
         return descriptors(acceptors);
     }
 
+    /** Whether this listener's connections are relayed natively ({@link NativeTcpConnection}), not by channels. */
+    public boolean nativeRelay() {
+        return !nativeAcceptors.isEmpty();
+    }
+
     /** A takeover: stop accepting (connections wait in the shared backlog); open connections go on. */
     public void pauseAccepting() {
-        autoRead(acceptors, false);
+        if (nativeAcceptors.isEmpty()) {
+            autoRead(acceptors, false);
+        } else {
+            onEachAcceptor(a -> a.reading(false)).join();
+        }
     }
 
     /** Starts or restarts accepting: sockets adopted paused, or a failed takeover. */
     public void resumeReading() {
-        autoRead(acceptors, true);
+        if (nativeAcceptors.isEmpty()) {
+            autoRead(acceptors, true);
+        } else {
+            onEachAcceptor(a -> a.reading(true)).join();
+        }
     }
 
     /** The new process holds the accept sockets: each is let go here. Open connections go on here. */
     public CompletableFuture<Void> handedOver() {
-        return CompletableFuture.allOf(acceptors.stream().map(AbstractListener::handOver).toArray(CompletableFuture[]::new));
+        return onEachAcceptor(NativeTcpAcceptor::close).thenCompose(v ->
+                CompletableFuture.allOf(acceptors.stream().map(AbstractListener::handOver).toArray(CompletableFuture[]::new)));
+    }
+
+    /** Runs {@code action} on each native acceptor's loop; completes when all have (at once when there are none). */
+    private CompletableFuture<Void> onEachAcceptor(java.util.function.Consumer<NativeTcpAcceptor> action) {
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (NativeTcpAcceptor a : nativeAcceptors) {
+            try {
+                done.add(CompletableFuture.runAsync(() -> action.accept(a), a.loop()));
+            } catch (RejectedExecutionException e) {
+                // The loop has stopped: its registrations went with it.
+            }
+        }
+        return CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).exceptionally(e -> null);
     }
 
     private void closeAcceptors() {
+        onEachAcceptor(NativeTcpAcceptor::close).join();
+        nativeAcceptors.clear();
         for (Channel c : acceptors) {
             c.close().awaitUninterruptibly();
         }
         acceptors.clear();
         perLoop.clear();
+    }
+
+    /** A connection refused at accept (counted), or admitted, counted under a client for max_connections_per_client or not. */
+    record Admission(boolean admitted, ClientKey counted) {
+        static final Admission REFUSED = new Admission(false, null);
+        static final Admission UNCOUNTED = new Admission(true, null);
+    }
+
+    /**
+     * Whether a new connection from {@code client} may open: not while the balancer stops accepting,
+     * nor past the client's {@code new_flows_per_client} or {@code tcp.max_connections_per_client};
+     * a refusal is counted. A connection counted under its client gives its place back through
+     * {@link #clientClosed} when it closes.
+     */
+    Admission admit(InetAddress client, LoopCounters counters) {
+        if (overloadState().stopAccepting()) {
+            counters.increment(ListenerCounter.DROPPED_OVERLOAD);
+            return Admission.REFUSED;
+        }
+        ListenerConfig now = config();
+        int perClient = now.tcp().maxConnectionsPerClient();
+        ClientKey key = perClient > 0 || now.newFlowsPerClient().limited() ? ClientKey.of(client, now.clientPrefix()) : null;
+        if (key != null && !flowRates.tryAcquire(key, now.newFlowsPerClient())) {
+            counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
+            return Admission.REFUSED;
+        }
+        if (perClient > 0) {
+            if (!clientCounts.tryOpen(key, perClient)) {
+                counters.increment(ListenerCounter.DROPPED_CLIENT_LIMIT);
+                return Admission.REFUSED;
+            }
+            return new Admission(true, key);
+        }
+        return Admission.UNCOUNTED;
+    }
+
+    /** A connection counted under {@code client} at accept closed. */
+    void clientClosed(ClientKey client) {
+        clientCounts.closed(client);
     }
 
     /**
@@ -207,7 +288,7 @@ public final class TcpListener extends AbstractListener {
 
     @Override
     public CompletionStage<Void> stopAccepting() {
-        return closeAll(acceptors);
+        return onEachAcceptor(NativeTcpAcceptor::close).thenCompose(v -> closeAll(acceptors));
     }
 
     @Override

@@ -24,8 +24,8 @@ import java.util.concurrent.TimeUnit;
 final class TcpLoopConnections {
 
     private final EventLoop loop;
-    /** Dense: a connection knows its index ({@link TcpConnection#slot}), so removal is a swap. */
-    private TcpConnection[] open = new TcpConnection[16];
+    /** Dense: a connection knows its index ({@link LoopConnection#slot}), so removal is a swap. */
+    private LoopConnection[] open = new LoopConnection[16];
     private int size;
     private boolean sweeping;
 
@@ -37,28 +37,28 @@ final class TcpLoopConnections {
         return loop;
     }
 
-    void add(TcpConnection c) {
+    void add(LoopConnection c) {
         if (size == open.length) {
             open = Arrays.copyOf(open, size * 2);
         }
-        c.slot = size;
+        c.slot(size);
         open[size++] = c;
         if (!sweeping) {
             sweeping = true;
-            loop.schedule(this::sweep, sweepIntervalNanos(c.idleNanos), TimeUnit.NANOSECONDS);
+            loop.schedule(this::sweep, sweepIntervalNanos(c.idleNanos()), TimeUnit.NANOSECONDS);
         }
     }
 
-    void remove(TcpConnection c) {
-        int i = c.slot;
+    void remove(LoopConnection c) {
+        int i = c.slot();
         if (i < 0) {
             return;
         }
-        TcpConnection last = open[--size];
+        LoopConnection last = open[--size];
         open[i] = last;
-        last.slot = i;
+        last.slot(i);
         open[size] = null;
-        c.slot = -1;
+        c.slot(-1);
     }
 
     int size() {
@@ -68,21 +68,21 @@ final class TcpLoopConnections {
     /** Closes the connections idle for their idle timeout; runs again while any are open. */
     private void sweep() {
         long now = System.nanoTime();
-        List<TcpConnection> idle = null;
+        List<LoopConnection> idle = null;
         long shortest = Long.MAX_VALUE;
         for (int i = 0; i < size; i++) {
-            TcpConnection c = open[i];
-            if (now - c.lastActivityNanos >= c.idleNanos) {
+            LoopConnection c = open[i];
+            if (now - c.lastActivityNanos() >= c.idleNanos()) {
                 if (idle == null) {
                     idle = new ArrayList<>();
                 }
                 idle.add(c);
             } else {
-                shortest = Math.min(shortest, c.idleNanos);
+                shortest = Math.min(shortest, c.idleNanos());
             }
         }
         if (idle != null) {
-            idle.forEach(TcpConnection::idle);
+            idle.forEach(LoopConnection::idle);
         }
         if (size > 0) {
             loop.schedule(this::sweep, sweepIntervalNanos(shortest), TimeUnit.NANOSECONDS);
@@ -98,8 +98,8 @@ final class TcpLoopConnections {
 
     /** Closes every connection's client side: the balancer's shutdown (their end reason). */
     void closeClients() {
-        for (TcpConnection c : Arrays.copyOf(open, size)) {
-            c.client().close();
+        for (LoopConnection c : Arrays.copyOf(open, size)) {
+            c.closeForShutdown();
         }
     }
 
@@ -116,10 +116,10 @@ final class TcpLoopConnections {
         }
         if (state.reduceTimeouts()) {
             long idle = state.idleNanos(configuredIdleNanos);
-            List<TcpConnection> quiet = new ArrayList<>();
+            List<LoopConnection> quiet = new ArrayList<>();
             for (int i = 0; i < size; i++) {
-                TcpConnection c = open[i];
-                if (nowNanos - c.lastActivityNanos >= idle) {
+                LoopConnection c = open[i];
+                if (nowNanos - c.lastActivityNanos() >= idle) {
                     quiet.add(c);
                 }
             }
@@ -133,7 +133,7 @@ final class TcpLoopConnections {
         // would redo it O(n log n) times.
         List<Holder> holders = new ArrayList<>();
         for (int i = 0; i < size; i++) {
-            TcpConnection c = open[i];
+            LoopConnection c = open[i];
             long bytes = c.bufferedBytes();
             if (bytes > 0) {
                 holders.add(new Holder(c, bytes));
@@ -151,6 +151,33 @@ final class TcpLoopConnections {
         return freed;
     }
 
-    private record Holder(TcpConnection connection, long bytes) {
+    private record Holder(LoopConnection connection, long bytes) {
+    }
+
+    /** One open connection as its loop's sweep, overload actions and shutdown see it; on the loop only. */
+    interface LoopConnection {
+
+        /** When data last moved either way, or a backed-up side drained ({@link System#nanoTime()}). */
+        long lastActivityNanos();
+
+        /** tcp.idle_timeout at accept: a reload changes it for new connections only. */
+        long idleNanos();
+
+        /** Index in the loop's list, or -1 when not (or no longer) in it. */
+        int slot();
+
+        void slot(int slot);
+
+        /** Idle for its timeout: counted and closed. */
+        void idle();
+
+        /** Closes both sides now, dropping what is queued, counted as {@code reason} (null: no count). */
+        void abort(ListenerCounter reason);
+
+        /** Bytes queued on both sides waiting for their peer to take them. */
+        long bufferedBytes();
+
+        /** The balancer's shutdown: closes the client side (the end reason is the shutdown). */
+        void closeForShutdown();
     }
 }

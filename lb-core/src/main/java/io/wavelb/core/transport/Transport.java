@@ -246,6 +246,18 @@ public final class Transport {
     }
 
     /**
+     * Whether TCP connections are relayed between bare sockets registered once with the event loop
+     * ({@code io.wavelb.core.tcp.NativeTcpConnection}: no channel, pipeline, promise or bootstrap per
+     * connection) rather than between Netty channels: epoll only, when the few libc calls it makes
+     * itself can be made here, unless {@code -Dwavelb.tcp.nativeRelay=false}.
+     */
+    public boolean nativeTcpRelay() {
+        return kind == Kind.EPOLL && NATIVE_TCP_RELAY && io.wavelb.core.linux.LibC.unavailable().isEmpty();
+    }
+
+    private static final boolean NATIVE_TCP_RELAY = Boolean.parseBoolean(System.getProperty("wavelb.tcp.nativeRelay", "true"));
+
+    /**
      * Whether UDP sessions get bare sockets registered with the event loop rather than Netty
      * datagram channels: epoll only, unless {@code -Dwavelb.udp.nativeUpstream=false}.
      */

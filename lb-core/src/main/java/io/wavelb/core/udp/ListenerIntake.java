@@ -15,6 +15,7 @@ import io.wavelb.core.linux.MessageBatch;
 import io.wavelb.core.session.ClientAddress;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
+import io.wavelb.core.transport.OwnLoopRegistration;
 import java.io.IOException;
 
 /**

@@ -13,6 +13,7 @@ import io.netty.channel.unix.Socket;
 import io.netty.channel.EventLoop;
 import io.wavelb.core.linux.LibC;
 import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.transport.OwnLoopRegistration;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;

@@ -34,6 +34,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** TCP through a real balancer on loopback to real echo servers. */
 @Timeout(90)
@@ -123,6 +125,49 @@ class TcpProxySystemTest extends WithThreeEchoTargets {
         assertThat(lb.stats("test").total(ListenerCounter.TCP_NO_TARGET)).isZero();
         await().atMost(Duration.ofSeconds(5)).until(() -> lb.listeners().getFirst().activeFlows() == 0);
         assertThat(lb.targetGroups().get("g").targets()).allMatch(t -> t.activeFlows() == 0);
+    }
+
+    /**
+     * A target whose accept queue is full drops SYNs (Linux, tcp_abort_on_overflow 0): the connect
+     * neither completes nor fails, and tcp.connect_timeout ends it, on both relays (epoll: native,
+     * NIO: channels). Counted as a connect failure, the client closed, nothing left counted.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"EPOLL", "NIO"})
+    void aConnectThatNeverCompletesEndsAtTheConnectTimeout(String transport) throws Exception {
+        try (ServerSocket full = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            List<Socket> queued = new ArrayList<>();
+            try {
+                // Backlog 1 holds two completed connections; more never finish their handshake.
+                for (int i = 0; i < 3; i++) {
+                    Socket q = new Socket();
+                    queued.add(q);
+                    try {
+                        q.connect(full.getLocalSocketAddress(), 300);
+                    } catch (IOException timedOut) {
+                        // the queue is full already
+                    }
+                }
+                lb = LoadBalancer.start(TestConfigs.single(Protocol.TCP, Algorithm.MAGLEV, UdpSettings.DEFAULTS,
+                        new TcpSettings(Duration.ofSeconds(60), Duration.ofMillis(500), 1),
+                        List.of("127.0.0.1:" + full.getLocalPort()), "127.0.0.1", io.wavelb.config.Transport.valueOf(transport)));
+                assertThat(((TcpListener) lb.listeners().getFirst()).nativeRelay()).as("the native relay, on epoll only")
+                        .isEqualTo(transport.equals("EPOLL"));
+                try (Socket s = new Socket()) {
+                    s.connect(lb.address("test"), 5000);
+                    s.setSoTimeout(10_000);
+                    assertThat(s.getInputStream().read()).as("the client closed once the connect timed out").isEqualTo(-1);
+                }
+                assertThat(lb.stats("test").total(ListenerCounter.TCP_CONNECT_FAILURES)).isEqualTo(1);
+                await().atMost(Duration.ofSeconds(5)).until(() -> lb.listeners().getFirst().activeFlows() == 0);
+                assertThat(lb.targetGroups().get("g").targets()).allMatch(t -> t.activeFlows() == 0);
+                assertThat(lb.stats("test").tcpTargetSockets().get()).as("target sockets counted").isZero();
+            } finally {
+                for (Socket q : queued) {
+                    q.close();
+                }
+            }
+        }
     }
 
     @Test

@@ -30,11 +30,28 @@ public final class EchoServer implements AutoCloseable {
 
     private EchoServer(String name, InetAddress host) throws IOException {
         this.name = name;
-        this.tcp = new ServerSocket();
-        tcp.setReuseAddress(true);
-        tcp.bind(new InetSocketAddress(host, 0), 1024);
-        this.udp = new DatagramSocket(null);
-        udp.bind(new InetSocketAddress(host, tcp.getLocalPort()));
+        // The kernel's free TCP port may be a UDP socket's (a busy machine's other tests hold
+        // thousands): then another port, at most 50 tries.
+        ServerSocket t = null;
+        DatagramSocket u = null;
+        for (int attempt = 0; u == null; attempt++) {
+            t = new ServerSocket();
+            t.setReuseAddress(true);
+            t.bind(new InetSocketAddress(host, 0), 1024);
+            try {
+                u = new DatagramSocket(null);
+                u.bind(new InetSocketAddress(host, t.getLocalPort()));
+            } catch (java.net.BindException inUse) {
+                u.close();
+                u = null;
+                t.close();
+                if (attempt == 49) {
+                    throw inUse;
+                }
+            }
+        }
+        this.tcp = t;
+        this.udp = u;
         threads.submit(this::serveUdp);
         threads.submit(this::acceptTcp);
     }

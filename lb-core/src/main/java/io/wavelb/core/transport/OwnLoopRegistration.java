@@ -1,4 +1,4 @@
-package io.wavelb.core.udp;
+package io.wavelb.core.transport;
 
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -7,7 +7,7 @@ import io.netty.util.concurrent.Future;
 import java.io.IOException;
 
 /** Registers a bare descriptor's handle with the event loop the caller runs on. */
-final class OwnLoopRegistration {
+public final class OwnLoopRegistration {
 
     private OwnLoopRegistration() {
     }
@@ -20,7 +20,7 @@ final class OwnLoopRegistration {
      * @param what the descriptor, for the error ("the upstream socket")
      * @throws IOException when the loop refuses it
      */
-    static IoRegistration register(IoEventLoop loop, EpollIoHandle handle, String what) throws IOException {
+    public static IoRegistration register(IoEventLoop loop, EpollIoHandle handle, String what) throws IOException {
         Future<IoRegistration> registered = loop.register(handle);
         if (!registered.isSuccess()) {
             throw new IOException("cannot register " + what + ": " + registered.cause(), registered.cause());
