@@ -12,15 +12,12 @@ import io.netty.util.concurrent.Future;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.flowlog.EndReason;
-import io.wavelb.core.flowlog.FlowRecord;
-import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.linux.LocalPorts;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.session.ClientKey;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
-import io.wavelb.core.transparent.TransparentSource;
 import io.wavelb.core.transport.OwnLoopRegistration;
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -48,7 +45,7 @@ import java.util.concurrent.TimeUnit;
  * {@link NativeTcpLoop#READ_BYTES} bytes wait per direction (the sockets' own kernel buffers
  * besides). Every method runs on the connection's loop.
  */
-final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
+final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
 
     private static final int EPOLLIN = EpollIoOps.EPOLLIN.value();
     private static final int EPOLLOUT = EpollIoOps.EPOLLOUT.value();
@@ -71,30 +68,23 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
     private final ClientKey clientKey;
     private final Side client;
     private Side target;
-    private final Target[] tried;
-    private final long flowHash;
-    private int attempts;
+    private final TargetAttempts attempts;
+    /** The target being connected to, then the one connected; null before the first and after a failed one. */
     private Target chosen;
+    /** The target connected to, for the flow log; null until then. */
+    private Target connectedTo;
     private Future<?> connectTimeout;
     private Future<?> closeTimeout;
     /** close() was called: nothing more is read; each side closes once what is queued for it is written. */
     private boolean closing;
-    private final long idleNanos;
-    private long lastActivityNanos = System.nanoTime();
-    private int slot = -1;
     private boolean targetCounted;
-    /** Flow log, as in {@link TcpConnection}: the first reason given wins. */
-    private final boolean logged;
-    private final long startNanos = System.nanoTime();
-    private long startMillis;
-    private long bytesFromClient;
-    private long bytesToClient;
-    private EndReason endReason;
+    private final TcpFlowLog flowLog;
     /** How the target (draining, terminate_on_unhealthy) closes this connection from any thread. */
     private final Runnable closer = this::closeFromTarget;
 
     private NativeTcpConnection(TcpListener listener, NativeTcpLoop shared, int clientFd, InetSocketAddress clientAddress,
                                 InetSocketAddress localAddress, ClientKey clientKey) {
+        super(listener.config().tcp().idleTimeout().toNanos());
         this.listener = listener;
         this.shared = shared;
         this.group = listener.group();
@@ -102,14 +92,10 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
         this.localAddress = localAddress;
         this.clientKey = clientKey;
         this.client = new Side(new FileDescriptor(clientFd), null, true);
-        this.tried = new Target[listener.config().tcp().connectAttempts()];
-        this.idleNanos = listener.config().tcp().idleTimeout().toNanos();
-        this.flowHash = group.flowHash(FlowHash.TCP, clientAddress.getAddress(), clientAddress.getPort(),
+        long flowHash = group.flowHash(FlowHash.TCP, clientAddress.getAddress(), clientAddress.getPort(),
                 localAddress.getAddress(), localAddress.getPort());
-        this.logged = listener.flowLog().sampled(flowHash ^ startNanos);
-        if (logged) {
-            startMillis = System.currentTimeMillis();
-        }
+        this.attempts = new TargetAttempts(listener, group, shared.counters, flowHash, closer);
+        this.flowLog = new TcpFlowLog(listener, flowHash);
     }
 
     /**
@@ -139,27 +125,16 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
      * balancer's preference order, up to {@code connect_attempts} distinct targets.
      */
     private void connectNext() {
-        Target next = group.open(flowHash, tried, attempts);
+        Target next = attempts.next();
         if (next == null) {
-            shared.counters.increment(ListenerCounter.TCP_NO_TARGET);
-            listener.warnRateLimited(attempts == 0
-                    ? "no target available in group '" + group.name() + "'; closing client connection"
-                    : "every target tried failed to connect; closing client connection");
             close(EndReason.NO_TARGET);
             return;
         }
-        tried[attempts++] = next;
-        next.tcpConnectionOpened(closer);
         InetSocketAddress source = null;
         if (listener.config().transparent()) {
-            // The client's IP and port, so the target sees the client; connect() falls back to any free port.
-            source = TransparentSource.of(clientAddress, next.socketAddress(), clientAddress.getPort());
+            source = attempts.transparentSource(clientAddress, next);
             if (source == null) {
-                next.tcpConnectionClosed(closer);
-                shared.counters.increment(ListenerCounter.DROPPED_TRANSPARENT_BIND);
-                listener.warnRateLimited("transparent: client " + clientAddress + " cannot be bound towards target " + next
-                        + " of the other address family");
-                if (attempts < tried.length) {
+                if (attempts.more()) {
                     connectNext();
                 } else {
                     close(null);
@@ -167,6 +142,7 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
                 return;
             }
         }
+        chosen = next;
         connect(next, source);
     }
 
@@ -226,21 +202,16 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
             return;
         }
         // Not the target's fault (no CAP_NET_RAW, no free port): neither outlier detection nor another target helps.
-        candidate.tcpConnectionClosed(closer);
-        shared.counters.increment(ListenerCounter.DROPPED_TRANSPARENT_BIND);
-        listener.warnRateLimited("transparent: cannot bind the client's address " + source + " towards " + candidate
-                + ": " + e.getMessage());
+        chosen = null;
+        attempts.transparentBindFailed(candidate, source, e.getMessage());
         close(null);
     }
 
     /** This host has no port left towards that target: not the target's failure, and another target's 4-tuples are free. */
     private void noLocalPort(Target candidate) {
-        candidate.tcpConnectionClosed(closer);
-        shared.counters.increment(ListenerCounter.DROPPED_NO_LOCAL_PORT);
-        listener.warnRateLimited("no free local port for a connection to ", candidate, ": every port of"
-                + " net.ipv4.ip_local_port_range holds a connection to it (TIME_WAIT ones included); the range: ",
-                LocalPorts.DESCRIBED);
-        if (attempts < tried.length) {
+        chosen = null;
+        attempts.noLocalPort(candidate);
+        if (attempts.more()) {
             connectNext();
         } else {
             close(EndReason.NO_LOCAL_PORT);
@@ -248,11 +219,9 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
     }
 
     private void connectFailed(Target candidate, Object why) {
-        candidate.tcpConnectionClosed(closer);
-        group.flowFailed(candidate);
-        shared.counters.increment(ListenerCounter.TCP_CONNECT_FAILURES);
-        listener.warnRateLimited("connect to target ", candidate, " failed: ", why instanceof Throwable t ? t.getMessage() : why);
-        if (attempts < tried.length) {
+        chosen = null;
+        attempts.failed(candidate, why);
+        if (attempts.more()) {
             connectNext();
         } else {
             close(EndReason.NO_TARGET);
@@ -262,7 +231,7 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
     /** The target socket's connect failed (EPOLLERR/EPOLLHUP before EPOLLOUT), or timed out. */
     private void targetConnectFailed(String why) {
         cancelConnectTimeout();
-        Target candidate = tried[attempts - 1];
+        Target candidate = chosen;
         target.closeNow();
         target = null;
         connectFailed(candidate, why);
@@ -287,11 +256,11 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
     private void connected(Target candidate) {
         cancelConnectTimeout();
         target.connected = true;
-        chosen = candidate;
         listener.stats().tcpTargetSockets().incrementAndGet();
         targetCounted = true;
-        group.flowSucceeded(candidate);
-        if (logged) {
+        attempts.succeeded(candidate);
+        connectedTo = candidate;
+        if (flowLog.logged()) {
             // Read now, while the socket is sure to be open: the end record needs it too.
             targetLocal = target.socket.localAddress();
         }
@@ -304,9 +273,7 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
                 return;
             }
         }
-        if (logged && listener.flowLog().onStart()) {
-            listener.flowLog().record(record(FlowRecord.Event.START));
-        }
+        flowLog.started(clientAddress, targetLocal, connectedTo);
         // The client's bytes (and FIN) that came while connecting raised their edge already.
         client.pump(false);
     }
@@ -320,9 +287,7 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
     private void sideFailed(Side side) {
         EndReason reason = side.isClient ? (listener.closingFlows() ? EndReason.SHUTDOWN : EndReason.CLIENT_CLOSED)
                 : EndReason.TARGET_CLOSED;
-        if (endReason == null) {
-            endReason = reason;
-        }
+        flowLog.reason(reason);
         side.closeNow();
         close(reason);
     }
@@ -332,9 +297,7 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
      * not taken its bytes within {@code tcp.close_timeout} (a peer that stopped reading) is closed anyway.
      */
     void close(EndReason reason) {
-        if (endReason == null) {
-            endReason = reason;
-        }
+        flowLog.reason(reason);
         if (closing) {
             return;
         }
@@ -370,8 +333,8 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
     private void ended() {
         shared.connections.remove(this);
         cancelConnectTimeout();
-        if (attempts > 0 && (chosen != null || target != null)) {
-            tried[attempts - 1].tcpConnectionClosed(closer);
+        if (chosen != null) {
+            attempts.released(chosen);
         }
     }
 
@@ -379,14 +342,7 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
     public void abort(ListenerCounter reason) {
         if (reason != null) {
             shared.counters.increment(reason);
-            if (endReason == null) {
-                endReason = switch (reason) {
-                    case TCP_CLOSED_IDLE -> EndReason.IDLE;
-                    case TCP_CLOSED_OVERLOAD -> EndReason.OVERLOAD;
-                    case DROPPED_NO_MEMORY -> EndReason.NO_MEMORY;
-                    default -> throw new IllegalArgumentException(reason + " does not end a TCP connection");
-                };
-            }
+            flowLog.reason(TargetAttempts.abortedAs(reason));
         }
         if (!closing) {
             closing = true;
@@ -415,9 +371,7 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
      */
     private void closeFromTarget() {
         shared.loop.execute(() -> {
-            Target t = chosen;
-            close(t != null && t.health() == HealthStatus.UNHEALTHY && !t.draining()
-                    ? EndReason.TARGET_UNHEALTHY : EndReason.TARGET_REMOVED);
+            close(TargetAttempts.closedByTarget(chosen));
         });
     }
 
@@ -428,7 +382,7 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
             if (clientKey != null) {
                 listener.clientClosed(clientKey);
             }
-            logEnd();
+            flowLog.ended(clientAddress, targetLocal, connectedTo);
         } else if (targetCounted) {
             targetCounted = false;
             listener.stats().tcpTargetSockets().decrementAndGet();
@@ -439,47 +393,10 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
         }
     }
 
-    private void logEnd() {
-        if (!logged) {
-            return;
-        }
-        if (endReason == null) {
-            endReason = listener.closingFlows() ? EndReason.SHUTDOWN : EndReason.CLIENT_CLOSED;
-        }
-        listener.flowLog().record(record(FlowRecord.Event.END));
-    }
-
-    private FlowRecord record(FlowRecord.Event event) {
-        long duration = event == FlowRecord.Event.START ? 0 : System.nanoTime() - startNanos;
-        return new FlowRecord(event, listener.config().name(), "tcp", clientAddress, targetLocal,
-                chosen == null ? null : chosen.socketAddress(), startMillis, duration, bytesFromClient, bytesToClient,
-                -1, -1, event == FlowRecord.Event.START ? null : endReason, null);
-    }
-
     /** The target socket's own address, read at connect when the flow is logged: the source the target sees. */
     private InetSocketAddress targetLocal;
 
     // ---- LoopConnection ------------------------------------------------------------------------
-
-    @Override
-    public long lastActivityNanos() {
-        return lastActivityNanos;
-    }
-
-    @Override
-    public long idleNanos() {
-        return idleNanos;
-    }
-
-    @Override
-    public int slot() {
-        return slot;
-    }
-
-    @Override
-    public void slot(int slot) {
-        this.slot = slot;
-    }
 
     @Override
     public long bufferedBytes() {
@@ -562,7 +479,7 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
                 if ((ops & EPOLLOUT) == 0) {
                     return;
                 }
-                connected(tried[attempts - 1]);
+                connected(chosen);
                 if (!open || closing) {
                     return;
                 }
@@ -664,10 +581,10 @@ final class NativeTcpConnection implements TcpLoopConnections.LoopConnection {
                 lastActivityNanos = System.nanoTime();
                 if (isClient) {
                     shared.counters.add(ListenerCounter.BYTES_RX, n);
-                    bytesFromClient += n;
+                    flowLog.read(true, n);
                 } else {
                     shared.counters.add(ListenerCounter.BYTES_TX, n);
-                    bytesToClient += n;
+                    flowLog.read(false, n);
                 }
                 int w;
                 try {

@@ -15,15 +15,12 @@ import io.netty.channel.unix.Errors;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.flowlog.EndReason;
-import io.wavelb.core.flowlog.FlowRecord;
-import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.linux.LocalPorts;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
-import io.wavelb.core.transparent.TransparentSource;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
@@ -31,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  * One proxied TCP connection: the client channel, the target channel on the same event loop, and
  * the connect attempts between them. Every method runs on that one loop.
  */
-final class TcpConnection implements TcpLoopConnections.LoopConnection {
+final class TcpConnection extends TcpLoopConnections.LoopConnection {
 
     /**
      * Per direction, a side reads only while its peer's outbound buffer is under the high mark
@@ -54,81 +51,37 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
     private final TargetGroup group;
     private final Channel client;
     private final LoopCounters counters;
-    private final Target[] tried;
-    private final long flowHash;
-    private int attempts;
+    private final TargetAttempts attempts;
     private Target target;
     private Channel backend;
     private boolean clientInputDone;
     private boolean backendInputDone;
     private boolean closed;
     private final TcpLoopConnections loopConnections;
-    /**
-     * When the last read batch on either side ended, or a backed-up side's buffer drained
-     * ({@link System#nanoTime()}): for the loop's idle sweep and shortened idle timeouts.
-     */
-    long lastActivityNanos = System.nanoTime();
-    /** tcp.idle_timeout at accept: a reload changes it for new connections only. */
-    private final long idleNanos;
-    /** Index in the loop's {@link TcpLoopConnections}, or -1 when not (or no longer) in it. */
-    private int slot = -1;
     /** Whether the accept was counted (the client channel became active): uncounted once, on close. */
     private boolean counted;
     /** Whether the target socket is counted in wavelb_tcp_sockets: uncounted once, on close. */
     private boolean backendCounted;
-    /**
-     * Flow log: whether this connection is logged (sampled once, at accept), when it started, the
-     * bytes each way (counted by the relays as they read), and why it ended: the first reason
-     * given wins, the later ones are consequences of it.
-     */
-    private final boolean logged;
-    private final long startNanos = System.nanoTime();
-    private long startMillis;
-    private long bytesFromClient;
-    private long bytesToClient;
-    private EndReason endReason;
+    private final TcpFlowLog flowLog;
     /** How the target (draining, terminate_on_unhealthy) closes this connection from any thread. */
     private final Runnable closer = () -> clientLoopClose();
 
     TcpConnection(TcpListener listener, Channel client, LoopCounters counters, TcpLoopConnections loopConnections) {
+        super(listener.config().tcp().idleTimeout().toNanos());
         this.listener = listener;
         this.loopConnections = loopConnections;
         this.group = listener.group();
         this.client = client;
         this.counters = counters;
-        this.tried = new Target[listener.config().tcp().connectAttempts()];
-        this.idleNanos = listener.config().tcp().idleTimeout().toNanos();
         InetSocketAddress src = (InetSocketAddress) client.remoteAddress();
         InetSocketAddress dst = (InetSocketAddress) client.localAddress();
-        this.flowHash = group.flowHash(FlowHash.TCP, src.getAddress(), src.getPort(), dst.getAddress(), dst.getPort());
-        this.logged = listener.flowLog().sampled(flowHash ^ startNanos);
-        if (logged) {
-            startMillis = System.currentTimeMillis();
-        }
+        long flowHash = group.flowHash(FlowHash.TCP, src.getAddress(), src.getPort(), dst.getAddress(), dst.getPort());
+        this.attempts = new TargetAttempts(listener, group, counters, flowHash, closer);
+        this.flowLog = new TcpFlowLog(listener, flowHash);
     }
 
     Channel client() {
         return client;
-    }
-
-    @Override
-    public long lastActivityNanos() {
-        return lastActivityNanos;
-    }
-
-    @Override
-    public long idleNanos() {
-        return idleNanos;
-    }
-
-    @Override
-    public int slot() {
-        return slot;
-    }
-
-    @Override
-    public void slot(int slot) {
-        this.slot = slot;
     }
 
     @Override
@@ -141,28 +94,16 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
      * balancer's preference order, up to {@code connect_attempts} distinct targets.
      */
     void connectNext() {
-        Target next = group.open(flowHash, tried, attempts);
+        Target next = attempts.next();
         if (next == null) {
-            counters.increment(ListenerCounter.TCP_NO_TARGET);
-            listener.warnRateLimited(attempts == 0
-                    ? "no target available in group '" + group.name() + "'; closing client connection"
-                    : "every target tried failed to connect; closing client connection");
             close(EndReason.NO_TARGET);
             return;
         }
-        tried[attempts++] = next;
-        next.tcpConnectionOpened(closer);
         InetSocketAddress source = null;
         if (listener.config().transparent()) {
-            // The client's IP and port, so the target sees the client; connect() falls back to any free port.
-            InetSocketAddress from = (InetSocketAddress) client.remoteAddress();
-            source = TransparentSource.of(from, next.socketAddress(), from.getPort());
+            source = attempts.transparentSource((InetSocketAddress) client.remoteAddress(), next);
             if (source == null) {
-                next.tcpConnectionClosed(closer);
-                counters.increment(ListenerCounter.DROPPED_TRANSPARENT_BIND);
-                listener.warnRateLimited("transparent: client " + from + " cannot be bound towards target " + next
-                        + " of the other address family");
-                if (attempts < tried.length) {
+                if (attempts.more()) {
                     connectNext();
                 } else {
                     close();
@@ -211,7 +152,7 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
 
     private void onConnect(ChannelFuture f, Target candidate, TcpRelay backendRelay, InetSocketAddress source) {
         if (closed) {
-            candidate.tcpConnectionClosed(closer);
+            attempts.released(candidate);
             f.channel().close();
             return;
         }
@@ -223,37 +164,21 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
                 return;
             }
             // Not the target's fault (no CAP_NET_RAW, no free port): neither outlier detection nor another target helps.
-            candidate.tcpConnectionClosed(closer);
-            counters.increment(ListenerCounter.DROPPED_TRANSPARENT_BIND);
-            listener.warnRateLimited("transparent: cannot bind the client's address " + source + " towards " + candidate
-                    + ": " + f.cause().getMessage());
+            attempts.transparentBindFailed(candidate, source, f.cause().getMessage());
             close();
             return;
         }
-        if (!f.isSuccess() && source == null && LocalPorts.exhausted(f.cause())) {
-            // This host has no port left towards that target: not the target's failure (no outlier
-            // run), and another target's connections are another 4-tuple space.
-            candidate.tcpConnectionClosed(closer);
-            counters.increment(ListenerCounter.DROPPED_NO_LOCAL_PORT);
-            listener.warnRateLimited("no free local port for a connection to ", candidate, ": every port of"
-                    + " net.ipv4.ip_local_port_range holds a connection to it (TIME_WAIT ones included); the range: ",
-                    LocalPorts.DESCRIBED);
-            if (attempts < tried.length) {
-                connectNext();
-            } else {
-                close(EndReason.NO_LOCAL_PORT);
-            }
-            return;
-        }
         if (!f.isSuccess()) {
-            candidate.tcpConnectionClosed(closer);
-            group.flowFailed(candidate);
-            counters.increment(ListenerCounter.TCP_CONNECT_FAILURES);
-            listener.warnRateLimited("connect to target ", candidate, " failed: ", f.cause().getMessage());
-            if (attempts < tried.length) {
+            boolean noPort = source == null && LocalPorts.exhausted(f.cause());
+            if (noPort) {
+                attempts.noLocalPort(candidate);
+            } else {
+                attempts.failed(candidate, f.cause());
+            }
+            if (attempts.more()) {
                 connectNext();
             } else {
-                close(EndReason.NO_TARGET);
+                close(noPort ? EndReason.NO_LOCAL_PORT : EndReason.NO_TARGET);
             }
             return;
         }
@@ -261,7 +186,7 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
         backend = f.channel();
         listener.stats().tcpTargetSockets().incrementAndGet();
         backendCounted = true;
-        group.flowSucceeded(candidate);
+        attempts.succeeded(candidate);
         ProxyProtocol proxy = listener.config().proxyProtocol();
         if (proxy != ProxyProtocol.NONE) {
             // Before any client byte: the relay starts reading the client only below.
@@ -274,9 +199,7 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
         TcpRelay clientRelay = client.pipeline().get(TcpRelay.class);
         clientRelay.start(client, backend);
         backendRelay.start(backend, client);
-        if (logged && listener.flowLog().onStart()) {
-            listener.flowLog().record(record(FlowRecord.Event.START));
-        }
+        flowLog.started((InetSocketAddress) client.remoteAddress(), (InetSocketAddress) backend.localAddress(), target);
     }
 
     /**
@@ -310,11 +233,7 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
 
     /** Bytes a relay read: from the client ({@code clientSide}) or from the target. */
     void read(boolean clientSide, int bytes) {
-        if (clientSide) {
-            bytesFromClient += bytes;
-        } else {
-            bytesToClient += bytes;
-        }
+        flowLog.read(clientSide, bytes);
     }
 
     /**
@@ -340,21 +259,8 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
 
     /** The client's socket closed: the connection's end record, once, if it is logged. */
     private void ended() {
-        if (!logged) {
-            return;
-        }
-        if (endReason == null) {
-            endReason = listener.closingFlows() ? EndReason.SHUTDOWN : EndReason.CLIENT_CLOSED;
-        }
-        listener.flowLog().record(record(FlowRecord.Event.END));
-    }
-
-    private FlowRecord record(FlowRecord.Event event) {
-        long duration = event == FlowRecord.Event.START ? 0 : System.nanoTime() - startNanos;
-        return new FlowRecord(event, listener.config().name(), "tcp", (InetSocketAddress) client.remoteAddress(),
-                backend == null ? null : (InetSocketAddress) backend.localAddress(),
-                target == null ? null : target.socketAddress(), startMillis, duration, bytesFromClient, bytesToClient,
-                -1, -1, event == FlowRecord.Event.START ? null : endReason, null);
+        flowLog.ended((InetSocketAddress) client.remoteAddress(),
+                backend == null ? null : (InetSocketAddress) backend.localAddress(), target);
     }
 
     /**
@@ -395,9 +301,7 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
      * taken its bytes within {@code tcp.close_timeout} (a peer that stopped reading) is closed anyway.
      */
     void close(EndReason reason) {
-        if (endReason == null) {
-            endReason = reason;
-        }
+        flowLog.reason(reason);
         if (closed) {
             return;
         }
@@ -420,14 +324,7 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
     public void abort(ListenerCounter reason) {
         if (reason != null) {
             counters.increment(reason);
-            if (endReason == null) {
-                endReason = switch (reason) {
-                    case TCP_CLOSED_IDLE -> EndReason.IDLE;
-                    case TCP_CLOSED_OVERLOAD -> EndReason.OVERLOAD;
-                    case DROPPED_NO_MEMORY -> EndReason.NO_MEMORY;
-                    default -> throw new IllegalArgumentException(reason + " does not end a TCP connection");
-                };
-            }
+            flowLog.reason(TargetAttempts.abortedAs(reason));
         }
         if (!closed) {
             markClosed();
@@ -442,7 +339,7 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
         closed = true;
         loopConnections.remove(this);
         if (target != null) {
-            target.tcpConnectionClosed(closer);
+            attempts.released(target);
         }
     }
 
@@ -477,11 +374,7 @@ final class TcpConnection implements TcpLoopConnections.LoopConnection {
      * deregistration delay ran out (removed, drained).
      */
     private void clientLoopClose() {
-        client.eventLoop().execute(() -> {
-            Target t = target;
-            close(t != null && t.health() == HealthStatus.UNHEALTHY && !t.draining()
-                    ? EndReason.TARGET_UNHEALTHY : EndReason.TARGET_REMOVED);
-        });
+        client.eventLoop().execute(() -> close(TargetAttempts.closedByTarget(target)));
     }
 
     private static void closeAfterFlush(Channel ch) {

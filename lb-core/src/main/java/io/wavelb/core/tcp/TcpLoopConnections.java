@@ -41,24 +41,24 @@ final class TcpLoopConnections {
         if (size == open.length) {
             open = Arrays.copyOf(open, size * 2);
         }
-        c.slot(size);
+        c.slot = size;
         open[size++] = c;
         if (!sweeping) {
             sweeping = true;
-            loop.schedule(this::sweep, sweepIntervalNanos(c.idleNanos()), TimeUnit.NANOSECONDS);
+            loop.schedule(this::sweep, sweepIntervalNanos(c.idleNanos), TimeUnit.NANOSECONDS);
         }
     }
 
     void remove(LoopConnection c) {
-        int i = c.slot();
+        int i = c.slot;
         if (i < 0) {
             return;
         }
         LoopConnection last = open[--size];
         open[i] = last;
-        last.slot(i);
+        last.slot = i;
         open[size] = null;
-        c.slot(-1);
+        c.slot = -1;
     }
 
     int size() {
@@ -72,13 +72,13 @@ final class TcpLoopConnections {
         long shortest = Long.MAX_VALUE;
         for (int i = 0; i < size; i++) {
             LoopConnection c = open[i];
-            if (now - c.lastActivityNanos() >= c.idleNanos()) {
+            if (now - c.lastActivityNanos >= c.idleNanos) {
                 if (idle == null) {
                     idle = new ArrayList<>();
                 }
                 idle.add(c);
             } else {
-                shortest = Math.min(shortest, c.idleNanos());
+                shortest = Math.min(shortest, c.idleNanos);
             }
         }
         if (idle != null) {
@@ -119,7 +119,7 @@ final class TcpLoopConnections {
             List<LoopConnection> quiet = new ArrayList<>();
             for (int i = 0; i < size; i++) {
                 LoopConnection c = open[i];
-                if (nowNanos - c.lastActivityNanos() >= idle) {
+                if (nowNanos - c.lastActivityNanos >= idle) {
                     quiet.add(c);
                 }
             }
@@ -155,29 +155,32 @@ final class TcpLoopConnections {
     }
 
     /** One open connection as its loop's sweep, overload actions and shutdown see it; on the loop only. */
-    interface LoopConnection {
+    abstract static class LoopConnection {
 
-        /** When data last moved either way, or a backed-up side drained ({@link System#nanoTime()}). */
-        long lastActivityNanos();
-
+        /**
+         * When the last read batch on either side ended, or a backed-up side's buffer drained
+         * ({@link System#nanoTime()}): for the idle sweep and shortened idle timeouts.
+         */
+        long lastActivityNanos = System.nanoTime();
         /** tcp.idle_timeout at accept: a reload changes it for new connections only. */
-        long idleNanos();
-
+        final long idleNanos;
         /** Index in the loop's list, or -1 when not (or no longer) in it. */
-        int slot();
+        int slot = -1;
 
-        void slot(int slot);
+        LoopConnection(long idleNanos) {
+            this.idleNanos = idleNanos;
+        }
 
         /** Idle for its timeout: counted and closed. */
-        void idle();
+        abstract void idle();
 
         /** Closes both sides now, dropping what is queued, counted as {@code reason} (null: no count). */
-        void abort(ListenerCounter reason);
+        abstract void abort(ListenerCounter reason);
 
         /** Bytes queued on both sides waiting for their peer to take them. */
-        long bufferedBytes();
+        abstract long bufferedBytes();
 
         /** The balancer's shutdown: closes the client side (the end reason is the shutdown). */
-        void closeForShutdown();
+        abstract void closeForShutdown();
     }
 }
