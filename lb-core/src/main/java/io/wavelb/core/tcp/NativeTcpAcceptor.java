@@ -5,15 +5,13 @@ import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.epoll.EpollIoHandle;
-import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.NativeInetAddress;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
-import io.wavelb.core.linux.LibC;
 import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.listener.RateLimitedLog;
-import io.wavelb.core.transport.OwnLoopRegistration;
+import io.wavelb.core.transport.SocketCopy;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -33,23 +31,24 @@ final class NativeTcpAcceptor implements EpollIoHandle {
 
     private final TcpListener listener;
     private final NativeTcpLoop shared;
+    private final SocketCopy copy;
     private final Socket socket;
     /** The listening address; when it is a wildcard, each accepted socket is asked its own. */
     private final InetSocketAddress bound;
     private final byte[] peer = new byte[26];
     private final RateLimitedLog failures;
     private long failed;
-    private IoRegistration registration;
     /** Whether the listener accepts (a takeover pauses it). */
     private boolean reading;
     /** Accepting paused for {@link AcceptFailures#PAUSE_MILLIS} after a failed accept. */
     private boolean backingOff;
     private boolean closed;
 
-    private NativeTcpAcceptor(TcpListener listener, NativeTcpLoop shared, Socket socket, InetSocketAddress bound) {
+    private NativeTcpAcceptor(TcpListener listener, NativeTcpLoop shared, SocketCopy copy, InetSocketAddress bound) {
         this.listener = listener;
         this.shared = shared;
-        this.socket = socket;
+        this.copy = copy;
+        this.socket = copy.socket();
         this.bound = bound;
         this.failures = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(AcceptFailures.LOG_INTERVAL_SECONDS));
     }
@@ -61,12 +60,11 @@ final class NativeTcpAcceptor implements EpollIoHandle {
      */
     static NativeTcpAcceptor open(TcpListener listener, NativeTcpLoop shared, Channel server, boolean reading)
             throws IOException {
-        int fd = LibC.dup(((UnixChannel) server).fd().intValue());
-        Socket socket = new Socket(fd);
-        NativeTcpAcceptor acceptor = new NativeTcpAcceptor(listener, shared, socket, (InetSocketAddress) server.localAddress());
+        SocketCopy copy = SocketCopy.of(((UnixChannel) server).fd().intValue());
+        NativeTcpAcceptor acceptor = new NativeTcpAcceptor(listener, shared, copy, (InetSocketAddress) server.localAddress());
         try {
-            socket.setTcpNoDelay(true);
-            acceptor.registration = OwnLoopRegistration.register(shared.loop, acceptor, "a TCP listening socket");
+            copy.socket().setTcpNoDelay(true);
+            copy.register(shared.loop, acceptor, "a TCP listening socket");
             acceptor.reading(reading);
             return acceptor;
         } catch (IOException | RuntimeException e) {
@@ -134,7 +132,7 @@ final class NativeTcpAcceptor implements EpollIoHandle {
         failures.warn("listener '" + listener.config().name() + "' (tcp): cannot accept a connection: " + AcceptFailures.describe(cause)
                 + "; accepting again in " + AcceptFailures.PAUSE_MILLIS + "ms (" + failed + " failed accepts so far)");
         backingOff = true;
-        registration.submit(EpollIoOps.NONE);
+        copy.pollIn(false);
         shared.loop.schedule(() -> {
             backingOff = false;
             reading(reading);
@@ -144,30 +142,15 @@ final class NativeTcpAcceptor implements EpollIoHandle {
     /** Starts or stops accepting (a takeover's pause, resume). On the loop. */
     void reading(boolean read) {
         reading = read;
-        if (closed || backingOff || registration == null) {
-            return;
+        if (!backingOff) {
+            copy.pollIn(read);
         }
-        registration.submit(read ? EpollIoOps.EPOLLIN : EpollIoOps.NONE);
     }
 
-    /**
-     * Stops polling and closes this descriptor; the socket stays open through the channel's. The
-     * registration is cancelled first: closing a second descriptor does not take the socket out of
-     * the epoll set (epoll(7), Q6).
-     */
+    /** Stops polling and closes this descriptor ({@link SocketCopy#close}); the socket stays open through the channel's. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
         closed = true;
-        if (registration != null) {
-            registration.cancel();
-        }
-        try {
-            socket.close();
-        } catch (IOException e) {
-            // nothing more to do with it
-        }
+        copy.close();
     }
 }

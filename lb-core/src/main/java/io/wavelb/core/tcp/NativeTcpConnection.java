@@ -7,7 +7,6 @@ import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.channel.unix.Socket;
 import io.netty.util.concurrent.Future;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
@@ -18,6 +17,7 @@ import io.wavelb.core.session.ClientKey;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.transport.BareSocket;
 import io.wavelb.core.transport.OwnLoopRegistration;
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -55,7 +55,6 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
     private static final int EPOLLHUP = 0x10;
     private static final EpollIoOps INTEREST = EpollIoOps.EPOLLIN.with(EpollIoOps.EPOLLOUT)
             .with(EpollIoOps.EPOLLRDHUP).with(EpollIoOps.EPOLLET);
-    private static final int EADDRINUSE = 98;
 
     private final TcpListener listener;
     private final NativeTcpLoop shared;
@@ -71,8 +70,8 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
     private final TargetAttempts attempts;
     /** The target being connected to, then the one connected; null before the first and after a failed one. */
     private Target chosen;
-    /** The target connected to, for the flow log; null until then. */
-    private Target connectedTo;
+    /** The target socket's own address, read at connect when the flow is logged: the source the target sees. */
+    private InetSocketAddress targetLocal;
     private Future<?> connectTimeout;
     private Future<?> closeTimeout;
     /** close() was called: nothing more is read; each side closes once what is queued for it is written. */
@@ -149,9 +148,9 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
     /** Connects to {@code next}, from {@code source} with IP_TRANSPARENT when not null. */
     private void connect(Target next, InetSocketAddress source) {
         InetSocketAddress to = next.socketAddress();
-        TargetSocket socket;
+        BareSocket socket;
         try {
-            socket = TargetSocket.forAddress(to);
+            socket = BareSocket.streamFor(to);
         } catch (RuntimeException e) {
             // Typically EMFILE: no descriptor for the target socket.
             connectFailed(next, e);
@@ -165,7 +164,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
             // accepted sockets inherit it from the listening one).
             socket.setTcpNoDelay(true);
             if (source != null) {
-                socket.transparent(to.getAddress() instanceof Inet6Address);
+                socket.setTransparent(to.getAddress() instanceof Inet6Address);
                 socket.bind(source);
             }
             connected = socket.connect(to);
@@ -173,7 +172,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         } catch (IOException e) {
             side.closeNow();
             target = null;
-            if (source != null && isBindFailure(e)) {
+            if (source != null && TargetAttempts.bindFailed(e)) {
                 transparentBindFailed(next, source, e);
             } else if (source == null && LocalPorts.exhausted(e)) {
                 noLocalPort(next);
@@ -190,12 +189,8 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         }
     }
 
-    private static boolean isBindFailure(IOException e) {
-        return e instanceof java.net.BindException || e.getMessage() != null && e.getMessage().startsWith("bind(");
-    }
-
     private void transparentBindFailed(Target candidate, InetSocketAddress source, IOException e) {
-        if (source.getPort() != 0 && e.getMessage() != null && e.getMessage().contains("error(-" + EADDRINUSE + ")")) {
+        if (source.getPort() != 0 && TargetAttempts.addressInUse(e)) {
             // The client's port is bound on this host already (a connection from it in TIME_WAIT,
             // or the same client port through another listener): its IP, any free port.
             connect(candidate, new InetSocketAddress(source.getAddress(), 0));
@@ -259,7 +254,6 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         listener.stats().tcpTargetSockets().incrementAndGet();
         targetCounted = true;
         attempts.succeeded(candidate);
-        connectedTo = candidate;
         if (flowLog.logged()) {
             // Read now, while the socket is sure to be open: the end record needs it too.
             targetLocal = target.socket.localAddress();
@@ -273,7 +267,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
                 return;
             }
         }
-        flowLog.started(clientAddress, targetLocal, connectedTo);
+        flowLog.started(clientAddress, targetLocal, connectedTarget());
         // The client's bytes (and FIN) that came while connecting raised their edge already.
         client.pump(false);
     }
@@ -287,6 +281,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
     private void sideFailed(Side side) {
         EndReason reason = side.isClient ? (listener.closingFlows() ? EndReason.SHUTDOWN : EndReason.CLIENT_CLOSED)
                 : EndReason.TARGET_CLOSED;
+        // Before the close: the client socket's close writes the flow's end record.
         flowLog.reason(reason);
         side.closeNow();
         close(reason);
@@ -370,9 +365,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
      * deregistration delay ran out (removed, drained). From any thread.
      */
     private void closeFromTarget() {
-        shared.loop.execute(() -> {
-            close(TargetAttempts.closedByTarget(chosen));
-        });
+        shared.loop.execute(() -> close(TargetAttempts.closedByTarget(chosen)));
     }
 
     /** A side closed: its count, and for the client the per-client count and the flow's end record. */
@@ -382,7 +375,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
             if (clientKey != null) {
                 listener.clientClosed(clientKey);
             }
-            flowLog.ended(clientAddress, targetLocal, connectedTo);
+            flowLog.ended(clientAddress, targetLocal, connectedTarget());
         } else if (targetCounted) {
             targetCounted = false;
             listener.stats().tcpTargetSockets().decrementAndGet();
@@ -393,8 +386,10 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         }
     }
 
-    /** The target socket's own address, read at connect when the flow is logged: the source the target sees. */
-    private InetSocketAddress targetLocal;
+    /** The target connected to (for the flow log), or null when none was. */
+    private Target connectedTarget() {
+        return target != null && target.connected ? chosen : null;
+    }
 
     // ---- LoopConnection ------------------------------------------------------------------------
 
@@ -410,7 +405,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
 
         final FileDescriptor fd;
         /** The target socket (for its errors and address); null for the accepted one. */
-        final TargetSocket socket;
+        final BareSocket socket;
         final boolean isClient;
         IoRegistration registration;
         /** The target socket is connected (the accepted one always is). */
@@ -428,7 +423,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         /** Read from this socket, not yet written to the peer: this direction reads nothing until the peer takes it. */
         ByteBuf pending;
 
-        Side(FileDescriptor fd, TargetSocket socket, boolean isClient) {
+        Side(FileDescriptor fd, BareSocket socket, boolean isClient) {
             this.fd = fd;
             this.socket = socket;
             this.isClient = isClient;
@@ -579,13 +574,8 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
                     return;
                 }
                 lastActivityNanos = System.nanoTime();
-                if (isClient) {
-                    shared.counters.add(ListenerCounter.BYTES_RX, n);
-                    flowLog.read(true, n);
-                } else {
-                    shared.counters.add(ListenerCounter.BYTES_TX, n);
-                    flowLog.read(false, n);
-                }
+                shared.counters.add(isClient ? ListenerCounter.BYTES_RX : ListenerCounter.BYTES_TX, n);
+                flowLog.read(isClient, n);
                 int w;
                 try {
                     w = to.fd.writeAddress(shared.readAddress, 0, n);
@@ -690,7 +680,8 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
                 pending.release();
                 pending = null;
             }
-            if (connected || isClient) {
+            if (connected) {
+                // The accepted socket always is; a target socket that never connected was never counted.
                 sideClosed(this);
             }
         }
@@ -698,27 +689,6 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         @Override
         public void close() {
             closeNow();
-        }
-    }
-
-    /** A target socket: Netty's, with IP_TRANSPARENT settable (the option is not public on it). */
-    static final class TargetSocket extends Socket {
-
-        private static final int SOL_IP = 0;
-        private static final int IP_TRANSPARENT = 19;
-        private static final int SOL_IPV6 = 41;
-        private static final int IPV6_TRANSPARENT = 75;
-
-        private TargetSocket(int fd) {
-            super(fd);
-        }
-
-        static TargetSocket forAddress(InetSocketAddress target) {
-            return new TargetSocket(newSocketStream0(target.getAddress() instanceof Inet6Address));
-        }
-
-        void transparent(boolean v6) throws IOException {
-            setIntOpt(v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.wavelb.core.tcp;
 
+import io.netty.channel.unix.Errors;
 import io.wavelb.core.flowlog.EndReason;
 import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.linux.LocalPorts;
@@ -118,6 +119,19 @@ final class TargetAttempts {
         return target != null && target.health() == HealthStatus.UNHEALTHY && !target.draining()
                 ? EndReason.TARGET_UNHEALTHY : EndReason.TARGET_REMOVED;
     }
+
+    /** Whether a connect failed at its bind (Netty's native bind error names the call). */
+    static boolean bindFailed(Throwable cause) {
+        return cause instanceof Errors.NativeIoException e && e.getMessage() != null && e.getMessage().startsWith("bind(")
+                || cause instanceof java.net.BindException;
+    }
+
+    /** Whether a bind failed because another socket of this host holds that address and port (EADDRINUSE). */
+    static boolean addressInUse(Throwable cause) {
+        return cause instanceof Errors.NativeIoException e && -e.expectedErr() == EADDRINUSE;
+    }
+
+    private static final int EADDRINUSE = 98;
 
     /** The end reason of an abort counted as {@code reason}. */
     static EndReason abortedAs(ListenerCounter reason) {

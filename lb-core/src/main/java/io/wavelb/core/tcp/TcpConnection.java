@@ -11,7 +11,6 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.DuplexChannel;
-import io.netty.channel.unix.Errors;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.flowlog.EndReason;
@@ -138,26 +137,14 @@ final class TcpConnection extends TcpLoopConnections.LoopConnection {
         connecting.addListener((ChannelFuture f) -> onConnect(f, next, backendRelay, source));
     }
 
-    private static final int EADDRINUSE = 98;
-
-    /** Whether the connect failed at its bind (Netty's native bind error names the call). */
-    private static boolean bindFailed(Throwable cause) {
-        return cause instanceof Errors.NativeIoException e && e.getMessage() != null && e.getMessage().startsWith("bind(")
-                || cause instanceof java.net.BindException;
-    }
-
-    private static int errno(Throwable cause) {
-        return cause instanceof Errors.NativeIoException e ? -e.expectedErr() : 0;
-    }
-
     private void onConnect(ChannelFuture f, Target candidate, TcpRelay backendRelay, InetSocketAddress source) {
         if (closed) {
             attempts.released(candidate);
             f.channel().close();
             return;
         }
-        if (!f.isSuccess() && source != null && bindFailed(f.cause())) {
-            if (source.getPort() != 0 && errno(f.cause()) == EADDRINUSE) {
+        if (!f.isSuccess() && source != null && TargetAttempts.bindFailed(f.cause())) {
+            if (source.getPort() != 0 && TargetAttempts.addressInUse(f.cause())) {
                 // The client's port is bound on this host already (a connection from it in
                 // TIME_WAIT, or the same client port through another listener): its IP, any free port.
                 connect(candidate, new InetSocketAddress(source.getAddress(), 0));

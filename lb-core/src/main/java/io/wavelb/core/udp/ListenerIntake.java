@@ -15,7 +15,7 @@ import io.wavelb.core.linux.MessageBatch;
 import io.wavelb.core.session.ClientAddress;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
-import io.wavelb.core.transport.OwnLoopRegistration;
+import io.wavelb.core.transport.SocketCopy;
 import java.io.IOException;
 
 /**
@@ -56,6 +56,7 @@ final class ListenerIntake implements EpollIoHandle {
         void readComplete();
     }
 
+    private final SocketCopy copy;
     private final Socket socket;
     private final Receiver receiver;
     private final LoopCounters counters;
@@ -66,13 +67,13 @@ final class ListenerIntake implements EpollIoHandle {
     private ByteBuf area;
     private int slot;
     private int maxDatagramSize;
-    private IoRegistration registration;
     private boolean reading;
     private boolean closed;
 
-    private ListenerIntake(Socket socket, Receiver receiver, LoopCounters counters, ByteBufAllocator alloc, int batch,
+    private ListenerIntake(SocketCopy copy, Receiver receiver, LoopCounters counters, ByteBufAllocator alloc, int batch,
                            BatchedReplies replies) {
-        this.socket = socket;
+        this.copy = copy;
+        this.socket = copy.socket();
         this.receiver = receiver;
         this.counters = counters;
         this.alloc = alloc;
@@ -90,16 +91,16 @@ final class ListenerIntake implements EpollIoHandle {
     static ListenerIntake open(IoEventLoop loop, int listenerFd, Receiver receiver, UdpListener listener,
                                LoopCounters counters, ByteBufAllocator alloc, int batch, int maxDatagramSize, boolean read)
             throws IOException {
-        int fd = LibC.dup(listenerFd);
-        Socket socket = new Socket(fd);
+        SocketCopy copy = SocketCopy.of(listenerFd);
+        int fd = copy.socket().intValue();
         BatchedReplies replies = null;
         ListenerIntake intake = null;
         try {
             boolean v6 = LibC.socketDomain(fd) == LibC.AF_INET6;
             replies = new BatchedReplies(fd, v6, listener, counters, loop, alloc);
-            intake = new ListenerIntake(socket, receiver, counters, alloc, batch, replies);
+            intake = new ListenerIntake(copy, receiver, counters, alloc, batch, replies);
             intake.resize(maxDatagramSize);
-            intake.registration = OwnLoopRegistration.register(loop, intake, "the listener socket's copy");
+            copy.register(loop, intake, "the listener socket's copy");
             intake.reading(read);
             return intake;
         } catch (IOException | RuntimeException | OutOfMemoryError e) {
@@ -109,7 +110,7 @@ final class ListenerIntake implements EpollIoHandle {
                 if (replies != null) {
                     replies.close();
                 }
-                socket.close();
+                copy.close();
             }
             throw e instanceof IOException io ? io : new IOException(e.toString(), e);
         }
@@ -151,11 +152,11 @@ final class ListenerIntake implements EpollIoHandle {
 
     /** Starts or stops reading (a takeover freezes the listener; its socket's queue holds what comes). */
     void reading(boolean read) {
-        if (closed || registration == null || read == reading) {
+        if (closed || read == reading) {
             return;
         }
         reading = read;
-        registration.submit(read ? EpollIoOps.EPOLLIN : EpollIoOps.NONE);
+        copy.pollIn(read);
     }
 
     @Override
@@ -229,9 +230,8 @@ final class ListenerIntake implements EpollIoHandle {
     }
 
     /**
-     * Stops for good: out of the epoll set first (the channel's descriptor keeps the socket open,
-     * so closing this copy alone would leave it there), then the copy closed and the memory freed.
-     * Also what the loop calls at its shutdown for every handle still registered.
+     * Stops for good: the copy out of the epoll set and closed ({@link SocketCopy#close}), the
+     * memory freed. Also what the loop calls at its shutdown for every handle still registered.
      */
     @Override
     public void close() {
@@ -239,16 +239,8 @@ final class ListenerIntake implements EpollIoHandle {
             return;
         }
         closed = true;
-        if (registration != null) {
-            registration.cancel();
-            registration = null;
-        }
+        copy.close();
         replies.close();
-        try {
-            socket.close();
-        } catch (IOException e) {
-            // Nothing left to do with a descriptor that would not close.
-        }
         if (area != null) {
             area.release();
             area = null;

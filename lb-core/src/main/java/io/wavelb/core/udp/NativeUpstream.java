@@ -9,10 +9,10 @@ import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
-import io.netty.channel.unix.Socket;
 import io.netty.channel.EventLoop;
 import io.wavelb.core.linux.LibC;
 import io.wavelb.core.stats.ListenerCounter;
+import io.wavelb.core.transport.BareSocket;
 import io.wavelb.core.transport.OwnLoopRegistration;
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -53,11 +53,6 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     private static final int EINVAL = 22;
     private static final int EIO = 5;
     private static final int EMSGSIZE = 90;
-    /** From linux/in.h and linux/in6.h: a socket that may bind and send from an address not of this host. */
-    private static final int SOL_IP = 0;
-    private static final int IP_TRANSPARENT = 19;
-    private static final int SOL_IPV6 = 41;
-    private static final int IPV6_TRANSPARENT = 75;
 
     /** What one send system call did. */
     private enum Sent {
@@ -70,7 +65,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
         FAILED
     }
 
-    private final UdpSocket socket;
+    private final BareSocket socket;
     /** The loop's shared part: allocator, counters, events, the GSO switch. */
     private final LoopUpstreams loop;
     private final UdpSession session;
@@ -96,7 +91,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     /** The socket's drop count when last read: 0 for a socket opened here, its count at adoption for one taken over. */
     private long dropsSeen;
 
-    private NativeUpstream(UdpSocket socket, LoopUpstreams loop, UdpSession session, int receiveCapacity) {
+    private NativeUpstream(BareSocket socket, LoopUpstreams loop, UdpSession session, int receiveCapacity) {
         this.socket = socket;
         this.loop = loop;
         this.session = session;
@@ -123,7 +118,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     static NativeUpstream open(LoopUpstreams shared, IoEventLoop loop, UdpSession session, int receiveCapacity,
                                int receiveBuffer, InetSocketAddress source) throws IOException {
         InetSocketAddress target = session.target.socketAddress();
-        UdpSocket socket = UdpSocket.forAddress(target);
+        BareSocket socket = BareSocket.datagramFor(target);
         NativeUpstream upstream = new NativeUpstream(socket, shared, session, receiveCapacity);
         try {
             if (receiveBuffer > 0) {
@@ -155,7 +150,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
      */
     static NativeUpstream adopt(LoopUpstreams shared, IoEventLoop loop, UdpSession session, int fd, int receiveCapacity,
                                 boolean poll) throws IOException {
-        NativeUpstream upstream = new NativeUpstream(new UdpSocket(fd), shared, session, receiveCapacity);
+        NativeUpstream upstream = new NativeUpstream(new BareSocket(fd), shared, session, receiveCapacity);
         upstream.socketSegment = SEGMENT_UNKNOWN;
         // What the old process's reading missed is counted there (at its close); from here on, here.
         upstream.dropsSeen = shared.dropCounts == null ? 0 : Math.max(0, shared.dropCounts.read(fd));
@@ -175,10 +170,10 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
      * socket of this host at a time, so two sessions can never share a 5-tuple towards one target
      * (the kernel would hand both sockets' replies to one of them); the second is refused instead.
      */
-    private static void bindTransparent(UdpSocket socket, InetSocketAddress source) throws TransparentBindException {
+    private static void bindTransparent(BareSocket socket, InetSocketAddress source) throws TransparentBindException {
         boolean v6 = source.getAddress() instanceof Inet6Address;
         try {
-            socket.setIntOpt(v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, 1);
+            socket.setTransparent(v6);
         } catch (IOException e) {
             throw new TransparentBindException("cannot set " + (v6 ? "IPV6_TRANSPARENT" : "IP_TRANSPARENT")
                     + " (needs CAP_NET_RAW or CAP_NET_ADMIN): " + e.getMessage(), e);
@@ -480,7 +475,7 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     /** Sets UDP_SEGMENT on the socket; false (and GSO off for good) when the kernel has none. */
     private boolean setSegment(int segment) {
         try {
-            socket.setIntOpt(SOL_UDP, UDP_SEGMENT, segment);
+            socket.setIntOption(SOL_UDP, UDP_SEGMENT, segment);
             socketSegment = segment;
             return true;
         } catch (IOException e) {
@@ -555,18 +550,6 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
         // the socket already took it out of the epoll set (epoll(7), "Q6").
         if (registration != null) {
             registration.cancel();
-        }
-    }
-
-    /** Netty's socket wrapper, made for one family so an IPv4 target gets an AF_INET socket. */
-    private static final class UdpSocket extends Socket {
-
-        private UdpSocket(int fd) {
-            super(fd);
-        }
-
-        static UdpSocket forAddress(InetSocketAddress target) {
-            return new UdpSocket(newSocketDgram0(target.getAddress() instanceof Inet6Address));
         }
     }
 }
