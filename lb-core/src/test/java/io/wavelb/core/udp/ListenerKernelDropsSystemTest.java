@@ -6,10 +6,8 @@ import io.wavelb.config.UdpSettings;
 import io.wavelb.core.metrics.WavelbMetrics;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
+import io.wavelb.core.testing.HeldLoop;
 import io.wavelb.core.testing.UdpSocketQueue;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -40,22 +38,16 @@ class ListenerKernelDropsSystemTest {
             assertThat(stats.kernelDrops()).isZero();
             assertThat(scraped(metrics, udp.name)).isZero();
 
-            CountDownLatch parked = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            Future<?> held = udp.loops.next().submit(() -> {
-                parked.countDown();
-                return release.await(20, TimeUnit.SECONDS);
-            });
-            assertThat(parked.await(5, TimeUnit.SECONDS)).as("the loop took the holding task").isTrue();
-            for (int i = 0; i < SENT; i++) {
-                udp.send("datagram-" + i);
+            long kernel;
+            try (HeldLoop held = HeldLoop.hold(udp.loops.next())) {
+                for (int i = 0; i < SENT; i++) {
+                    udp.send("datagram-" + i);
+                }
+                kernel = UdpSocketQueue.of(udp.vip).drops();
+                assertThat(kernel).as("datagrams the kernel dropped with the loop held").isPositive();
+                assertThat(stats.kernelDrops()).isEqualTo(kernel);
+                assertThat(scraped(metrics, udp.name)).isEqualTo(kernel);
             }
-            long kernel = UdpSocketQueue.of(udp.vip).drops();
-            assertThat(kernel).as("datagrams the kernel dropped with the loop held").isPositive();
-            assertThat(stats.kernelDrops()).isEqualTo(kernel);
-            assertThat(scraped(metrics, udp.name)).isEqualTo(kernel);
-            release.countDown();
-            held.get(5, TimeUnit.SECONDS);
 
             // What was not dropped is forwarded once the loop runs again: together, everything sent.
             long forwarded = 1 + SENT - kernel;

@@ -20,6 +20,7 @@ import io.wavelb.core.admin.AdminOperations.ReloadOutcome;
 import io.wavelb.core.admin.AdminOperations.Reloaded;
 import io.wavelb.core.testing.Commands;
 import io.wavelb.core.testing.EchoServer;
+import io.wavelb.core.testing.HeldLoop;
 import io.wavelb.core.testing.UdpClient;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -28,7 +29,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
@@ -143,25 +143,13 @@ class ReceiveBufferSystemTest {
             int port = io.wavelb.core.testing.Ports.freeTcpAndUdp();
             UdpSettings udp = UdpSettings.DEFAULTS.withSessionReceiveBuffer(150_000);
             try (LoadBalancer lb = LoadBalancer.start(config(port, udp, echo.port()))) {
-                CountDownLatch held = new CountDownLatch(1);
-                CountDownLatch release = new CountDownLatch(1);
-                lb.loops().next().execute(() -> {
-                    held.countDown();
-                    try {
-                        release.await(60, TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                });
-                assertThat(held.await(30, TimeUnit.SECONDS)).as("the loop is held").isTrue();
-                CompletableFuture<ReloadOutcome> reload = CompletableFuture.supplyAsync(
-                        () -> lb.apply(config(port, udp.withSessionReceiveBuffer(40_000), echo.port())));
-                try {
+                CompletableFuture<ReloadOutcome> reload;
+                try (HeldLoop held = HeldLoop.hold(lb.loops().next())) {
+                    reload = CompletableFuture.supplyAsync(
+                            () -> lb.apply(config(port, udp.withSessionReceiveBuffer(40_000), echo.port())));
                     // Without the wait a reload answers within milliseconds; with it, not while the loop is held.
                     assertThatThrownBy(() -> reload.get(2, TimeUnit.SECONDS)).as("an answer while a loop is held")
                             .isInstanceOf(TimeoutException.class);
-                } finally {
-                    release.countDown();
                 }
                 ReloadOutcome outcome = reload.get(30, TimeUnit.SECONDS);
                 assertThat(outcome).isInstanceOf(Reloaded.class);

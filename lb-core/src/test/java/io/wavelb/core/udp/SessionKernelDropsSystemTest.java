@@ -8,12 +8,11 @@ import io.wavelb.config.UdpSettings;
 import io.wavelb.core.metrics.WavelbMetrics;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
+import io.wavelb.core.testing.HeldLoop;
 import io.wavelb.core.testing.UdpSocketQueue;
 import java.net.DatagramPacket;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -47,22 +46,17 @@ class SessionKernelDropsSystemTest {
             SocketAddress session = opened.getSocketAddress();
             assertThat(UdpSocketQueue.of((java.net.InetSocketAddress) session).drops()).isZero();
 
-            CountDownLatch parked = new CountDownLatch(1);
-            CountDownLatch release = new CountDownLatch(1);
-            Future<?> held = udp.loops.next().submit(() -> {
-                parked.countDown();
-                return release.await(20, TimeUnit.SECONDS);
-            });
-            assertThat(parked.await(5, TimeUnit.SECONDS)).as("the loop took the holding task").isTrue();
-            for (int i = 0; i < SENT; i++) {
-                byte[] b = ("reply-" + i).getBytes(US_ASCII);
-                udp.target.send(new DatagramPacket(b, b.length, session));
+            long kernel;
+            try (HeldLoop held = HeldLoop.hold(udp.loops.next())) {
+                for (int i = 0; i < SENT; i++) {
+                    byte[] b = ("reply-" + i).getBytes(US_ASCII);
+                    udp.target.send(new DatagramPacket(b, b.length, session));
+                }
+                kernel = UdpSocketQueue.of((java.net.InetSocketAddress) session).drops();
+                assertThat(kernel).as("replies the kernel dropped with the loop held").isPositive();
+                assertThat(stats.total(ListenerCounter.UDP_SESSION_KERNEL_DROPS)).as("nothing read while the loop is held")
+                        .isZero();
             }
-            long kernel = UdpSocketQueue.of((java.net.InetSocketAddress) session).drops();
-            assertThat(kernel).as("replies the kernel dropped with the loop held").isPositive();
-            assertThat(stats.total(ListenerCounter.UDP_SESSION_KERNEL_DROPS)).as("nothing read while the loop is held").isZero();
-            release.countDown();
-            held.get(5, TimeUnit.SECONDS);
 
             // The loop reads the queued replies, then its next sweep (within a second) reads the count.
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
