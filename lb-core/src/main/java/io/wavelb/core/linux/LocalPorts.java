@@ -1,10 +1,6 @@
 package io.wavelb.core.linux;
 
-import java.io.BufferedReader;
-import java.io.IOException;
 import java.net.SocketException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Optional;
 
 /**
@@ -16,7 +12,6 @@ import java.util.Optional;
  */
 public record LocalPorts(int first, int last) {
 
-    private static final Path RANGE = Path.of("/proc/sys/net/ipv4/ip_local_port_range");
     /**
      * The current range as text, read when printed: a rate-limited warning that is suppressed
      * never reads the file.
@@ -58,11 +53,9 @@ public record LocalPorts(int first, int last) {
 
     /** This process's network namespace's range; empty where there is no such file (not Linux). */
     public static Optional<LocalPorts> current() {
-        // By line: procfs reports a size of 4096 that readAllBytes-style reads trust and cut at.
-        try (BufferedReader r = Files.newBufferedReader(RANGE)) {
-            String line = r.readLine();
-            return line == null ? Optional.empty() : Optional.of(parse(line));
-        } catch (IOException | RuntimeException e) {
+        try {
+            return Sysctl.read("net.ipv4.ip_local_port_range").map(LocalPorts::parse);
+        } catch (RuntimeException notARange) {
             return Optional.empty();
         }
     }

@@ -9,6 +9,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.unix.UnixChannel;
 import io.wavelb.core.linux.LocalPorts;
+import io.wavelb.core.linux.Sysctl;
 import io.wavelb.core.listener.Descriptors;
 import io.netty.util.concurrent.EventExecutor;
 import io.wavelb.config.ListenerConfig;
@@ -23,11 +24,8 @@ import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.transport.Transport;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -489,11 +487,10 @@ public final class UdpListener extends AbstractListener {
             return;
         }
         long max;
-        // A line read, not Files.readString: that trusts the size procfs reports and read "4" here.
-        try (BufferedReader r = Files.newBufferedReader(RMEM_MAX)) {
-            max = Long.parseLong(r.readLine().trim());
-        } catch (IOException | RuntimeException e) {
-            return; // not Linux, or no /proc/sys: nothing to compare with
+        try {
+            max = Sysctl.read("net.core.rmem_max").map(Long::parseLong).orElse(Long.MAX_VALUE);
+        } catch (NumberFormatException e) {
+            return; // nothing to compare with
         }
         if (max < bytes) {
             LOG.log(System.Logger.Level.WARNING, "listener '" + config().name() + "': udp.session_receive_buffer " + bytes
@@ -502,7 +499,6 @@ public final class UdpListener extends AbstractListener {
         }
     }
 
-    private static final Path RMEM_MAX = Path.of("/proc/sys/net/core/rmem_max");
 
     /** Completes once every loop has the new settings (the loop's copy, which new sessions take). */
     @Override
