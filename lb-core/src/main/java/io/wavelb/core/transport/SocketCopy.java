@@ -37,10 +37,16 @@ public final class SocketCopy {
         registration = OwnLoopRegistration.register(loop, handle, what);
     }
 
-    /** Polls for EPOLLIN, or for nothing (the kernel queues what comes); nothing before registering or after closing. */
+    /**
+     * Polls for EPOLLIN, or for nothing (the kernel queues what comes); nothing before registering
+     * or after closing. "Nothing" is EPOLLET alone, not {@link EpollIoOps#NONE}: Netty turns a
+     * submit of NONE into EPOLL_CTL_DEL but keeps the registration as added, so the next submit's
+     * EPOLL_CTL_MOD fails with ENOENT and the socket is never polled again (a paused listener
+     * stayed deaf). With EPOLLET alone only EPOLLERR and EPOLLHUP can come, each once.
+     */
     public void pollIn(boolean in) {
         if (!closed && registration != null) {
-            registration.submit(in ? EpollIoOps.EPOLLIN : EpollIoOps.NONE);
+            registration.submit(in ? EpollIoOps.EPOLLIN : EpollIoOps.EPOLLET);
         }
     }
 

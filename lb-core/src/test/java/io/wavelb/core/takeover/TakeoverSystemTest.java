@@ -332,6 +332,48 @@ class TakeoverSystemTest {
         }
     }
 
+    /**
+     * A taker that goes away after the running process froze (stopped reading its listener sockets
+     * and its sessions): the running process thaws and serves on, UDP and TCP, old flows and new.
+     * Before the fix, the thawed listener sockets were never polled again (Netty's EPOLL_CTL_DEL for
+     * a paused poll, then a MOD that failed).
+     */
+    @Test
+    void aTakeoverThatEndsAfterTheFreezeLeavesTheRunningProcessServingUdpAndTcp() throws Exception {
+        Setup s = setup();
+        try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            awaitLog(old, "takeover: listening on"); // after /readyz: the control socket comes last
+            try (UdpClient udp = new UdpClient(s.vip())) {
+                assertThat(udp.target("flowG:1", 2000)).isEqualTo("t");
+                List<Integer> received = new ArrayList<>();
+                try (TakeoverClient taker = TakeoverClient.connect(dir.resolve("state").resolve("control.sock"))) {
+                    received.addAll(taker.descriptors(taker.hello().fds()));
+                    received.addAll(taker.descriptors(taker.ready().fds()));
+                    // The running process has stopped reading: it sends what changed since the snapshot.
+                    received.addAll(taker.descriptors(taker.prepared().fds()));
+                    assertThat(received).as("the listener sockets and the session's").hasSizeGreaterThanOrEqualTo(3);
+                } finally {
+                    for (int fd : received) {
+                        new io.netty.channel.unix.FileDescriptor(fd).close();
+                    }
+                }
+                awaitLog(old, "this process serves on with everything it had");
+                assertThat(udp.target("flowG:2", 2000)).as(old.logTail()).isEqualTo("t");
+                try (UdpClient other = new UdpClient(s.vip())) {
+                    assertThat(other.target("flowH:1", 2000)).as(old.logTail()).isEqualTo("t");
+                }
+                try (Socket tcp = new Socket()) {
+                    tcp.connect(s.vip(), 5000);
+                    tcp.setSoTimeout(5000);
+                    tcp.getOutputStream().write("after\n".getBytes(StandardCharsets.UTF_8));
+                    assertThat(new BufferedReader(new InputStreamReader(tcp.getInputStream(), StandardCharsets.UTF_8)).readLine())
+                            .as(old.logTail()).isEqualTo("after");
+                }
+                assertThat(s.target().portsByFlow().get("flowG")).as("the thawed session kept its socket").hasSize(1);
+            }
+        }
+    }
+
     @Test
     void theControlSocketRefusesAnotherUser() throws Exception {
         assumeThat(ControlServer.ownUid()).as("needs root to act as another user").isZero();
