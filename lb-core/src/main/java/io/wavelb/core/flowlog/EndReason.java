@@ -39,6 +39,8 @@ public enum EndReason {
     NO_TARGET,
     /** TCP: no local port was free for a connection to any target tried (the ephemeral port range). */
     NO_LOCAL_PORT,
+    /** TCP: no socket could be made for the connection to a target (EMFILE: the process is at LimitNOFILE; ENFILE). */
+    SOCKET_ERROR,
     /** TCP: closed by the overload manager, among the connections holding the most buffered bytes. */
     OVERLOAD,
     /** TCP: a buffer could not be allocated within the memory budget. */

@@ -129,6 +129,9 @@ public final class WavelbMetrics implements AutoCloseable {
                 "UDP sessions received, with their upstream sockets, from the process this one took over", "listener", l));
         meters.add(counter("wavelb.tcp.connections.accepted", stats, ListenerCounter.TCP_ACCEPTED, "TCP client connections accepted",
                 "listener", l));
+        meters.add(counter("wavelb.tcp.accept.failures", stats, ListenerCounter.TCP_ACCEPT_FAILURES,
+                "Failed accepts of TCP client connections (EMFILE, ENFILE, ENOMEM): each pauses accepting for a second",
+                "listener", l));
         meters.add(counter("wavelb.tcp.connect.failures", stats, ListenerCounter.TCP_CONNECT_FAILURES,
                 "Failed connects to targets (each is retried on the next target while attempts remain)", "listener", l));
         meters.add(counter("wavelb.tcp.no.target", stats, ListenerCounter.TCP_NO_TARGET,

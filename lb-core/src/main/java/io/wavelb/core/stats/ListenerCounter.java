@@ -89,6 +89,11 @@ public enum ListenerCounter {
      */
     DROPPED_NO_MEMORY,
     TCP_ACCEPTED, TCP_CONNECT_FAILURES, TCP_NO_TARGET, TCP_CLOSED_IDLE,
+    /**
+     * Accepts that failed (EMFILE: at RLIMIT_NOFILE; ENFILE, ENOMEM, ENOBUFS): the listener stops
+     * accepting for a second each time, and clients wait in the backlog meanwhile.
+     */
+    TCP_ACCEPT_FAILURES,
     /** Closed by the overload manager: among the connections holding the most buffered bytes. */
     TCP_CLOSED_OVERLOAD,
     /** A side still had bytes queued {@code tcp.close_timeout} after the connection ended: closed anyway. */

@@ -11,6 +11,7 @@ import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.listener.RateLimitedLog;
+import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.transport.SocketCopy;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -129,6 +130,7 @@ final class NativeTcpAcceptor implements EpollIoHandle {
      */
     private void backOff(IOException cause) {
         failed++;
+        shared.counters.increment(ListenerCounter.TCP_ACCEPT_FAILURES);
         failures.warn("listener '" + listener.config().name() + "' (tcp): cannot accept a connection: " + AcceptFailures.describe(cause)
                 + "; accepting again in " + AcceptFailures.PAUSE_MILLIS + "ms (" + failed + " failed accepts so far)");
         backingOff = true;

@@ -114,7 +114,15 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
             c.abort(null);
             return;
         }
-        c.connectNext();
+        try {
+            c.connectNext();
+        } catch (RuntimeException | LinkageError e) {
+            // Never into Netty's loop (a second's sleep for every flow on it) and never a client
+            // left open with no target: a class that cannot load while the process is out of
+            // descriptors (EMFILE) is a LinkageError, and it stays one.
+            listener.warnRateLimited("closing a TCP connection after an unexpected error: ", e);
+            c.abort(null);
+        }
     }
 
     // ---- connecting ---------------------------------------------------------------------------
@@ -152,8 +160,13 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         try {
             socket = BareSocket.streamFor(to);
         } catch (RuntimeException e) {
-            // Typically EMFILE: no descriptor for the target socket.
-            connectFailed(next, e);
+            if (TargetAttempts.noDescriptor(e)) {
+                chosen = null;
+                attempts.noDescriptor(next, e);
+                close(EndReason.SOCKET_ERROR);
+            } else {
+                connectFailed(next, e);
+            }
             return;
         }
         Side side = new Side(socket, socket, false);
@@ -452,7 +465,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         public void handle(IoRegistration registration, IoEvent event) {
             try {
                 handleEvent(event);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError e) {
                 // Never into Netty's loop, which would sleep a second on it with every other flow.
                 listener.warnRateLimited("closing a TCP connection after an unexpected error: ", e);
                 abort(null);

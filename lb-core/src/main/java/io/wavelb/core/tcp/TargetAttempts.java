@@ -4,6 +4,7 @@ import io.netty.channel.unix.Errors;
 import io.wavelb.core.flowlog.EndReason;
 import io.wavelb.core.health.state.HealthStatus;
 import io.wavelb.core.linux.LocalPorts;
+import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.Target;
@@ -101,6 +102,17 @@ final class TargetAttempts {
                 LocalPorts.DESCRIBED);
     }
 
+    /**
+     * No descriptor for a socket to {@code candidate} (EMFILE, ENFILE): not the target's failure,
+     * and every other target would need one too. Counted as {@code socket_error} and said.
+     */
+    void noDescriptor(Target candidate, Throwable why) {
+        released(candidate);
+        counters.increment(ListenerCounter.DROPPED_SOCKET_ERROR);
+        listener.warnRateLimited("no socket for a connection to ", candidate, ": ",
+                AcceptFailures.describe(why) + "; closing the client connection");
+    }
+
     /** The transparent bind towards {@code candidate} failed for a reason of this host (no CAP_NET_RAW, no free port). */
     void transparentBindFailed(Target candidate, InetSocketAddress source, String why) {
         released(candidate);
@@ -132,6 +144,25 @@ final class TargetAttempts {
     }
 
     private static final int EADDRINUSE = 98;
+    private static final int ENFILE = 23;
+    private static final int EMFILE = 24;
+
+    /**
+     * Whether a socket could not be made for want of a descriptor (EMFILE: this process is at
+     * RLIMIT_NOFILE; ENFILE: the host is), anywhere in {@code cause}'s chain: Netty wraps the native
+     * error in a ChannelException, NIO says it in a SocketException's message.
+     */
+    static boolean noDescriptor(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof Errors.NativeIoException e && (-e.expectedErr() == EMFILE || -e.expectedErr() == ENFILE)) {
+                return true;
+            }
+            if (t.getMessage() != null && t.getMessage().contains("Too many open files")) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /** The end reason of an abort counted as {@code reason}. */
     static EndReason abortedAs(ListenerCounter reason) {

@@ -134,7 +134,18 @@ final class TcpConnection extends TcpLoopConnections.LoopConnection {
             listener.transport().transparent(b);
             connecting = b.connect(next.socketAddress(), source);
         }
-        connecting.addListener((ChannelFuture f) -> onConnect(f, next, backendRelay, source));
+        connecting.addListener((ChannelFuture f) -> {
+            try {
+                onConnect(f, next, backendRelay, source);
+            } catch (RuntimeException | LinkageError e) {
+                // Netty would log it and leave the client open with no target (a class that cannot
+                // load while the process is out of descriptors is a LinkageError, for good).
+                listener.warnRateLimited("closing a TCP connection after an unexpected error: ", e);
+                attempts.released(next);
+                f.channel().close();
+                abort(null);
+            }
+        });
     }
 
     private void onConnect(ChannelFuture f, Target candidate, TcpRelay backendRelay, InetSocketAddress source) {
@@ -153,6 +164,11 @@ final class TcpConnection extends TcpLoopConnections.LoopConnection {
             // Not the target's fault (no CAP_NET_RAW, no free port): neither outlier detection nor another target helps.
             attempts.transparentBindFailed(candidate, source, f.cause().getMessage());
             close();
+            return;
+        }
+        if (!f.isSuccess() && TargetAttempts.noDescriptor(f.cause())) {
+            attempts.noDescriptor(candidate, f.cause());
+            close(EndReason.SOCKET_ERROR);
             return;
         }
         if (!f.isSuccess()) {

@@ -97,8 +97,9 @@ public final class TcpListener extends AbstractListener {
         }
         source.checkFree("tcp", config.name());
         InetSocketAddress bindTo = source.address();
-        AcceptFailures acceptFailures =
-                new AcceptFailures("listener '" + config.name() + "' (tcp)", LOG);
+        // On the server channel's loop, so the count goes to that loop's counters.
+        AcceptFailures acceptFailures = new AcceptFailures("listener '" + config.name() + "' (tcp)", LOG, () -> null,
+                () -> stats.forCurrentLoop().increment(ListenerCounter.TCP_ACCEPT_FAILURES));
         int members = source.members(all.size(), transport.supportsReusePort());
         boolean nativeRelay = transport.nativeTcpRelay();
         for (int member = 0; member < members; member++) {
