@@ -29,17 +29,41 @@ final class Logging {
                 StringBuilder sb = new StringBuilder(128)
                         .append(Instant.ofEpochMilli(r.getMillis())).append(' ')
                         .append(levelName(r.getLevel())).append(' ')
-                        .append(formatMessage(r)).append(System.lineSeparator());
-                if (r.getThrown() != null && r.getLevel().intValue() >= Level.SEVERE.intValue()) {
+                        .append(formatMessage(r));
+                Throwable thrown = r.getThrown();
+                if (thrown != null && r.getLevel().intValue() >= Level.SEVERE.intValue()) {
                     var out = new StringWriter();
-                    r.getThrown().printStackTrace(new PrintWriter(out));
-                    sb.append(out);
+                    thrown.printStackTrace(new PrintWriter(out));
+                    sb.append(System.lineSeparator()).append(out);
+                    return sb.toString();
                 }
-                return sb.toString();
+                if (thrown != null) {
+                    // A warning stays one line, but says what was thrown and where: Netty's own
+                    // warnings ("Unexpected exception from an event executor: ") carry nothing else.
+                    sb.append(' ').append(oneLine(thrown));
+                }
+                return sb.append(System.lineSeparator()).toString();
             }
         });
         root.addHandler(handler);
         root.setLevel(level);
+    }
+
+    /** {@code Type: message at Class.method(File:line) <- Cause: message ...}, at most three causes deep. */
+    static String oneLine(Throwable thrown) {
+        StringBuilder sb = new StringBuilder();
+        Throwable t = thrown;
+        for (int depth = 0; t != null && depth < 4; depth++, t = t.getCause()) {
+            if (depth > 0) {
+                sb.append(" <- ");
+            }
+            sb.append(t);
+            StackTraceElement[] frames = t.getStackTrace();
+            if (frames.length > 0) {
+                sb.append(" at ").append(frames[0]);
+            }
+        }
+        return sb.toString();
     }
 
     private static String levelName(Level l) {
