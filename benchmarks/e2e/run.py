@@ -450,6 +450,7 @@ class Bench:
         r = {"fps": j["flows_per_s"], "fail": 100.0 * (j["sent"] - j["replies"]) / max(1, j["sent"])}
         if proxy and cpu > 0:
             r["fps_core"] = j["replies"] / cpu
+            r["cpu"] = cpu / secs
         return r
 
     def newconns(self, cand, proxy, secs, concurrency=32):

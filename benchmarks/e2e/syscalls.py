@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""System calls and CPU profile per new TCP connection, per proxy (the newconns load of run.py).
+"""System calls and CPU profile per new TCP connection or new UDP flow, per proxy (the newconns or
+newflows load of run.py).
 
-  benchmarks/e2e/syscalls.py [--only nginx,haproxy,wavelb,spike] [--secs 4] [--out FILE]
+  benchmarks/e2e/syscalls.py [--only nginx,haproxy,wavelb,spike] [--load newconns|newflows] [--secs 4] [--out FILE]
 
 For each candidate in turn (started as run.py starts it: proxy on CPU 1, load on CPU 0): a warm-up,
 then `tcpconns` for --secs while `perf stat` counts the system calls of every thread of the proxy's
@@ -52,6 +53,8 @@ def parse_stat(text):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="nginx,haproxy,wavelb,spike")
+    ap.add_argument("--load", choices=["newconns", "newflows"], default="newconns",
+                    help="newconns: TCP connect, 64 B, echo, close; newflows: one UDP datagram and its reply per flow")
     ap.add_argument("--secs", type=int, default=4)
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
@@ -62,23 +65,26 @@ def main():
     out = [f"load average before: {' / '.join(open('/proc/loadavg').read().split()[:3])}"]
     try:
         b.start_backends()
+        load = getattr(b, a.load)
+        per = "connection" if a.load == "newconns" else "flow"
         for c in a.only.split(","):
             p = e2e.start_proxy(c, d)
             try:
-                b.newconns(c, p, 8)  # warm-up (the JIT)
+                load(c, p, 8)  # warm-up (the JIT)
                 pids = pids_of(p)
                 st = perf_stat(pids, a.secs)
                 time.sleep(0.3)
-                r = b.newconns(c, p, a.secs)
+                r = load(c, p, a.secs)
                 _, err = st.communicate(timeout=60)
                 counts = parse_stat(err)
-                # connections completed in the run: cps_core * cpu share * secs (as run.py derives cps_core)
-                n = r["cps_core"] * r["cpu"] * a.secs if r and r.get("cps_core") else 0
+                # connections (flows) completed in the run: per-core rate * cpu share * secs (as run.py derives it)
+                rate = r and (r.get("cps_core") or r.get("fps_core"))
+                n = rate * r["cpu"] * a.secs if rate and r.get("cpu") else 0
                 data = os.path.join(d, f"{c}.perf.data")
                 rec = subprocess.Popen(["perf", "record", "-F", "2999", "-g", "-o", data, "-p", ",".join(map(str, pids)),
                                         "--", "sleep", str(a.secs + 1)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                 time.sleep(0.3)
-                r2 = b.newconns(c, p, a.secs)
+                r2 = load(c, p, a.secs)
                 rec.wait(60)
             finally:
                 p.stop()  # the JVMs write their perf maps at exit
@@ -86,7 +92,7 @@ def main():
             out.append(f"\n## {c}: {r}")
             out.append(f"profiled run: {r2}")
             total = counts.get("raw_syscalls:sys_enter", 0)
-            out.append(f"system calls per connection: {total / max(n, 1):.2f} (all threads of the proxy)")
+            out.append(f"system calls per {per}: {total / max(n, 1):.2f} (all threads of the proxy)")
             for s in SYSCALLS:
                 k = counts.get(f"syscalls:sys_enter_{s}", 0)
                 if k:
