@@ -61,16 +61,7 @@ class DescriptorReserveChaosTest {
                          targets:
                            - address: %s
                      """.formatted(admin, Chaos.GRACE.toSeconds(), port, echo.address()), admin).nofile(220))) {
-            InetSocketAddress vip = new InetSocketAddress("127.0.0.1", port);
-            int unanswered = 0;
-            for (int i = 0; i < 400 && unanswered < 20; i++) {
-                UdpClient c = new UdpClient(vip);
-                clients.add(c);
-                if (c.target("flow-" + i, 300) == null) {
-                    unanswered++;
-                }
-            }
-            assertThat(unanswered).as("descriptors ran out").isEqualTo(20);
+            holdEveryDescriptor(new InetSocketAddress("127.0.0.1", port), clients);
             for (int i = 0; i < 5; i++) {
                 assertThat(get(admin, "/healthz")).as(w.logTail()).startsWith("HTTP/1.1 200");
                 assertThat(get(admin, "/metrics")).as(w.logTail()).startsWith("HTTP/1.1 200").contains("wavelb_udp_sessions");
@@ -123,16 +114,7 @@ class DescriptorReserveChaosTest {
                            - address: %s
                      """.formatted(admin, Chaos.GRACE.toSeconds(), udpPort, tcpPort, echo.address()), admin)
                      .nofile(220).jvm("-Dwavelb.tcp.nativeRelay=" + relay.equals("native")))) {
-            InetSocketAddress vip = new InetSocketAddress("127.0.0.1", udpPort);
-            int unanswered = 0;
-            for (int i = 0; i < 400 && unanswered < 20; i++) {
-                UdpClient c = new UdpClient(vip);
-                clients.add(c);
-                if (c.target("flow-" + i, 300) == null) {
-                    unanswered++;
-                }
-            }
-            assertThat(unanswered).as("descriptors ran out").isEqualTo(20);
+            holdEveryDescriptor(new InetSocketAddress("127.0.0.1", udpPort), clients);
             // The kernel completes the handshake from the backlog; wavelb's accept is what fails.
             // An accept that gets a descriptor while the target socket gets none closes the client
             // at once (socket_error): it then tries again. No connection may hang.
@@ -175,6 +157,22 @@ class DescriptorReserveChaosTest {
         } finally {
             clients.forEach(UdpClient::close);
         }
+    }
+
+    /**
+     * New UDP flows through {@code vip}, one session (and upstream socket) each, until 20 go
+     * unanswered: wavelb has no descriptor left for another. The clients go to {@code clients}.
+     */
+    private static void holdEveryDescriptor(InetSocketAddress vip, List<UdpClient> clients) throws IOException {
+        int unanswered = 0;
+        for (int i = 0; i < 400 && unanswered < 20; i++) {
+            UdpClient c = new UdpClient(vip);
+            clients.add(c);
+            if (c.target("flow-" + i, 300) == null) {
+                unanswered++;
+            }
+        }
+        assertThat(unanswered).as("descriptors ran out").isEqualTo(20);
     }
 
     /** A new connection each time (no pooled one to reuse): each GET needs an accept. */
