@@ -139,6 +139,12 @@ final class Takeover {
         long sockets = 0;
         try {
             TakeoverProtocol.Sessions snapshot = client.ready();
+            String noRoom = DescriptorRoom.forHandedSockets(snapshot.fds());
+            if (noRoom != null) {
+                // Before any session socket is sent: the running process has not stopped reading.
+                client.failed(noRoom);
+                throw new GaveUp(noRoom + "; the running wavelb (pid " + oldPid + ") serves on, this process stops");
+            }
             offered = snapshot.sessions().size();
             List<Integer> fds = client.descriptors(snapshot.fds());
             stats.sockets.addAndGet(fds.size());
@@ -159,10 +165,13 @@ final class Takeover {
             adopted = lb.completeSessions(delta.closed(), delta.sessions(), opened);
         } catch (TakeoverClient.Refused gaveUp) {
             throw new GaveUp(gaveUp.getMessage() + "; it serves on, this process stops");
+        } catch (GaveUp e) {
+            throw e;
         } catch (Exception e) {
             // A closed connection: a crash, unless the process is still there (same PID namespace).
             if (alive(oldPid)) {
-                throw new GaveUp("the running wavelb (pid " + oldPid + ") did not complete the takeover (" + e.getMessage()
+                throw new GaveUp("the running wavelb (pid " + oldPid + ") did not complete the takeover ("
+                        + (e.getMessage() != null ? e.getMessage() : e.toString())
                         + "); it serves on, this process stops");
             }
             LOG.log(System.Logger.Level.WARNING, "takeover: the process taken over (pid " + oldPid + ") died midway ("

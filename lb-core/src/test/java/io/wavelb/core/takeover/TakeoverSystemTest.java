@@ -374,6 +374,40 @@ class TakeoverSystemTest {
         }
     }
 
+    /**
+     * A new process whose LimitNOFILE cannot hold the running one's session sockets refuses before
+     * any is sent, and says which limit it needs; the running process never stops reading. (Before,
+     * it lost sockets to EMFILE halfway and blamed the running process for going away.)
+     */
+    @Test
+    void aNewProcessWithTooFewDescriptorsForTheSessionsRefusesInWordsAndTheOldOneServesOn() throws Exception {
+        Setup s = setup();
+        List<UdpClient> clients = new ArrayList<>();
+        try (PortRecordingTarget target = s.target(); WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()))) {
+            awaitLog(old, "takeover: listening on"); // after /readyz: the control socket comes last
+            for (int i = 0; i < 300; i++) {
+                UdpClient c = new UdpClient(s.vip());
+                clients.add(c);
+                assertThat(c.target("flowN" + i + ":1", 2000)).isEqualTo("t");
+            }
+            try (WavelbProcess fresh = WavelbProcess.launch(sub("new"), WavelbProcess.Spec.of(s.yaml(), s.admin())
+                    .nofile(200).args("--takeover"))) {
+                assertThat(fresh.process().waitFor(60, TimeUnit.SECONDS)).as(fresh.logTail()).isTrue();
+                assertThat(fresh.process().exitValue()).isNotZero();
+                assertThat(fresh.log()).contains("cannot hold the 300 session socket(s) the running wavelb hands over")
+                        .contains("start it with a limit of at least");
+            }
+            awaitLog(old, "the new process gave up: this process cannot hold the 300 session socket(s)");
+            assertThat(old.log()).contains("this process serves on with everything it had");
+            for (int i = 0; i < 300; i += 50) {
+                assertThat(clients.get(i).target("flowN" + i + ":2", 2000)).as(old.logTail()).isEqualTo("t");
+            }
+            assertThat(s.target().portsByFlow().get("flowN0")).as("the session kept its socket").hasSize(1);
+        } finally {
+            clients.forEach(UdpClient::close);
+        }
+    }
+
     @Test
     void theControlSocketRefusesAnotherUser() throws Exception {
         assumeThat(ControlServer.ownUid()).as("needs root to act as another user").isZero();
