@@ -25,6 +25,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.wavelb.config.HealthCheckConfig;
 import io.wavelb.core.health.state.ProbeResult;
 import io.wavelb.core.health.state.ProbeResult.Kind;
+import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.transport.Transport;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -59,6 +60,9 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
         if (cause instanceof PortUnreachableException) {
             return ProbeResult.failure(Kind.PORT_UNREACHABLE, "ICMP port unreachable");
         }
+        if (AcceptFailures.outOfDescriptors(cause)) {
+            return ProbeResult.failure(Kind.NO_SOCKET, AcceptFailures.describe(cause));
+        }
         return ProbeResult.failure(Kind.ERROR, String.valueOf(cause));
     }
 
@@ -70,8 +74,20 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
         }, timeoutMillis, TimeUnit.MILLISECONDS);
         result.whenComplete((r, e) -> {
             timer.cancel(false);
-            ch.close();
+            closeIfMade(ch);
         });
+    }
+
+    /**
+     * Closes the probe's channel unless it was never made: with no descriptor for its socket the
+     * bootstrap hands back a stand-in channel whose close throws (logged by Netty for every probe).
+     */
+    private static void closeIfMade(Channel ch) {
+        try {
+            ch.close();
+        } catch (IllegalStateException neverRegistered) {
+            // The stand-in: there is no socket to close.
+        }
     }
 
     /** Healthy when a TCP connection opens within the timeout. */
@@ -84,7 +100,7 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
                     .handler(new ChannelInboundHandlerAdapter())
                     .connect(address).addListener((ChannelFuture f) -> {
                         result.complete(f.isSuccess() ? ProbeResult.SUCCESS : classify(f.cause()));
-                        f.channel().close();
+                        closeIfMade(f.channel());
                     });
             return result;
         }
@@ -163,7 +179,9 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
             try {
                 ch = transport.newDatagramChannel();
             } catch (RuntimeException e) {
-                result.complete(ProbeResult.failure(Kind.ERROR, "cannot open a socket: " + e.getMessage()));
+                result.complete(AcceptFailures.outOfDescriptors(e)
+                        ? ProbeResult.failure(Kind.NO_SOCKET, AcceptFailures.describe(e))
+                        : ProbeResult.failure(Kind.ERROR, "cannot open a socket: " + e.getMessage()));
                 return result;
             }
             byte[] expect = config.expect().bytes();

@@ -3,6 +3,7 @@ package io.wavelb.core.listener;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.unix.Errors;
 import java.io.IOException;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +69,27 @@ public final class AcceptFailures extends ChannelInboundHandlerAdapter {
             ctx.channel().eventLoop().schedule(() -> ctx.channel().config().setAutoRead(true),
                     PAUSE_MILLIS, TimeUnit.MILLISECONDS);
         }
+    }
+
+    private static final int ENFILE = 23;
+    private static final int EMFILE = 24;
+
+    /**
+     * Whether a socket could not be made or accepted for want of a descriptor (EMFILE: this process
+     * is at RLIMIT_NOFILE; ENFILE: the host is), anywhere in {@code cause}'s chain: Netty wraps the
+     * native error in a ChannelException, NIO says it in a SocketException's message. Such a
+     * failure is this host's, never a target's.
+     */
+    public static boolean outOfDescriptors(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof Errors.NativeIoException e && (-e.expectedErr() == EMFILE || -e.expectedErr() == ENFILE)) {
+                return true;
+            }
+            if (t.getMessage() != null && t.getMessage().contains("Too many open files")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The errno behind a failed accept or socket call, as an operator can act on it. */

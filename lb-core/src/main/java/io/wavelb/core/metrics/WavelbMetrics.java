@@ -21,12 +21,14 @@ import io.netty.buffer.UnpooledByteBufAllocator;
 import io.wavelb.core.LoadBalancer;
 import io.wavelb.core.flowlog.FlowLog;
 import io.wavelb.core.flowlog.FlowLogCounters;
+import io.wavelb.core.health.state.ProbeResult;
 import io.wavelb.core.linux.LocalPorts;
 import io.wavelb.core.overload.OverloadAction;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.takeover.TakeoverStats;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,6 +37,7 @@ import java.util.function.IntSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
+import java.util.stream.Stream;
 
 /**
  * The Prometheus registry and every wavelb meter. Meters are resolved once, when a listener, group
@@ -48,8 +51,8 @@ import java.util.function.ToLongFunction;
 public final class WavelbMetrics implements AutoCloseable {
 
     /** Active-check results, pre-registered so a series exists (at 0) before the first failure. */
-    public static final List<String> CHECK_RESULTS =
-            List.of("success", "timeout", "refused", "port_unreachable", "bad_response", "error");
+    public static final List<String> CHECK_RESULTS = Stream.concat(Stream.of(ProbeResult.SUCCESS.tag()),
+            Arrays.stream(ProbeResult.Kind.values()).map(ProbeResult.Kind::tag)).toList();
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gc = new JvmGcMetrics();

@@ -12,6 +12,7 @@ import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.flowlog.EndReason;
 import io.wavelb.core.linux.LocalPorts;
+import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.session.ClientKey;
 import io.wavelb.core.stats.ListenerCounter;
@@ -160,7 +161,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         try {
             socket = BareSocket.streamFor(to);
         } catch (RuntimeException e) {
-            if (TargetAttempts.noDescriptor(e)) {
+            if (AcceptFailures.outOfDescriptors(e)) {
                 chosen = null;
                 attempts.noDescriptor(next, e);
                 close(EndReason.SOCKET_ERROR);

@@ -144,25 +144,6 @@ final class TargetAttempts {
     }
 
     private static final int EADDRINUSE = 98;
-    private static final int ENFILE = 23;
-    private static final int EMFILE = 24;
-
-    /**
-     * Whether a socket could not be made for want of a descriptor (EMFILE: this process is at
-     * RLIMIT_NOFILE; ENFILE: the host is), anywhere in {@code cause}'s chain: Netty wraps the native
-     * error in a ChannelException, NIO says it in a SocketException's message.
-     */
-    static boolean noDescriptor(Throwable cause) {
-        for (Throwable t = cause; t != null; t = t.getCause()) {
-            if (t instanceof Errors.NativeIoException e && (-e.expectedErr() == EMFILE || -e.expectedErr() == ENFILE)) {
-                return true;
-            }
-            if (t.getMessage() != null && t.getMessage().contains("Too many open files")) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     /** The end reason of an abort counted as {@code reason}. */
     static EndReason abortedAs(ListenerCounter reason) {

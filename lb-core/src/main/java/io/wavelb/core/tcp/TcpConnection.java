@@ -15,6 +15,7 @@ import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.flowlog.EndReason;
 import io.wavelb.core.linux.LocalPorts;
+import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
@@ -166,7 +167,7 @@ final class TcpConnection extends TcpLoopConnections.LoopConnection {
             close();
             return;
         }
-        if (!f.isSuccess() && TargetAttempts.noDescriptor(f.cause())) {
+        if (!f.isSuccess() && AcceptFailures.outOfDescriptors(f.cause())) {
             attempts.noDescriptor(candidate, f.cause());
             close(EndReason.SOCKET_ERROR);
             return;

@@ -160,6 +160,57 @@ class DescriptorReserveChaosTest {
     }
 
     /**
+     * Active health checks while the sessions hold every descriptor: a probe that gets no socket
+     * says nothing of its target. Counted as {@code no_socket}; the target stays healthy and its
+     * sessions go on (before, two such probes ejected a healthy target: every flow would have
+     * moved, or fallen back to fail-open, for a shortage of this host's).
+     */
+    @Test
+    void healthChecksWithoutADescriptorLeaveTheTargetHealthy() throws Exception {
+        int port = Ports.freeTcpAndUdp();
+        int admin = Ports.freeTcpAndUdp();
+        List<UdpClient> clients = new ArrayList<>();
+        try (EchoServer echo = EchoServer.start("e");
+             WavelbProcess w = WavelbProcess.start(dir, WavelbProcess.Spec.of("""
+                     admin:
+                       listen: 127.0.0.1:%d
+                     runtime:
+                       event_loops: 1
+                       shutdown_grace_period: %ds
+                     listeners:
+                       - name: edge
+                         protocol: udp
+                         listen: 127.0.0.1:%d
+                         target_group: g
+                         udp:
+                           idle_timeout: 60s
+                     target_groups:
+                       - name: g
+                         health_check:
+                           protocol: tcp
+                           interval: 200ms
+                           timeout: 100ms
+                           unhealthy_threshold: 2
+                         targets:
+                           - address: %s
+                     """.formatted(admin, Chaos.GRACE.toSeconds(), port, echo.address()), admin).nofile(220))) {
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    w.metric("wavelb_target_healthy", "target_group=\"g\"").orElse(0) == 1);
+            holdEveryDescriptor(new InetSocketAddress("127.0.0.1", port), clients);
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() ->
+                    w.metric("wavelb_health_checks_total", "target_group=\"g\"", "result=\"no_socket\"").orElse(0) >= 5);
+            assertThat(w.log()).as(w.logTail()).doesNotContain("is unhealthy");
+            assertThat(w.metric("wavelb_target_healthy", "target_group=\"g\"").orElse(-1)).isEqualTo(1);
+            assertThat(w.metric("wavelb_health_checks_total", "target_group=\"g\"", "result=\"error\"").orElse(0)).isZero();
+            // A session opened before the shortage still reaches its target.
+            assertThat(clients.get(0).target("flow-0", 2000)).isEqualTo("e");
+            assertThat(w.stop(Chaos.STOP_LIMIT)).as(w.logTail()).isZero();
+        } finally {
+            clients.forEach(UdpClient::close);
+        }
+    }
+
+    /**
      * New UDP flows through {@code vip}, one session (and upstream socket) each, until 20 go
      * unanswered: wavelb has no descriptor left for another. The clients go to {@code clients}.
      */

@@ -54,6 +54,8 @@ public final class HealthStateMachine {
                 }
                 yield Optional.empty();
             }
+            // Out of descriptors here: nothing learnt about the target, neither streak moves.
+            case ProbeResult.Failure f when f.kind() == ProbeResult.Kind.NO_SOCKET -> Optional.empty();
             case ProbeResult.Failure f -> {
                 successes = 0;
                 failures++;

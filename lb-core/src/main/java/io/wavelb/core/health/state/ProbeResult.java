@@ -5,9 +5,13 @@ import java.util.Locale;
 /** The outcome of one active probe. */
 public sealed interface ProbeResult permits ProbeResult.Success, ProbeResult.Failure {
 
-    /** The bounded set of failure kinds; each is a metric tag value. */
+    /**
+     * The bounded set of failure kinds; each is a metric tag value. {@link #NO_SOCKET} is this
+     * host's failure, not the target's: the probe could not get a descriptor (EMFILE, ENFILE), so
+     * it says nothing of the target and moves no health state.
+     */
     enum Kind {
-        TIMEOUT, REFUSED, PORT_UNREACHABLE, BAD_RESPONSE, ERROR;
+        TIMEOUT, REFUSED, PORT_UNREACHABLE, BAD_RESPONSE, ERROR, NO_SOCKET;
 
         public String tag() {
             return name().toLowerCase(Locale.ROOT);

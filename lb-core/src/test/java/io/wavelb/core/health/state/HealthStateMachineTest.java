@@ -35,6 +35,22 @@ class HealthStateMachineTest {
     }
 
     @Test
+    void aProbeWithoutADescriptorMovesNeitherStreak() {
+        ProbeResult noSocket = ProbeResult.failure(ProbeResult.Kind.NO_SOCKET, "Too many open files (EMFILE)");
+        HealthStateMachine m = new HealthStateMachine(2, 2, HealthStatus.HEALTHY);
+        assertThat(m.onResult(BAD)).isEmpty();
+        for (int i = 0; i < 10; i++) {
+            assertThat(m.onResult(noSocket)).isEmpty();
+        }
+        assertThat(m.status()).isEqualTo(HealthStatus.HEALTHY);
+        // The failure before the shortage still counts: one more makes two in a row.
+        assertThat(m.onResult(BAD)).hasValueSatisfying(t -> assertThat(t.to()).isEqualTo(HealthStatus.UNHEALTHY));
+        HealthStateMachine unknown = new HealthStateMachine(1, 1);
+        assertThat(unknown.onResult(noSocket)).isEmpty();
+        assertThat(unknown.status()).isEqualTo(HealthStatus.UNKNOWN);
+    }
+
+    @Test
     void failuresFromUnknownCountTowardUnhealthy() {
         HealthStateMachine m = new HealthStateMachine(3, 2);
         assertThat(m.onResult(BAD)).isEmpty();
