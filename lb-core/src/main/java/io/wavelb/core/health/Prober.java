@@ -25,6 +25,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.wavelb.config.HealthCheckConfig;
 import io.wavelb.core.health.state.ProbeResult;
 import io.wavelb.core.health.state.ProbeResult.Kind;
+import io.wavelb.core.linux.LocalPorts;
 import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.transport.Transport;
 import java.net.ConnectException;
@@ -50,7 +51,15 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
         };
     }
 
-    private static ProbeResult classify(Throwable cause) {
+    /** What a failed probe says; a socket this host could not make or connect says nothing of the target. */
+    static ProbeResult classify(Throwable cause) {
+        if (AcceptFailures.outOfDescriptors(cause)) {
+            return ProbeResult.failure(Kind.NO_SOCKET, AcceptFailures.describe(cause));
+        }
+        if (LocalPorts.exhausted(cause)) {
+            // Every local port towards the target is taken (TIME_WAIT included): this host's shortage.
+            return ProbeResult.failure(Kind.NO_SOCKET, "no free local port: " + cause.getMessage());
+        }
         if (cause instanceof ConnectTimeoutException) {
             return ProbeResult.failure(Kind.TIMEOUT, cause.getMessage());
         }
@@ -59,9 +68,6 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
         }
         if (cause instanceof PortUnreachableException) {
             return ProbeResult.failure(Kind.PORT_UNREACHABLE, "ICMP port unreachable");
-        }
-        if (AcceptFailures.outOfDescriptors(cause)) {
-            return ProbeResult.failure(Kind.NO_SOCKET, AcceptFailures.describe(cause));
         }
         return ProbeResult.failure(Kind.ERROR, String.valueOf(cause));
     }

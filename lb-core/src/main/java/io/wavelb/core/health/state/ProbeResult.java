@@ -7,8 +7,8 @@ public sealed interface ProbeResult permits ProbeResult.Success, ProbeResult.Fai
 
     /**
      * The bounded set of failure kinds; each is a metric tag value. {@link #NO_SOCKET} is this
-     * host's failure, not the target's: the probe could not get a descriptor (EMFILE, ENFILE), so
-     * it says nothing of the target and moves no health state.
+     * host's failure, not the target's: the probe could not get a descriptor (EMFILE, ENFILE) or a
+     * local port towards the target, so it says nothing of the target and moves no health state.
      */
     enum Kind {
         TIMEOUT, REFUSED, PORT_UNREACHABLE, BAD_RESPONSE, ERROR, NO_SOCKET;
