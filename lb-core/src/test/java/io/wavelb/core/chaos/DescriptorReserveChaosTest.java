@@ -43,24 +43,7 @@ class DescriptorReserveChaosTest {
         int admin = Ports.freeTcpAndUdp();
         List<UdpClient> clients = new ArrayList<>();
         try (EchoServer echo = EchoServer.start("e");
-             WavelbProcess w = WavelbProcess.start(dir, WavelbProcess.Spec.of("""
-                     admin:
-                       listen: 127.0.0.1:%d
-                     runtime:
-                       event_loops: 1
-                       shutdown_grace_period: %ds
-                     listeners:
-                       - name: edge
-                         protocol: udp
-                         listen: 127.0.0.1:%d
-                         target_group: g
-                         udp:
-                           idle_timeout: 60s
-                     target_groups:
-                       - name: g
-                         targets:
-                           - address: %s
-                     """.formatted(admin, Chaos.GRACE.toSeconds(), port, echo.address()), admin).nofile(220))) {
+             WavelbProcess w = startUdp(admin, port, echo, "")) {
             holdEveryDescriptor(new InetSocketAddress("127.0.0.1", port), clients);
             for (int i = 0; i < 5; i++) {
                 assertThat(get(admin, "/healthz")).as(w.logTail()).startsWith("HTTP/1.1 200");
@@ -171,29 +154,13 @@ class DescriptorReserveChaosTest {
         int admin = Ports.freeTcpAndUdp();
         List<UdpClient> clients = new ArrayList<>();
         try (EchoServer echo = EchoServer.start("e");
-             WavelbProcess w = WavelbProcess.start(dir, WavelbProcess.Spec.of("""
-                     admin:
-                       listen: 127.0.0.1:%d
-                     runtime:
-                       event_loops: 1
-                       shutdown_grace_period: %ds
-                     listeners:
-                       - name: edge
-                         protocol: udp
-                         listen: 127.0.0.1:%d
-                         target_group: g
-                         udp:
-                           idle_timeout: 60s
-                     target_groups:
-                       - name: g
-                         health_check:
-                           protocol: tcp
-                           interval: 200ms
-                           timeout: 100ms
-                           unhealthy_threshold: 2
-                         targets:
-                           - address: %s
-                     """.formatted(admin, Chaos.GRACE.toSeconds(), port, echo.address()), admin).nofile(220))) {
+             WavelbProcess w = startUdp(admin, port, echo, """
+                     health_check:
+                       protocol: tcp
+                       interval: 200ms
+                       timeout: 100ms
+                       unhealthy_threshold: 2
+                     """)) {
             await().atMost(Duration.ofSeconds(20)).until(() ->
                     w.metric("wavelb_target_healthy", "target_group=\"g\"").orElse(0) == 1);
             holdEveryDescriptor(new InetSocketAddress("127.0.0.1", port), clients);
@@ -208,6 +175,31 @@ class DescriptorReserveChaosTest {
         } finally {
             clients.forEach(UdpClient::close);
         }
+    }
+
+    /**
+     * wavelb at 220 descriptors with one UDP listener (sessions idle for 60 s) to {@code echo};
+     * {@code groupKeys}, YAML at the target group's indentation, adds to the group.
+     */
+    private WavelbProcess startUdp(int admin, int port, EchoServer echo, String groupKeys) throws Exception {
+        return WavelbProcess.start(dir, WavelbProcess.Spec.of("""
+                admin:
+                  listen: 127.0.0.1:%d
+                runtime:
+                  event_loops: 1
+                  shutdown_grace_period: %ds
+                listeners:
+                  - name: edge
+                    protocol: udp
+                    listen: 127.0.0.1:%d
+                    target_group: g
+                    udp:
+                      idle_timeout: 60s
+                target_groups:
+                  - name: g
+                %s    targets:
+                      - address: %s
+                """.formatted(admin, Chaos.GRACE.toSeconds(), port, groupKeys.indent(4), echo.address()), admin).nofile(220));
     }
 
     /**
