@@ -54,7 +54,7 @@ public final class HealthStateMachine {
                 }
                 yield Optional.empty();
             }
-            // Out of descriptors here: nothing learnt about the target, neither streak moves.
+            // This host could not make the probe's socket: nothing learnt of the target, neither streak moves.
             case ProbeResult.Failure f when f.kind() == ProbeResult.Kind.NO_SOCKET -> Optional.empty();
             case ProbeResult.Failure f -> {
                 successes = 0;
