@@ -30,7 +30,7 @@ public final class AdminLimits {
     public static final int WORK_QUEUE = 16;
     /** A call without an answer after this gets 503; what it does goes on, and the log says how it ended. */
     public static final Duration WORK_TIMEOUT = Duration.ofSeconds(30);
-    /** Descriptors held back for the admin endpoint when the process runs out (see {@link DescriptorReserve}). */
+    /** Descriptors held back for the admin endpoint when the process runs out (see {@link io.wavelb.core.listener.DescriptorReserve}). */
     public static final int RESERVED_DESCRIPTORS = 4;
 
     private AdminLimits() {

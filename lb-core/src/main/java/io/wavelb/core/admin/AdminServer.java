@@ -19,6 +19,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.wavelb.config.AdminConfig;
 import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.listener.Bind;
+import io.wavelb.core.listener.DescriptorReserve;
 import io.wavelb.core.listener.RateLimitedLog;
 import io.wavelb.core.metrics.WavelbMetrics;
 import io.wavelb.core.transport.Transport;

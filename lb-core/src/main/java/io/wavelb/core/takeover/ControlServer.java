@@ -8,6 +8,8 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.wavelb.core.listener.AcceptFailures;
+import io.wavelb.core.listener.DescriptorReserve;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -74,6 +76,9 @@ public final class ControlServer implements AutoCloseable {
         void handedOver(long newPid);
     }
 
+    /** One for a takeover's control connection, one for a probe or an upgrade request beside it. */
+    static final int RESERVED_DESCRIPTORS = 2;
+
     private final Path socket;
     private final RunningSide side;
     private final Events events;
@@ -90,6 +95,11 @@ public final class ControlServer implements AutoCloseable {
     /** Counted down by {@link #open}: until then a takeover or upgrade waits, since the process has no listeners to hand over yet. */
     private final CountDownLatch opened = new CountDownLatch(1);
     private volatile boolean closing;
+    /**
+     * Descriptors kept for the control connection: a process whose sessions used up its limit must
+     * still be replaceable by one started with a higher limit. On the control loop only.
+     */
+    private final DescriptorReserve reserve = new DescriptorReserve(RESERVED_DESCRIPTORS);
 
     private ControlServer(Path socket, RunningSide side, Events events, TakeoverStats stats, EventLoopGroup group, int uid) {
         this.socket = socket;
@@ -152,22 +162,25 @@ public final class ControlServer implements AutoCloseable {
         // Bound under a private name, made owner-only, then renamed into place: the socket is never
         // reachable under its name with wider permissions.
         Path staging = dir.resolve(socket.getFileName() + "." + ProcessHandle.current().pid() + ".new");
+        ControlServer control = null;
         try {
             Files.deleteIfExists(staging);
-            ControlServer control = new ControlServer(socket, side, events, stats, group, uid);
+            control = new ControlServer(socket, side, events, stats, group, uid);
+            control.holdReserve();
             control.server = new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
+                    .handler(control.acceptFailures())
                     .childHandler(ControlChannel.initializer(control::accepted))
                     .bind(new DomainSocketAddress(staging.toString())).sync().channel();
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rw-------"));
             Files.move(staging, socket, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return control;
         } catch (IOException | RuntimeException e) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            release(control, group);
             Files.deleteIfExists(staging);
             throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            release(control, group);
             throw new IOException("interrupted");
         }
     }
@@ -425,6 +438,32 @@ public final class ControlServer implements AutoCloseable {
         return type.cast(m);
     }
 
+    /** A start that failed: the reserve's descriptors back, the loop stopped. */
+    private static void release(ControlServer control, EventLoopGroup group) {
+        if (control != null) {
+            group.next().execute(control.reserve::close);
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    /** Fills the reserve, and refills it every second on the control loop once descriptors are back. */
+    private void holdReserve() {
+        group.next().submit(() -> {
+            if (!reserve.refill()) {
+                LOG.log(System.Logger.Level.WARNING, "takeover: cannot hold " + RESERVED_DESCRIPTORS + " descriptors in"
+                        + " reserve; the control socket may not answer when descriptors run out");
+            }
+            group.next().scheduleWithFixedDelay(reserve::refill, 1, 1, TimeUnit.SECONDS);
+        }).syncUninterruptibly();
+    }
+
+    /** A failed accept (EMFILE): one reserved descriptor is given back for it, or accepting pauses a second. */
+    private AcceptFailures acceptFailures() {
+        return new AcceptFailures("takeover control socket", LOG, () -> reserve.releaseOne()
+                ? "gave back one of the control socket's reserved descriptors to answer it (" + reserve.held() + " left)"
+                : null, () -> { });
+    }
+
     /** Stops listening and removes the socket file (the new process binds its own there next). */
     private void closeServer() {
         server.close().awaitUninterruptibly(1000);
@@ -453,6 +492,7 @@ public final class ControlServer implements AutoCloseable {
         if (ch != null && ch.isOpen()) {
             closeServer();
         }
+        group.next().execute(reserve::close);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 }

@@ -408,6 +408,45 @@ class TakeoverSystemTest {
         }
     }
 
+    /**
+     * The way out of a descriptor limit set too low: a process whose sessions hold every descriptor
+     * is replaced by one started with a higher limit, sessions and all. The control socket answers
+     * from a descriptor reserve (before, accept failed with EMFILE and the taker gave up after 10 s).
+     */
+    @Test
+    void aProcessAtItsDescriptorLimitCanBeTakenOverByOneWithAHigherLimit() throws Exception {
+        Setup s = setup();
+        List<UdpClient> clients = new ArrayList<>();
+        try (PortRecordingTarget target = s.target();
+             WavelbProcess old = WavelbProcess.start(sub("old"), WavelbProcess.Spec.of(s.yaml(), s.admin()).nofile(220))) {
+            awaitLog(old, "takeover: listening on"); // after /readyz: the control socket comes last
+            int unanswered = 0;
+            for (int i = 0; i < 400 && unanswered < 10; i++) {
+                UdpClient c = new UdpClient(s.vip());
+                if (c.target("flowL" + i + ":1", 300) == null) {
+                    unanswered++;
+                    c.close();
+                } else {
+                    clients.add(c);
+                }
+            }
+            assertThat(unanswered).as("descriptors ran out").isEqualTo(10);
+            try (WavelbProcess fresh = WavelbProcess.launch(sub("new"), WavelbProcess.Spec.of(s.yaml(), s.admin())
+                    .args("--takeover"))) {
+                awaitLog(fresh, "takeover: complete");
+                assertThat(old.log()).contains("takeover control socket: cannot accept a connection: ")
+                        .contains("gave back one of the control socket's reserved descriptors");
+                assertThat(fresh.log()).contains("takeover: " + clients.size() + " of " + clients.size() + " UDP session(s) taken");
+                for (int i = 0; i < clients.size(); i += 20) {
+                    assertThat(clients.get(i).target("flowL" + i + ":2", 2000)).as(fresh.logTail()).isEqualTo("t");
+                }
+                assertThat(s.target().portsByFlow().get("flowL0")).as("the session kept its socket").hasSize(1);
+            }
+        } finally {
+            clients.forEach(UdpClient::close);
+        }
+    }
+
     @Test
     void theControlSocketRefusesAnotherUser() throws Exception {
         assumeThat(ControlServer.ownUid()).as("needs root to act as another user").isZero();

@@ -104,7 +104,9 @@ public final class WavelbProcess implements AutoCloseable {
         cmd.addAll(spec.launcher());
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(spec.jvmFlags());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.wavelb.core.cli.Main", "run", "--config", cfg.toString()));
+        // At a descriptor limit, classes come from jars as in production (see PackedClasspath).
+        String classPath = spec.nofile() != null ? PackedClasspath.get() : System.getProperty("java.class.path");
+        cmd.addAll(List.of("-cp", classPath, "io.wavelb.core.cli.Main", "run", "--config", cfg.toString()));
         cmd.addAll(spec.runArgs());
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         return new WavelbProcess(p, log, cfg, spec.adminPort());

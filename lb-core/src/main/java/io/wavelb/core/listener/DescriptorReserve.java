@@ -1,4 +1,4 @@
-package io.wavelb.core.admin;
+package io.wavelb.core.listener;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -7,29 +7,31 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 
 /**
- * A few file descriptors held in reserve for the admin endpoint (the "idle descriptor" trick of
- * libev and NGINX operators): when UDP sessions have used the rest of RLIMIT_NOFILE and accept
- * fails with EMFILE, one reserved descriptor is closed so the next accept gets it and
- * {@code /healthz} and {@code /metrics} still answer; it is taken again when descriptors come
- * back. Only the admin event loop touches it.
+ * A few file descriptors held in reserve for a server socket that must answer when the rest are
+ * gone (the "idle descriptor" trick of libev and NGINX operators): the admin endpoint, so that
+ * {@code /healthz} and {@code /metrics} still answer, and the takeover control socket, so that a
+ * process at its limit can still be replaced by one with a higher limit. When UDP sessions have
+ * used the rest of RLIMIT_NOFILE and accept fails with EMFILE, one reserved descriptor is closed so
+ * the next accept gets it; it is taken again when descriptors come back. Only the owning server's
+ * event loop touches it.
  */
-final class DescriptorReserve implements AutoCloseable {
+public final class DescriptorReserve implements AutoCloseable {
 
     private static final Path SOURCE = Path.of("/dev/null");
 
     private final int size;
     private final Deque<FileChannel> held = new ArrayDeque<>();
 
-    DescriptorReserve(int size) {
+    public DescriptorReserve(int size) {
         this.size = size;
     }
 
-    int held() {
+    public int held() {
         return held.size();
     }
 
     /** Takes descriptors until the reserve is full or none is left; true when full. */
-    boolean refill() {
+    public boolean refill() {
         while (held.size() < size) {
             try {
                 held.push(FileChannel.open(SOURCE));
@@ -44,7 +46,7 @@ final class DescriptorReserve implements AutoCloseable {
      * Gives one held descriptor back to the process, for one accept; false when none is held. One
      * at a time: what the accept does not take, a UDP session may, and the rest stay for the next.
      */
-    boolean releaseOne() {
+    public boolean releaseOne() {
         FileChannel c = held.poll();
         if (c == null) {
             return false;
