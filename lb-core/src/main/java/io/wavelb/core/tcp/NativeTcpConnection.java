@@ -11,8 +11,6 @@ import io.netty.util.concurrent.Future;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.flowlog.EndReason;
-import io.wavelb.core.linux.LocalPorts;
-import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.session.ClientKey;
 import io.wavelb.core.stats.ListenerCounter;
@@ -161,13 +159,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         try {
             socket = BareSocket.streamFor(to);
         } catch (RuntimeException e) {
-            if (AcceptFailures.outOfDescriptors(e)) {
-                chosen = null;
-                attempts.noDescriptor(next, e);
-                close(EndReason.SOCKET_ERROR);
-            } else {
-                connectFailed(next, e);
-            }
+            connectFailed(next, source, e);
             return;
         }
         Side side = new Side(socket, socket, false);
@@ -186,13 +178,7 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         } catch (IOException e) {
             side.closeNow();
             target = null;
-            if (source != null && TargetAttempts.bindFailed(e)) {
-                transparentBindFailed(next, source, e);
-            } else if (source == null && LocalPorts.exhausted(e)) {
-                noLocalPort(next);
-            } else {
-                connectFailed(next, e);
-            }
+            connectFailed(next, source, e);
             return;
         }
         if (connected) {
@@ -203,17 +189,26 @@ final class NativeTcpConnection extends TcpLoopConnections.LoopConnection {
         }
     }
 
-    private void transparentBindFailed(Target candidate, InetSocketAddress source, IOException e) {
-        if (source.getPort() != 0 && TargetAttempts.addressInUse(e)) {
+    /** The socket to {@code candidate}, from {@code source} when not null, could not be made or connected. */
+    private void connectFailed(Target candidate, InetSocketAddress source, Throwable e) {
+        switch (TargetAttempts.classify(e, source)) {
+            case NO_DESCRIPTOR -> {
+                chosen = null;
+                attempts.noDescriptor(candidate, e);
+                close(EndReason.SOCKET_ERROR);
+            }
             // The client's port is bound on this host already (a connection from it in TIME_WAIT,
             // or the same client port through another listener): its IP, any free port.
-            connect(candidate, new InetSocketAddress(source.getAddress(), 0));
-            return;
+            case CLIENT_PORT_IN_USE -> connect(candidate, new InetSocketAddress(source.getAddress(), 0));
+            case TRANSPARENT_BIND -> {
+                // Neither outlier detection nor another target helps.
+                chosen = null;
+                attempts.transparentBindFailed(candidate, source, e.getMessage());
+                close(null);
+            }
+            case NO_LOCAL_PORT -> noLocalPort(candidate);
+            case TARGET -> connectFailed(candidate, e);
         }
-        // Not the target's fault (no CAP_NET_RAW, no free port): neither outlier detection nor another target helps.
-        chosen = null;
-        attempts.transparentBindFailed(candidate, source, e.getMessage());
-        close(null);
     }
 
     /** This host has no port left towards that target: not the target's failure, and another target's 4-tuples are free. */

@@ -132,14 +132,43 @@ final class TargetAttempts {
                 ? EndReason.TARGET_UNHEALTHY : EndReason.TARGET_REMOVED;
     }
 
+    /** Why a connect to a target failed, as both relays act on it. */
+    enum ConnectFailure {
+        /** No descriptor for the socket (EMFILE, ENFILE): this host's shortage; the client is closed. */
+        NO_DESCRIPTOR,
+        /** A transparent bind found the client's own port bound on this host: try its IP with any port. */
+        CLIENT_PORT_IN_USE,
+        /** A transparent bind failed otherwise (no CAP_NET_RAW, no free port): this host's; the client is closed. */
+        TRANSPARENT_BIND,
+        /** No free local port towards the target: this host's, and another target's 4-tuples may be free. */
+        NO_LOCAL_PORT,
+        /** The target's failure (refused, unreachable, reset): outlier detection, then the next target. */
+        TARGET
+    }
+
+    /** What {@code cause}, the failure of a connect from {@code source} (null: no transparent bind), was. */
+    static ConnectFailure classify(Throwable cause, InetSocketAddress source) {
+        if (AcceptFailures.outOfDescriptors(cause)) {
+            return ConnectFailure.NO_DESCRIPTOR;
+        }
+        if (source != null && bindFailed(cause)) {
+            return source.getPort() != 0 && addressInUse(cause) ? ConnectFailure.CLIENT_PORT_IN_USE
+                    : ConnectFailure.TRANSPARENT_BIND;
+        }
+        if (source == null && LocalPorts.exhausted(cause)) {
+            return ConnectFailure.NO_LOCAL_PORT;
+        }
+        return ConnectFailure.TARGET;
+    }
+
     /** Whether a connect failed at its bind (Netty's native bind error names the call). */
-    static boolean bindFailed(Throwable cause) {
+    private static boolean bindFailed(Throwable cause) {
         return cause instanceof Errors.NativeIoException e && e.getMessage() != null && e.getMessage().startsWith("bind(")
                 || cause instanceof java.net.BindException;
     }
 
     /** Whether a bind failed because another socket of this host holds that address and port (EADDRINUSE). */
-    static boolean addressInUse(Throwable cause) {
+    private static boolean addressInUse(Throwable cause) {
         return cause instanceof Errors.NativeIoException e && -e.expectedErr() == EADDRINUSE;
     }
 

@@ -14,8 +14,6 @@ import io.netty.channel.socket.DuplexChannel;
 import io.wavelb.config.ProxyProtocol;
 import io.wavelb.core.balance.FlowHash;
 import io.wavelb.core.flowlog.EndReason;
-import io.wavelb.core.linux.LocalPorts;
-import io.wavelb.core.listener.AcceptFailures;
 import io.wavelb.core.proxy.ProxyHeaders;
 import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.LoopCounters;
@@ -155,35 +153,8 @@ final class TcpConnection extends TcpLoopConnections.LoopConnection {
             f.channel().close();
             return;
         }
-        if (!f.isSuccess() && source != null && TargetAttempts.bindFailed(f.cause())) {
-            if (source.getPort() != 0 && TargetAttempts.addressInUse(f.cause())) {
-                // The client's port is bound on this host already (a connection from it in
-                // TIME_WAIT, or the same client port through another listener): its IP, any free port.
-                connect(candidate, new InetSocketAddress(source.getAddress(), 0));
-                return;
-            }
-            // Not the target's fault (no CAP_NET_RAW, no free port): neither outlier detection nor another target helps.
-            attempts.transparentBindFailed(candidate, source, f.cause().getMessage());
-            close();
-            return;
-        }
-        if (!f.isSuccess() && AcceptFailures.outOfDescriptors(f.cause())) {
-            attempts.noDescriptor(candidate, f.cause());
-            close(EndReason.SOCKET_ERROR);
-            return;
-        }
         if (!f.isSuccess()) {
-            boolean noPort = source == null && LocalPorts.exhausted(f.cause());
-            if (noPort) {
-                attempts.noLocalPort(candidate);
-            } else {
-                attempts.failed(candidate, f.cause());
-            }
-            if (attempts.more()) {
-                connectNext();
-            } else {
-                close(noPort ? EndReason.NO_LOCAL_PORT : EndReason.NO_TARGET);
-            }
+            connectFailed(candidate, source, f.cause());
             return;
         }
         target = candidate;
@@ -204,6 +175,40 @@ final class TcpConnection extends TcpLoopConnections.LoopConnection {
         clientRelay.start(client, backend);
         backendRelay.start(backend, client);
         flowLog.started((InetSocketAddress) client.remoteAddress(), (InetSocketAddress) backend.localAddress(), target);
+    }
+
+    /** The connect to {@code candidate}, from {@code source} when not null, failed. */
+    private void connectFailed(Target candidate, InetSocketAddress source, Throwable cause) {
+        switch (TargetAttempts.classify(cause, source)) {
+            case NO_DESCRIPTOR -> {
+                attempts.noDescriptor(candidate, cause);
+                close(EndReason.SOCKET_ERROR);
+            }
+            // The client's port is bound on this host already (a connection from it in TIME_WAIT,
+            // or the same client port through another listener): its IP, any free port.
+            case CLIENT_PORT_IN_USE -> connect(candidate, new InetSocketAddress(source.getAddress(), 0));
+            case TRANSPARENT_BIND -> {
+                // Neither outlier detection nor another target helps.
+                attempts.transparentBindFailed(candidate, source, cause.getMessage());
+                close();
+            }
+            case NO_LOCAL_PORT -> {
+                attempts.noLocalPort(candidate);
+                nextOrClose(EndReason.NO_LOCAL_PORT);
+            }
+            case TARGET -> {
+                attempts.failed(candidate, cause);
+                nextOrClose(EndReason.NO_TARGET);
+            }
+        }
+    }
+
+    private void nextOrClose(EndReason none) {
+        if (attempts.more()) {
+            connectNext();
+        } else {
+            close(none);
+        }
     }
 
     /**
