@@ -3,6 +3,8 @@ package io.wavelb.core;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.SingleThreadEventExecutor;
+import io.netty.util.concurrent.ThreadProperties;
 import io.wavelb.config.ConfigException;
 import io.wavelb.config.ConfigLoader;
 import io.wavelb.config.HostPort;
@@ -904,7 +906,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
         for (BoundListener b : bound) {
             stops.add(b.stopAccepting());
         }
-        CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)).join();
+        awaitShutdownStep(CompletableFuture.allOf(stops.toArray(CompletableFuture[]::new)), "stopping the listeners");
         long deadline = System.nanoTime() + grace.toNanos();
         int open;
         while ((open = openFlows()) > 0 && System.nanoTime() - deadline < 0) {
@@ -930,12 +932,52 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
                     closes.add(l.closeFlows().toCompletableFuture());
                 }
             }
-            CompletableFuture.allOf(closes.toArray(CompletableFuture[]::new)).join();
+            awaitShutdownStep(CompletableFuture.allOf(closes.toArray(CompletableFuture[]::new)), "closing the open flows");
         }
         control.shutdownNow();
-        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        awaitLoopsStopped();
         // After the loops: the records of the flows they ended (shutdown) are written before it closes.
         flowLog.close();
+    }
+
+    /**
+     * How long a shutdown waits for the event loops at each step (listeners stopped, open flows
+     * closed, loops ended) before it goes on without them: a stuck loop must not keep the process
+     * from stopping, nor a takeover's old process from exiting.
+     */
+    static final Duration SHUTDOWN_STEP = Duration.ofSeconds(10);
+
+    private static void awaitShutdownStep(CompletableFuture<Void> step, String what) {
+        try {
+            step.get(SHUTDOWN_STEP.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "shutdown: " + what + " has not finished after "
+                    + SHUTDOWN_STEP.toSeconds() + " s (an event loop is stuck); going on without it");
+        } catch (ExecutionException e) {
+            LOG.log(System.Logger.Level.WARNING, "shutdown: " + what + " failed: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops the event loops, waiting at most {@link #SHUTDOWN_STEP}; a loop still running is named, with where it is. */
+    private void awaitLoopsStopped() {
+        if (loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(SHUTDOWN_STEP.toMillis())) {
+            return;
+        }
+        StringBuilder stuck = new StringBuilder();
+        for (EventExecutor e : loops) {
+            if (!e.isTerminated() && e instanceof SingleThreadEventExecutor loop) {
+                ThreadProperties t = loop.threadProperties();
+                stuck.append("; ").append(t.name()).append(" at");
+                StackTraceElement[] frames = t.stackTrace();
+                for (int i = 0; i < Math.min(6, frames.length); i++) {
+                    stuck.append(i == 0 ? " " : " < ").append(frames[i]);
+                }
+            }
+        }
+        LOG.log(System.Logger.Level.WARNING, "shutdown: event loop(s) still running after " + SHUTDOWN_STEP.toSeconds()
+                + " s; going on without them" + stuck);
     }
 
     /** The process's flow log: SIGUSR1 reopens it, metrics read its counts. */

@@ -16,6 +16,7 @@ import io.wavelb.config.Transport;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.testing.EchoServer;
+import io.wavelb.core.testing.HeldLoop;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.DatagramSocket;
@@ -130,6 +131,26 @@ class LoadBalancerLifecycleTest {
                 List<String> warnings = warningsDuring(lb::close);
                 assertThat(open.getInputStream().read()).isEqualTo(-1);
                 assertThat(warnings).isEmpty();
+            }
+        }
+    }
+
+    /**
+     * A stuck event loop (here one held by a task; in the field, a loop blocked in a system call)
+     * must not keep the balancer from stopping: each step waits at most SHUTDOWN_STEP, then the
+     * shutdown goes on and says which loop it left, and where.
+     */
+    @Test
+    void shutdownWithAStuckEventLoopEndsAfterItsBoundAndNamesTheLoop() throws Exception {
+        try (EchoServer echo = EchoServer.start("e")) {
+            LoadBalancer lb = LoadBalancer.start(config(Protocol.TCP_UDP, 0, echo.address(), Duration.ZERO));
+            try (HeldLoop held = HeldLoop.hold(lb.loops().next())) {
+                List<String> warnings = warningsDuring(lb::close);
+                assertThat(held.holding()).as("close returned while the loop was still held").isTrue();
+                assertThat(warnings).anyMatch(w -> w.startsWith("shutdown: stopping the listeners has not finished after "
+                        + LoadBalancer.SHUTDOWN_STEP.toSeconds() + " s"));
+                assertThat(warnings).anyMatch(w -> w.startsWith("shutdown: event loop(s) still running after ")
+                        && w.contains("wavelb-loop-"));
             }
         }
     }

@@ -27,6 +27,7 @@ import io.wavelb.core.health.state.ProbeResult;
 import io.wavelb.core.health.state.ProbeResult.Kind;
 import io.wavelb.core.linux.LocalPorts;
 import io.wavelb.core.listener.AcceptFailures;
+import io.wavelb.core.transport.DatagramChannelClose;
 import io.wavelb.core.transport.Transport;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -34,6 +35,7 @@ import java.net.PortUnreachableException;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * One active probe of one address, on the given event loop. Every probe completes exactly once
@@ -47,7 +49,7 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
         return switch (config.protocol()) {
             case TCP -> new Tcp(config, transport);
             case HTTP -> new Http(config, transport);
-            case UDP -> new Udp(config, transport);
+            case UDP -> new Udp(config, transport::newDatagramChannel);
         };
     }
 
@@ -90,7 +92,12 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
      */
     private static void closeIfMade(Channel ch) {
         try {
-            ch.close();
+            if (ch instanceof DatagramChannel) {
+                // Completed from the reply's channelRead, inside Netty's read loop.
+                DatagramChannelClose.close(ch);
+            } else {
+                ch.close();
+            }
         } catch (IllegalStateException neverRegistered) {
             // The stand-in: there is no socket to close.
         }
@@ -177,13 +184,13 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
      * comes back. A connected socket learns of an ICMP port unreachable (ECONNREFUSED) at once, so a
      * target with nothing listening fails without waiting for the timeout.
      */
-    record Udp(HealthCheckConfig config, Transport transport) implements Prober {
+    record Udp(HealthCheckConfig config, Supplier<DatagramChannel> sockets) implements Prober {
         @Override
         public CompletableFuture<ProbeResult> probe(InetSocketAddress address, EventLoop loop) {
             CompletableFuture<ProbeResult> result = new CompletableFuture<>();
             DatagramChannel ch;
             try {
-                ch = transport.newDatagramChannel();
+                ch = sockets.get();
             } catch (RuntimeException e) {
                 result.complete(AcceptFailures.outOfDescriptors(e)
                         ? ProbeResult.failure(Kind.NO_SOCKET, AcceptFailures.describe(e))

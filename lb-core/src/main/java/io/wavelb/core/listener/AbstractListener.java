@@ -183,6 +183,11 @@ public abstract class AbstractListener implements Listener {
     protected static CompletionStage<Void> closeAll(List<Channel> channels) {
         List<CompletableFuture<Void>> closes = new ArrayList<>();
         for (Channel c : channels) {
+            if (c.isRegistered() && c.eventLoop().isShuttingDown()) {
+                // Its loop is ending (a shutdown that went on without a stuck loop): the loop closes
+                // its channels as it ends, and cannot run a listener of ours any more.
+                continue;
+            }
             CompletableFuture<Void> done = new CompletableFuture<>();
             c.close().addListener(f -> done.complete(null));
             closes.add(done);

@@ -33,6 +33,11 @@ public final class HeldLoop implements AutoCloseable {
         return new HeldLoop(loop);
     }
 
+    /** Whether the loop is still held: not released, and the holding task still waiting. */
+    public boolean holding() {
+        return release.getCount() > 0 && !task.isDone();
+    }
+
     /** Lets the loop go on and waits (at most 5 s) for the holding task to end. */
     public void release() throws Exception {
         release.countDown();
