@@ -90,7 +90,6 @@ class LoadBalancerLifecycleTest {
                 open.getOutputStream().write('1');
                 assertThat(open.getInputStream().read()).isEqualTo('1');
 
-                long start = System.nanoTime();
                 CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> lb.shutdown(Duration.ofSeconds(20)));
                 Thread.sleep(300);
                 assertThat(stopped).isNotDone();
@@ -103,8 +102,8 @@ class LoadBalancerLifecycleTest {
                 open.getOutputStream().write('2');
                 assertThat(open.getInputStream().read()).isEqualTo('2');
                 open.close();
+                // Well inside the 20 s grace period: the last connection's end ends the wait.
                 stopped.get(10, TimeUnit.SECONDS);
-                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
             }
         }
     }
