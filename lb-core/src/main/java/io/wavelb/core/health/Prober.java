@@ -27,7 +27,7 @@ import io.wavelb.core.health.state.ProbeResult;
 import io.wavelb.core.health.state.ProbeResult.Kind;
 import io.wavelb.core.linux.LocalPorts;
 import io.wavelb.core.listener.AcceptFailures;
-import io.wavelb.core.transport.DatagramChannelClose;
+import io.wavelb.core.transport.CloseFromRead;
 import io.wavelb.core.transport.Transport;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -94,7 +94,7 @@ public sealed interface Prober permits Prober.Tcp, Prober.Http, Prober.Udp {
         try {
             if (ch instanceof DatagramChannel) {
                 // Completed from the reply's channelRead, inside Netty's read loop.
-                DatagramChannelClose.close(ch);
+                CloseFromRead.close(ch);
             } else {
                 ch.close();
             }

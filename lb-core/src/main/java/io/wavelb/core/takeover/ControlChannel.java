@@ -14,6 +14,7 @@ import io.netty.channel.unix.FileDescriptor;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.wavelb.core.listener.Descriptors;
+import io.wavelb.core.transport.CloseFromRead;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -87,7 +88,8 @@ public final class ControlChannel implements AutoCloseable {
                 if (item instanceof Integer fd) {
                     Descriptors.close(fd);
                 }
-                ctx.close();
+                // Reading descriptors, Netty's read loop would go on after a plain close.
+                CloseFromRead.close(ctx.channel());
             }
         }
 

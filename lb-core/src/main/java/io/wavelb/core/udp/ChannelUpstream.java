@@ -5,7 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.socket.DatagramChannel;
-import io.wavelb.core.transport.DatagramChannelClose;
+import io.wavelb.core.transport.CloseFromRead;
 import io.wavelb.core.transport.Transport;
 import java.net.InetSocketAddress;
 
@@ -88,7 +88,7 @@ final class ChannelUpstream implements Upstream {
         // Often called from the reply's channelRead (the reply ended the session). The channel reads
         // one datagram per event (a fresh FixedRecvByteBufAllocator), so Netty's read loop would not
         // read again; this keeps it so if that changes.
-        DatagramChannelClose.close(channel).addListener((ChannelFuture f) -> {
+        CloseFromRead.close(channel).addListener((ChannelFuture f) -> {
             if (!f.isSuccess()) {
                 LOG.log(System.Logger.Level.DEBUG, "closing upstream socket failed", f.cause());
             }
