@@ -13,7 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -23,6 +25,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * the descriptors line up with the manifest on both sides.
  */
 final class Handover implements RunningSide {
+
+    private static final System.Logger LOG = System.getLogger(Handover.class.getName());
 
     /** How long the event loops get to freeze, hand over or take sessions. */
     static final long LOOP_WORK_SECONDS = 10;
@@ -80,15 +84,17 @@ final class Handover implements RunningSide {
 
     @Override
     public Change freeze() throws Exception {
+        List<CompletableFuture<Void>> paused = new ArrayList<>();
         List<CompletableFuture<UdpListener.Change>> each = new ArrayList<>();
         for (BoundListener b : offered) {
             if (b.tcp() != null) {
-                b.tcp().pauseAccepting();
+                paused.add(b.tcp().pauseAccepting());
             }
             if (b.udp() != null) {
                 each.add(b.udp().freeze(ids::getAndIncrement));
             }
         }
+        CompletableFuture.allOf(paused.toArray(CompletableFuture[]::new)).get(LOOP_WORK_SECONDS, TimeUnit.SECONDS);
         List<Long> closed = new ArrayList<>();
         List<FrozenSession> opened = new ArrayList<>();
         for (CompletableFuture<UdpListener.Change> f : each) {
@@ -125,13 +131,31 @@ final class Handover implements RunningSide {
 
     @Override
     public void thaw() {
+        // Every listener's loops are asked before any is waited for: one stuck loop must not keep
+        // the listeners of the others frozen (its own read again when it runs its queue).
+        List<CompletableFuture<Void>> each = new ArrayList<>();
         for (BoundListener b : offered) {
             if (b.tcp() != null) {
-                b.tcp().resumeReading();
+                each.add(b.tcp().resumeReading());
             }
             if (b.udp() != null) {
-                b.udp().thaw().join();
+                each.add(b.udp().thaw());
             }
+        }
+        awaitLoops(each, "thawing the listeners");
+    }
+
+    /** Waits at most {@link #LOOP_WORK_SECONDS} for {@code work} on the event loops; past it, says so and goes on. */
+    private static void awaitLoops(List<CompletableFuture<Void>> work, String what) {
+        try {
+            CompletableFuture.allOf(work.toArray(CompletableFuture[]::new)).get(LOOP_WORK_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "takeover: " + what + ": an event loop has not done it after "
+                    + LOOP_WORK_SECONDS + " s; it does when it runs its queue, the other loops serve meanwhile");
+        } catch (ExecutionException e) {
+            LOG.log(System.Logger.Level.WARNING, "takeover: " + what + " failed: " + e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -197,13 +221,15 @@ final class Handover implements RunningSide {
 
     /** The new process: every listener reads from now on (those adopted paused start here). */
     void resumeReading() {
+        List<CompletableFuture<Void>> each = new ArrayList<>();
         for (BoundListener b : lb.boundListeners()) {
             if (b.tcp() != null) {
-                b.tcp().resumeReading();
+                each.add(b.tcp().resumeReading());
             }
             if (b.udp() != null) {
                 b.udp().resumeReading();
             }
         }
+        awaitLoops(each, "starting to read the listeners");
     }
 }

@@ -189,22 +189,25 @@ public final class TcpListener extends AbstractListener {
         return !nativeAcceptors.isEmpty();
     }
 
-    /** A takeover: stop accepting (connections wait in the shared backlog); open connections go on. */
-    public void pauseAccepting() {
-        if (nativeAcceptors.isEmpty()) {
-            autoRead(acceptors, false);
-        } else {
-            onEachAcceptor(a -> a.reading(false)).join();
-        }
+    /**
+     * A takeover: stop accepting (connections wait in the shared backlog); open connections go on.
+     * Completes once every acceptor's loop has stopped it.
+     */
+    public CompletableFuture<Void> pauseAccepting() {
+        return accepting(false);
     }
 
-    /** Starts or restarts accepting: sockets adopted paused, or a failed takeover. */
-    public void resumeReading() {
+    /** Starts or restarts accepting: sockets adopted paused, or a failed takeover. Completes once every acceptor's loop has. */
+    public CompletableFuture<Void> resumeReading() {
+        return accepting(true);
+    }
+
+    private CompletableFuture<Void> accepting(boolean read) {
         if (nativeAcceptors.isEmpty()) {
-            autoRead(acceptors, true);
-        } else {
-            onEachAcceptor(a -> a.reading(true)).join();
+            autoRead(acceptors, read);
+            return CompletableFuture.completedFuture(null);
         }
+        return onEachAcceptor(a -> a.reading(read));
     }
 
     /** The new process holds the accept sockets: each is let go here. Open connections go on here. */
