@@ -152,9 +152,11 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * Serves a few requests in memory while descriptors are plentiful, so the classes a request
-     * needs are loaded now: a class first needed during an EMFILE spell could not be read from its
-     * jar or directory, and that connection would fail however many descriptors the reserve gave.
-     * Only paths that count nothing.
+     * needs are loaded now. From a class directory (a test JVM, a build tree), a class first loaded
+     * during an EMFILE spell fails for good (its file cannot be opened, and the JDK keeps the
+     * NoClassDefFoundError), so that connection would fail however many descriptors the reserve
+     * gave. From the shipped jar, open already, the load works even then; there this only spares
+     * the first request the loading. Only paths that count nothing.
      */
     private void warmUp() {
         EmbeddedChannel ch = new EmbeddedChannel(new HttpServerCodec(AdminLimits.MAX_REQUEST_LINE, AdminLimits.MAX_HEADERS, 8192),
