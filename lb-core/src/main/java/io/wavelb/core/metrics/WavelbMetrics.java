@@ -164,7 +164,7 @@ public final class WavelbMetrics implements AutoCloseable {
                     "udp.mode per_packet: sessions opened as a client's leg towards one more target", "listener", l));
             meters.add(counter("wavelb.udp.per.packet.fallback", stats, ListenerCounter.UDP_LEG_FALLBACK,
                     "udp.mode per_packet: datagrams sent to the client's first target because no leg could be opened "
-                    + "towards the one picked (max_sessions, no socket)", "listener", l));
+                    + "towards the one picked (max_sessions, no socket, no free local port)", "listener", l));
         }
         for (ListenerCounter c : ListenerCounter.values()) {
             if (c.name().startsWith("CLOSED_")) {
