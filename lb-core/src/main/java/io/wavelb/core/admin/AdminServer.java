@@ -120,10 +120,8 @@ public final class AdminServer implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "admin: cannot hold " + AdminLimits.RESERVED_DESCRIPTORS
                     + " descriptors in reserve (has " + reserve.held() + "); the admin endpoint may not answer when descriptors run out");
         }
-        AcceptFailures acceptFailed = new AcceptFailures("admin", LOG, () -> {
-            return reserve.releaseOne() ? "gave back one of the admin endpoint's reserved descriptors to answer it ("
-                    + reserve.held() + " left)" : null;
-        }, acceptFailures::increment);
+        AcceptFailures acceptFailed = new AcceptFailures("admin", LOG, () -> reserve.releaseOneFor("admin endpoint"),
+                acceptFailures::increment);
         ServerBootstrap b = new ServerBootstrap()
                 .group(loop)
                 .channel(transport.serverSocketChannelClass())

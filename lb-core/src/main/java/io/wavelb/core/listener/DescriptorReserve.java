@@ -59,6 +59,14 @@ public final class DescriptorReserve implements AutoCloseable {
         return true;
     }
 
+    /**
+     * {@link #releaseOne} for a failed accept of {@code owner}'s server socket ("admin endpoint"):
+     * what the accept-failure line adds (how many are left), or null when none was held.
+     */
+    public String releaseOneFor(String owner) {
+        return releaseOne() ? "gave back one of the " + owner + "'s reserved descriptors to answer it (" + held() + " left)" : null;
+    }
+
     /** Gives every held descriptor back to the process; how many. */
     int release() {
         int n = held.size();

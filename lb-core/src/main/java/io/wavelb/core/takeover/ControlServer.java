@@ -459,9 +459,7 @@ public final class ControlServer implements AutoCloseable {
 
     /** A failed accept (EMFILE): one reserved descriptor is given back for it, or accepting pauses a second. */
     private AcceptFailures acceptFailures() {
-        return new AcceptFailures("takeover control socket", LOG, () -> reserve.releaseOne()
-                ? "gave back one of the control socket's reserved descriptors to answer it (" + reserve.held() + " left)"
-                : null, () -> { });
+        return new AcceptFailures("takeover control socket", LOG, () -> reserve.releaseOneFor("control socket"), () -> { });
     }
 
     /** Stops listening and removes the socket file (the new process binds its own there next). */
