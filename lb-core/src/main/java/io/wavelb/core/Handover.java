@@ -7,15 +7,14 @@ import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
 import io.wavelb.core.udp.FrozenSession;
 import io.wavelb.core.udp.UdpListener;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -147,16 +146,9 @@ final class Handover implements RunningSide {
 
     /** Waits at most {@link #LOOP_WORK_SECONDS} for {@code work} on the event loops; past it, says so and goes on. */
     private static void awaitLoops(List<CompletableFuture<Void>> work, String what) {
-        try {
-            CompletableFuture.allOf(work.toArray(CompletableFuture[]::new)).get(LOOP_WORK_SECONDS, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            LOG.log(System.Logger.Level.WARNING, "takeover: " + what + ": an event loop has not done it after "
-                    + LOOP_WORK_SECONDS + " s; it does when it runs its queue, the other loops serve meanwhile");
-        } catch (ExecutionException e) {
-            LOG.log(System.Logger.Level.WARNING, "takeover: " + what + " failed: " + e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        BoundedWait.await(CompletableFuture.allOf(work.toArray(CompletableFuture[]::new)), Duration.ofSeconds(LOOP_WORK_SECONDS),
+                LOG, "takeover: " + what + ": an event loop has not done it after " + LOOP_WORK_SECONDS
+                        + " s; it does when it runs its queue, the other loops serve meanwhile", "takeover: " + what + " failed");
     }
 
     /**

@@ -948,16 +948,8 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     static final Duration SHUTDOWN_STEP = Duration.ofSeconds(10);
 
     private static void awaitShutdownStep(CompletableFuture<Void> step, String what) {
-        try {
-            step.get(SHUTDOWN_STEP.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            LOG.log(System.Logger.Level.WARNING, "shutdown: " + what + " has not finished after "
-                    + SHUTDOWN_STEP.toSeconds() + " s (an event loop is stuck); going on without it");
-        } catch (ExecutionException e) {
-            LOG.log(System.Logger.Level.WARNING, "shutdown: " + what + " failed: " + e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        BoundedWait.await(step, SHUTDOWN_STEP, LOG, "shutdown: " + what + " has not finished after "
+                + SHUTDOWN_STEP.toSeconds() + " s (an event loop is stuck); going on without it", "shutdown: " + what + " failed");
     }
 
     /** Stops the event loops, waiting at most {@link #SHUTDOWN_STEP}; a loop still running is named, with where it is. */
