@@ -3,8 +3,6 @@ package io.wavelb.core;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.EventExecutor;
-import io.netty.util.concurrent.SingleThreadEventExecutor;
-import io.netty.util.concurrent.ThreadProperties;
 import io.wavelb.config.ConfigException;
 import io.wavelb.config.ConfigLoader;
 import io.wavelb.config.HostPort;
@@ -36,6 +34,7 @@ import io.wavelb.core.transparent.HostCheck;
 import io.wavelb.core.transparent.IpFamily;
 import io.wavelb.core.transparent.TransparentNeeds;
 import io.wavelb.core.transport.LoopPriming;
+import io.wavelb.core.transport.LoopStop;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
 import java.net.BindException;
@@ -954,22 +953,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
 
     /** Stops the event loops, waiting at most {@link #SHUTDOWN_STEP}; a loop still running is named, with where it is. */
     private void awaitLoopsStopped() {
-        if (loops.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(SHUTDOWN_STEP.toMillis())) {
-            return;
-        }
-        StringBuilder stuck = new StringBuilder();
-        for (EventExecutor e : loops) {
-            if (!e.isTerminated() && e instanceof SingleThreadEventExecutor loop) {
-                ThreadProperties t = loop.threadProperties();
-                stuck.append("; ").append(t.name()).append(" at");
-                StackTraceElement[] frames = t.stackTrace();
-                for (int i = 0; i < Math.min(6, frames.length); i++) {
-                    stuck.append(i == 0 ? " " : " < ").append(frames[i]);
-                }
-            }
-        }
-        LOG.log(System.Logger.Level.WARNING, "shutdown: event loop(s) still running after " + SHUTDOWN_STEP.toSeconds()
-                + " s; going on without them" + stuck);
+        LoopStop.stop(loops, Duration.ofSeconds(2), SHUTDOWN_STEP, LOG, "shutdown: event loop(s) still running");
     }
 
     /** The process's flow log: SIGUSR1 reopens it, metrics read its counts. */

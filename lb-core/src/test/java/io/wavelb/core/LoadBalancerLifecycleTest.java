@@ -17,6 +17,7 @@ import io.wavelb.config.UdpSettings;
 import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.testing.EchoServer;
 import io.wavelb.core.testing.HeldLoop;
+import io.wavelb.core.testing.Warnings;
 import java.net.BindException;
 import java.net.ConnectException;
 import java.net.DatagramSocket;
@@ -113,7 +114,7 @@ class LoadBalancerLifecycleTest {
         try (EchoServer echo = EchoServer.start("e")) {
             LoadBalancer lb = LoadBalancer.start(config(Protocol.TCP, 0, echo.address(), Duration.ofMillis(500)));
             try (Socket open = echoedConnection(lb)) {
-                List<String> warnings = warningsDuring(() -> lb.shutdown(Duration.ofMillis(500)));
+                List<String> warnings = Warnings.during(() -> lb.shutdown(Duration.ofMillis(500)));
                 assertThat(open.getInputStream().read()).isEqualTo(-1);
                 assertThat(warnings).containsExactly("grace period over: closing 1 open flow(s)");
             }
@@ -127,7 +128,7 @@ class LoadBalancerLifecycleTest {
         try (EchoServer echo = EchoServer.start("e")) {
             LoadBalancer lb = LoadBalancer.start(config(Protocol.TCP, 0, echo.address(), Duration.ofSeconds(30)));
             try (Socket open = echoedConnection(lb)) {
-                List<String> warnings = warningsDuring(lb::close);
+                List<String> warnings = Warnings.during(lb::close);
                 assertThat(open.getInputStream().read()).isEqualTo(-1);
                 assertThat(warnings).isEmpty();
             }
@@ -144,7 +145,7 @@ class LoadBalancerLifecycleTest {
         try (EchoServer echo = EchoServer.start("e")) {
             LoadBalancer lb = LoadBalancer.start(config(Protocol.TCP_UDP, 0, echo.address(), Duration.ZERO));
             try (HeldLoop held = HeldLoop.hold(lb.loops().next())) {
-                List<String> warnings = warningsDuring(lb::close);
+                List<String> warnings = Warnings.during(lb::close);
                 assertThat(held.holding()).as("close returned while the loop was still held").isTrue();
                 assertThat(warnings).anyMatch(w -> w.startsWith("shutdown: stopping the listeners has not finished after "
                         + LoadBalancer.SHUTDOWN_STEP.toSeconds() + " s"));
@@ -162,36 +163,5 @@ class LoadBalancerLifecycleTest {
         open.getOutputStream().write('1');
         assertThat(open.getInputStream().read()).isEqualTo('1');
         return open;
-    }
-
-    /** The warnings wavelb's loggers log while {@code action} runs. */
-    private static List<String> warningsDuring(Runnable action) {
-        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                String name = r.getLoggerName() == null ? "" : r.getLoggerName();
-                if (r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()
-                        && (name.equals("wavelb") || name.startsWith("io.wavelb"))) {
-                    warnings.add(r.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
-        root.addHandler(capture);
-        try {
-            action.run();
-        } finally {
-            root.removeHandler(capture);
-        }
-        return warnings;
     }
 }

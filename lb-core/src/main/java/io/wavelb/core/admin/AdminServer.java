@@ -22,11 +22,13 @@ import io.wavelb.core.listener.Bind;
 import io.wavelb.core.listener.DescriptorReserve;
 import io.wavelb.core.listener.RateLimitedLog;
 import io.wavelb.core.metrics.WavelbMetrics;
+import io.wavelb.core.transport.LoopStop;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -262,15 +264,26 @@ public final class AdminServer implements AutoCloseable {
         return () -> auth.set(next);
     }
 
+    /** The admin endpoint's own event loop (tests hold it to stand for a stuck one). */
+    EventLoopGroup loop() {
+        return loop;
+    }
+
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
     }
+
+    /**
+     * How long {@link #close} waits for the admin loop at each step (the listening socket closed,
+     * the loop ended): a stuck admin loop must not keep the process from stopping.
+     */
+    static final Duration CLOSE_STEP = Duration.ofSeconds(5);
 
     @Override
     public void close() {
         Channel c = channel;
         if (c != null) {
-            c.close().awaitUninterruptibly();
+            LoopStop.await(c.close(), CLOSE_STEP, LOG, "admin endpoint: closing its listening socket");
         }
         // Close the open connections while the loop still runs tasks: a connection closed by the
         // loop's own shutdown may never see channelInactive, and the HTTP decoder would keep the
@@ -282,7 +295,7 @@ public final class AdminServer implements AutoCloseable {
             // already shut down
         }
         worker.shutdownNow();
-        loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+        LoopStop.stop(loop, Duration.ofSeconds(1), CLOSE_STEP, LOG, "admin endpoint: event loop still running");
         reserve.close();
     }
 }

@@ -183,9 +183,10 @@ public abstract class AbstractListener implements Listener {
     protected static CompletionStage<Void> closeAll(List<Channel> channels) {
         List<CompletableFuture<Void>> closes = new ArrayList<>();
         for (Channel c : channels) {
-            if (c.isRegistered() && c.eventLoop().isShuttingDown()) {
-                // Its loop is ending (a shutdown that went on without a stuck loop): the loop closes
-                // its channels as it ends, and cannot run a listener of ours any more.
+            if (!c.isOpen() || c.isRegistered() && c.eventLoop().isShuttingDown()) {
+                // Closed already, or its loop is ending (a shutdown that went on without a stuck
+                // loop): the loop closes its channels as it ends, and cannot run a listener of ours
+                // any more (a closed channel's done future would still hand the listener to it).
                 continue;
             }
             CompletableFuture<Void> done = new CompletableFuture<>();

@@ -11,7 +11,9 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.wavelb.core.listener.RateLimitedLog;
+import io.wavelb.core.transport.LoopStop;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -85,6 +87,11 @@ public final class SdNotify implements AutoCloseable {
         return new SdNotify(group, ch, watchdogUsec);
     }
 
+    /** The notify socket's own event loop, or null without NOTIFY_SOCKET (tests hold it to stand for a stuck one). */
+    EventLoopGroup loop() {
+        return loop;
+    }
+
     public boolean enabled() {
         return channel != null;
     }
@@ -144,14 +151,17 @@ public final class SdNotify implements AutoCloseable {
         }, 0, periodMicros, TimeUnit.MICROSECONDS);
     }
 
+    /** How long {@link #close} waits for the notify loop at each step: a stuck one must not keep the process from stopping. */
+    static final Duration CLOSE_STEP = Duration.ofSeconds(5);
+
     @Override
     public void close() {
         if (watchdog != null) {
             watchdog.shutdownNow();
         }
         if (channel != null) {
-            channel.close().awaitUninterruptibly();
-            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            LoopStop.await(channel.close(), CLOSE_STEP, LOG, "systemd notify: closing NOTIFY_SOCKET");
+            LoopStop.stop(loop, Duration.ofSeconds(1), CLOSE_STEP, LOG, "systemd notify: event loop still running");
         }
     }
 }

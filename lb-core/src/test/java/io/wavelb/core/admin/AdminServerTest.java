@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.wavelb.config.AdminConfig;
 import io.wavelb.config.HostPort;
 import io.wavelb.core.metrics.WavelbMetrics;
+import io.wavelb.core.testing.HeldLoop;
+import io.wavelb.core.testing.Warnings;
 import io.wavelb.core.transport.Transport;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -101,6 +103,26 @@ class AdminServerTest {
                     "{\"targets\":[{\"address\":\"10.0.0.1:443\",\"server_id\":\"0x00A1\"}]}").statusCode()).isEqualTo(200);
             assertThat(ops.calls).containsExactly(
                     "replace g [TargetSpec[address=10.0.0.1:443, weight=100, serverId=Optional[0x00a1]]]");
+        }
+    }
+
+    /**
+     * A stuck admin loop (here held by a task) must not keep the process from stopping: close waits
+     * at most CLOSE_STEP per step, then goes on and names the loop.
+     */
+    @Test
+    void closeWithAStuckAdminLoopEndsAfterItsBoundAndNamesTheLoop() throws Exception {
+        try (WavelbMetrics metrics = new WavelbMetrics()) {
+            AdminServer server = AdminServer.start(new AdminConfig(new HostPort("127.0.0.1", 0), Optional.empty()),
+                    Transport.select(io.wavelb.config.Transport.AUTO), new Recording(), metrics);
+            try (HeldLoop held = HeldLoop.hold(server.loop().next())) {
+                List<String> warnings = Warnings.during(server::close);
+                assertThat(held.holding()).as("close returned while the loop was still held").isTrue();
+                assertThat(warnings).anyMatch(w -> w.startsWith("admin endpoint: closing its listening socket has not finished after "
+                        + AdminServer.CLOSE_STEP.toSeconds() + " s"));
+                assertThat(warnings).anyMatch(w -> w.startsWith("admin endpoint: event loop still running after "
+                        + AdminServer.CLOSE_STEP.toSeconds() + " s; going on without them; wavelb-loop-"));
+            }
         }
     }
 }

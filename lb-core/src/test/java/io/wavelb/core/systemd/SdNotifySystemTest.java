@@ -15,7 +15,9 @@ import io.netty.channel.unix.DomainDatagramPacket;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.wavelb.core.testing.Commands;
 import io.wavelb.core.testing.EchoServer;
+import io.wavelb.core.testing.HeldLoop;
 import io.wavelb.core.testing.Ports;
+import io.wavelb.core.testing.Warnings;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,6 +123,35 @@ class SdNotifySystemTest {
             n.ready("x");
             n.reloading();
             n.stopping("y");
+        }
+    }
+
+    /**
+     * A stuck notify loop (here held by a task) must not keep the process from stopping: close waits
+     * at most CLOSE_STEP per step, then goes on and names the loop.
+     */
+    @Test
+    void closeWithAStuckNotifyLoopEndsAfterItsBoundAndNamesTheLoop() throws Exception {
+        assumeTrue(Epoll.isAvailable(), "sd_notify needs the epoll transport");
+        Path socket = dir.resolve("notify.sock");
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        try {
+            Channel systemd = new io.netty.bootstrap.Bootstrap().group(group).channel(EpollDomainDatagramChannel.class)
+                    .handler(new io.netty.channel.ChannelInboundHandlerAdapter())
+                    .bind(new DomainSocketAddress(socket.toFile())).sync().channel();
+            SdNotify notify = SdNotify.fromEnvironment(java.util.Map.of("NOTIFY_SOCKET", socket.toString()));
+            assertThat(notify.enabled()).isTrue();
+            try (HeldLoop held = HeldLoop.hold(notify.loop().next())) {
+                List<String> warnings = Warnings.during(notify::close);
+                assertThat(held.holding()).as("close returned while the loop was still held").isTrue();
+                assertThat(warnings).anyMatch(w -> w.startsWith("systemd notify: closing NOTIFY_SOCKET has not finished after "
+                        + SdNotify.CLOSE_STEP.toSeconds() + " s"));
+                assertThat(warnings).anyMatch(w -> w.startsWith("systemd notify: event loop still running after "
+                        + SdNotify.CLOSE_STEP.toSeconds() + " s; going on without them; wavelb-sd-notify"));
+            }
+            systemd.close().sync();
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
 }
