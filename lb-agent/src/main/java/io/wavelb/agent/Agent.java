@@ -342,7 +342,9 @@ public final class Agent {
         LOG.log(System.Logger.Level.INFO, "registered " + me.instanceId() + " (" + me.publicIp() + ", " + me.zone()
                 + ") in Cloud Map " + config.cloudMap().namespace() + "/" + config.cloudMap().service()
                 + (gate.healthy() ? "" : "; balancer not ready yet: UNHEALTHY, weight 0"));
-        round(false);
+        // The load was read a moment ago for the registration: a second read now would make the
+        // governor decide twice in one instant, and put the load to CloudWatch twice.
+        publish(refreshIdentity());
     }
 
     private static String version() {
@@ -397,6 +399,11 @@ public final class Agent {
         // Before the heartbeat: a new weight re-registers at once, so Cloud Map's WAVELB_WEIGHT
         // says what Route 53 is about to say, not what it said a heartbeat interval ago.
         changed |= updateWeight();
+        publish(changed);
+    }
+
+    /** The rest of a round: heartbeat (at once when {@code changed}), targets, DNS. */
+    private void publish(boolean changed) throws InterruptedException {
         try {
             if (changed || System.nanoTime() - lastHeartbeat >= config.cloudMap().heartbeatInterval().toNanos()) {
                 heartbeat(gate.healthy());
