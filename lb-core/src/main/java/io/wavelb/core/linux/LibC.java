@@ -17,8 +17,9 @@ import java.util.Optional;
  * The few calls of Linux's C library wavelb makes itself, through the Foreign Function and Memory
  * API: {@code recvmmsg} and {@code sendmmsg} on a listener socket (Netty's native versions make an
  * address object and an envelope per datagram, and a {@code getsockopt} per call), a close-on-exec
- * {@code dup}, {@code getsockopt(SO_DOMAIN)} and {@code getsockopt(SO_MEMINFO)}, and setting
- * O_NONBLOCK. Each call returns what the kernel returned, or {@code -errno}, read from the call's
+ * {@code dup}, {@code getsockopt(SO_DOMAIN)} and {@code getsockopt(SO_MEMINFO)}, setting
+ * O_NONBLOCK, and making and setting up the sockets wavelb polls itself ({@link SocketCalls}:
+ * Netty's socket wrapper asks each new socket its family with a {@code getsockname}). Each call returns what the kernel returned, or {@code -errno}, read from the call's
  * own captured state (never from a later call's errno).
  *
  * <p>Linux on a 64-bit platform only (the structure offsets in {@link MessageBatch} are LP64's);
@@ -50,6 +51,11 @@ public final class LibC {
     private static final MethodHandle FCNTL;
     private static final MethodHandle GETSOCKOPT;
     private static final MethodHandle SHUTDOWN;
+    private static final MethodHandle SOCKET;
+    private static final MethodHandle CONNECT;
+    private static final MethodHandle BIND;
+    private static final MethodHandle SETSOCKOPT;
+    private static final MethodHandle GETSOCKNAME;
     private static final int SHUT_WR = 1;
     private static final VarHandle ERRNO;
     static final long CAPTURE_SIZE;
@@ -61,6 +67,11 @@ public final class LibC {
         MethodHandle fcntl = null;
         MethodHandle getsockopt = null;
         MethodHandle shutdown = null;
+        MethodHandle socket = null;
+        MethodHandle connect = null;
+        MethodHandle bind = null;
+        MethodHandle setsockopt = null;
+        MethodHandle getsockname = null;
         VarHandle errno = null;
         long captureSize = 0;
         String why = null;
@@ -86,6 +97,15 @@ public final class LibC {
                 getsockopt = linker.downcallHandle(libc.find("getsockopt").orElseThrow(),
                         FunctionDescriptor.of(i, i, i, i, ValueLayout.ADDRESS, ValueLayout.ADDRESS), errnoOf);
                 shutdown = linker.downcallHandle(libc.find("shutdown").orElseThrow(), FunctionDescriptor.of(i, i, i), errnoOf);
+                socket = linker.downcallHandle(libc.find("socket").orElseThrow(), FunctionDescriptor.of(i, i, i, i), errnoOf);
+                connect = linker.downcallHandle(libc.find("connect").orElseThrow(),
+                        FunctionDescriptor.of(i, i, ValueLayout.ADDRESS, i), errnoOf);
+                bind = linker.downcallHandle(libc.find("bind").orElseThrow(),
+                        FunctionDescriptor.of(i, i, ValueLayout.ADDRESS, i), errnoOf);
+                setsockopt = linker.downcallHandle(libc.find("setsockopt").orElseThrow(),
+                        FunctionDescriptor.of(i, i, i, i, ValueLayout.ADDRESS, i), errnoOf);
+                getsockname = linker.downcallHandle(libc.find("getsockname").orElseThrow(),
+                        FunctionDescriptor.of(i, i, ValueLayout.ADDRESS, ValueLayout.ADDRESS), errnoOf);
             }
         } catch (RuntimeException | LinkageError e) {
             why = e.toString();
@@ -95,6 +115,11 @@ public final class LibC {
         FCNTL = fcntl;
         GETSOCKOPT = getsockopt;
         SHUTDOWN = shutdown;
+        SOCKET = socket;
+        CONNECT = connect;
+        BIND = bind;
+        SETSOCKOPT = setsockopt;
+        GETSOCKNAME = getsockname;
         ERRNO = errno;
         CAPTURE_SIZE = captureSize;
         UNAVAILABLE = why;
@@ -278,6 +303,144 @@ public final class LibC {
                 throw new IllegalStateException("shutdown", t);
             }
             return r >= 0 ? r : -errno(state);
+        }
+    }
+
+    /**
+     * The calls that make and set up one socket ({@code socket}, {@code setsockopt}, {@code bind},
+     * {@code connect}, {@code getsockname}), for one thread, in memory allocated once: an address
+     * is written into and read from it, so none allocates beyond what the caller hands in or gets
+     * back. Each returns what the kernel returned, or {@code -errno}.
+     */
+    public static final class SocketCalls {
+
+        /** sizeof(struct sockaddr_in6), the larger of the two families'. */
+        private static final int SOCKADDR_BYTES = 28;
+        private static final int SOCK_STREAM = 1;
+        private static final int SOCK_DGRAM = 2;
+        private static final int SOCK_NONBLOCK = 04000;
+        private static final int SOCK_CLOEXEC = 02000000;
+
+        private final MemorySegment state;
+        private final MemorySegment address;
+        private final MemorySegment length;
+        private final MemorySegment value;
+
+        public SocketCalls(Arena arena) {
+            state = newCaptureState(arena);
+            address = arena.allocate(SOCKADDR_BYTES, 8);
+            length = arena.allocate(ValueLayout.JAVA_INT);
+            value = arena.allocate(ValueLayout.JAVA_INT);
+        }
+
+        /** A new non-blocking, close-on-exec socket of {@code family}: TCP when {@code stream}, else UDP. */
+        public int socket(int family, boolean stream) {
+            int r;
+            try {
+                r = (int) SOCKET.invokeExact(state, family, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            } catch (Throwable t) {
+                throw new IllegalStateException("socket", t);
+            }
+            return r >= 0 ? r : -errno(state);
+        }
+
+        /** {@code setsockopt(fd, level, option, &value, 4)} for an integer option. */
+        public int setInt(int fd, int level, int option, int v) {
+            value.set(ValueLayout.JAVA_INT, 0, v);
+            int r;
+            try {
+                r = (int) SETSOCKOPT.invokeExact(state, fd, level, option, value, 4);
+            } catch (Throwable t) {
+                throw new IllegalStateException("setsockopt", t);
+            }
+            return r >= 0 ? r : -errno(state);
+        }
+
+        /** {@code getsockopt(fd, level, option)} for an integer option: its value, or {@code -errno}. */
+        public int getInt(int fd, int level, int option) {
+            length.set(ValueLayout.JAVA_INT, 0, 4);
+            int r;
+            try {
+                r = (int) GETSOCKOPT.invokeExact(state, fd, level, option, value, length);
+            } catch (Throwable t) {
+                throw new IllegalStateException("getsockopt", t);
+            }
+            return r >= 0 ? value.get(ValueLayout.JAVA_INT, 0) : -errno(state);
+        }
+
+        /** {@code connect(fd, address)}: 0, or {@code -errno} (EINPROGRESS for a TCP socket on its way). */
+        public int connect(int fd, byte[] ip, int port, int scopeId) {
+            int len = writeAddress(ip, port, scopeId);
+            int r;
+            try {
+                r = (int) CONNECT.invokeExact(state, fd, address, len);
+            } catch (Throwable t) {
+                throw new IllegalStateException("connect", t);
+            }
+            return r >= 0 ? r : -errno(state);
+        }
+
+        /** {@code bind(fd, address)}: 0, or {@code -errno}. */
+        public int bind(int fd, byte[] ip, int port, int scopeId) {
+            int len = writeAddress(ip, port, scopeId);
+            int r;
+            try {
+                r = (int) BIND.invokeExact(state, fd, address, len);
+            } catch (Throwable t) {
+                throw new IllegalStateException("bind", t);
+            }
+            return r >= 0 ? r : -errno(state);
+        }
+
+        /**
+         * {@code getsockname(fd)}: 0 with the address kept for {@link #family}, {@link #ip},
+         * {@link #port} and {@link #scopeId}, or {@code -errno}.
+         */
+        public int getsockname(int fd) {
+            length.set(ValueLayout.JAVA_INT, 0, SOCKADDR_BYTES);
+            int r;
+            try {
+                r = (int) GETSOCKNAME.invokeExact(state, fd, address, length);
+            } catch (Throwable t) {
+                throw new IllegalStateException("getsockname", t);
+            }
+            return r >= 0 ? r : -errno(state);
+        }
+
+        /** The family of the address last read ({@link #AF_INET}, {@link #AF_INET6}, or another). */
+        public int family() {
+            return Short.toUnsignedInt(address.get(ValueLayout.JAVA_SHORT, 0));
+        }
+
+        /** The IP of the address last read: 4 bytes for AF_INET, 16 for AF_INET6. */
+        public byte[] ip() {
+            boolean v6 = family() == AF_INET6;
+            byte[] ip = new byte[v6 ? 16 : 4];
+            MemorySegment.copy(address, ValueLayout.JAVA_BYTE, v6 ? 8 : 4, ip, 0, ip.length);
+            return ip;
+        }
+
+        public int port() {
+            return Short.toUnsignedInt(Short.reverseBytes(address.get(ValueLayout.JAVA_SHORT, 2)));
+        }
+
+        public int scopeId() {
+            return family() == AF_INET6 ? address.get(ValueLayout.JAVA_INT, 24) : 0;
+        }
+
+        /** A sockaddr_in (4-byte {@code ip}) or sockaddr_in6 (16 bytes) in {@link #address}; its length. */
+        private int writeAddress(byte[] ip, int port, int scopeId) {
+            address.fill((byte) 0);
+            boolean v6 = ip.length == 16;
+            address.set(ValueLayout.JAVA_SHORT, 0, (short) (v6 ? AF_INET6 : AF_INET));
+            address.set(ValueLayout.JAVA_SHORT, 2, Short.reverseBytes((short) port));
+            if (v6) {
+                MemorySegment.copy(ip, 0, address, ValueLayout.JAVA_BYTE, 8, 16);
+                address.set(ValueLayout.JAVA_INT, 24, scopeId);
+                return SOCKADDR_BYTES;
+            }
+            MemorySegment.copy(ip, 0, address, ValueLayout.JAVA_BYTE, 4, 4);
+            return 16;
         }
     }
 }
