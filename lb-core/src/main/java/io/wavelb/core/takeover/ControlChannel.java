@@ -105,6 +105,14 @@ public final class ControlChannel implements AutoCloseable {
         }
     }
 
+    /** The peer said nothing before the deadline. */
+    static final class NoAnswer extends IOException {
+
+        NoAnswer(Duration timeout) {
+            super("no answer within " + timeout.toSeconds() + " s");
+        }
+    }
+
     /** The peer's user id, from the kernel (SO_PEERCRED). */
     int peerUid() throws IOException {
         return channel.peerCredentials().uid();
@@ -173,7 +181,7 @@ public final class ControlChannel implements AutoCloseable {
     public TakeoverProtocol.Message receive(Duration timeout) throws IOException, TakeoverProtocol.ProtocolException {
         Object item = poll(System.nanoTime() + timeout.toNanos());
         if (item == null) {
-            throw new IOException("no answer within " + timeout.toSeconds() + " s");
+            throw new NoAnswer(timeout);
         }
         if (item == CLOSED) {
             inbox.offer(CLOSED);

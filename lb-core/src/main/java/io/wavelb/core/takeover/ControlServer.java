@@ -252,6 +252,12 @@ public final class ControlServer implements AutoCloseable {
                 first = ch.receive(STEP);
             } catch (EOFException e) {
                 return; // a liveness probe (TakeoverClient.answers): connected and went
+            } catch (ControlChannel.NoAnswer e) {
+                // Not a takeover that ended: none had begun. Said so, since "conversation ended"
+                // reads as a failed takeover to whoever reads the log.
+                LOG.log(System.Logger.Level.WARNING, "takeover: a connection to the control socket said nothing within "
+                        + STEP.toSeconds() + " s; closed it (no takeover had begun)");
+                return;
             }
             if (first instanceof TakeoverProtocol.Upgrade) {
                 upgrade(ch);

@@ -301,6 +301,12 @@ class TakeoverSystemTest {
                     return false;
                 }
             });
+            // One that stays silent past the first step is closed, and the log says no takeover had begun.
+            try (TakeoverClient lingering = TakeoverClient.connect(socket)) {
+                awaitLog(old, "takeover: a connection to the control socket said nothing within "
+                        + ControlServer.STEP.toSeconds() + " s; closed it (no takeover had begun)");
+            }
+            assertThat(old.log()).doesNotContain("takeover: conversation ended");
             try (UdpClient udp = new UdpClient(s.vip())) {
                 assertThat(udp.target("flowF:1", 2000)).isEqualTo("t");
             }
