@@ -10,7 +10,6 @@ import io.wavelb.agent.aws.Route53Records;
 import io.wavelb.agent.feed.BalancerClient;
 import io.wavelb.agent.identity.Identity;
 import io.wavelb.agent.testing.MotoServer;
-import io.wavelb.config.AgentConfigLoader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -76,33 +75,12 @@ class AgentStartTest {
             ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
             String zoneId = moto.edgeWorld(r53, sd);
             String admin = "http://127.0.0.1:" + fakeBalancer.getAddress().getPort();
-            var config = AgentConfigLoader.parse("""
-                    agent:
-                      cluster_id: edge-media
-                      balancer:
-                        admin_url: %s
-                        target_group: media
-                      identity:
-                        instance_id: i-self
-                        zone: us-east-1-wl1-bos-wlz-1
-                        private_ip: 10.0.1.5
-                        public_ip: 155.146.10.20
-                      aws:
-                        region: us-east-1
-                        endpoint: %s
-                      dns:
-                        hosted_zone_id: %s
-                        record_name: media.example.com
-                        ttl: 1s
+            var config = InProcessAgentConfig.of(admin, moto, zoneId, """
                         weight: auto
                         auto_weight:
                           max_weight: 100
                           target_utilization: 0.5
-                      cloud_map:
-                        namespace: edge.local
-                        service: wavelb
-                        targets_service: media-servers
-                    """.formatted(admin, moto.endpoint(), zoneId.replace("/hostedzone/", "")), "start.yaml");
+                    """);
             Agent agent = new Agent(config, Identity.resolve(config.identity(), Optional.empty()),
                     new Route53Records(r53, zoneId), new CloudMapInstances(sd, "edge.local", "wavelb"),
                     new CloudMapInstances(sd, "edge.local", "media-servers"),

@@ -10,7 +10,6 @@ import io.wavelb.agent.dns.RecordSet;
 import io.wavelb.agent.feed.BalancerClient;
 import io.wavelb.agent.identity.Identity;
 import io.wavelb.agent.testing.MotoServer;
-import io.wavelb.config.AgentConfigLoader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -39,30 +38,7 @@ class ReadinessCouplingTest {
             ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
             String zoneId = moto.edgeWorld(r53, sd);
             String admin = "http://127.0.0.1:" + fakeBalancer.getAddress().getPort();
-            var config = AgentConfigLoader.parse("""
-                    agent:
-                      cluster_id: edge-media
-                      balancer:
-                        admin_url: %s
-                        target_group: media
-                      identity:
-                        instance_id: i-self
-                        zone: us-east-1-wl1-bos-wlz-1
-                        private_ip: 10.0.1.5
-                        public_ip: 155.146.10.20
-                      aws:
-                        region: us-east-1
-                        endpoint: %s
-                      dns:
-                        hosted_zone_id: %s
-                        record_name: media.example.com
-                        ttl: 1s
-                        weight: 77
-                      cloud_map:
-                        namespace: edge.local
-                        service: wavelb
-                        targets_service: media-servers
-                    """.formatted(admin, moto.endpoint(), zoneId.replace("/hostedzone/", "")), "ready.yaml");
+            var config = InProcessAgentConfig.of(admin, moto, zoneId, "    weight: 77");
             Route53Records zone = new Route53Records(r53, zoneId);
             CloudMapInstances wavelb = new CloudMapInstances(sd, "edge.local", "wavelb");
             Agent agent = new Agent(config, Identity.resolve(config.identity(), Optional.empty()), zone, wavelb,

@@ -370,24 +370,22 @@ public final class LibC {
 
         /** {@code connect(fd, address)}: 0, or {@code -errno} (EINPROGRESS for a TCP socket on its way). */
         public int connect(int fd, byte[] ip, int port, int scopeId) {
-            int len = writeAddress(ip, port, scopeId);
-            int r;
-            try {
-                r = (int) CONNECT.invokeExact(state, fd, address, len);
-            } catch (Throwable t) {
-                throw new IllegalStateException("connect", t);
-            }
-            return r >= 0 ? r : -errno(state);
+            return withAddress(CONNECT, "connect", fd, ip, port, scopeId);
         }
 
         /** {@code bind(fd, address)}: 0, or {@code -errno}. */
         public int bind(int fd, byte[] ip, int port, int scopeId) {
+            return withAddress(BIND, "bind", fd, ip, port, scopeId);
+        }
+
+        /** {@code call(fd, address, length)}, for connect and bind. */
+        private int withAddress(MethodHandle call, String name, int fd, byte[] ip, int port, int scopeId) {
             int len = writeAddress(ip, port, scopeId);
             int r;
             try {
-                r = (int) BIND.invokeExact(state, fd, address, len);
+                r = (int) call.invokeExact(state, fd, address, len);
             } catch (Throwable t) {
-                throw new IllegalStateException("bind", t);
+                throw new IllegalStateException(name, t);
             }
             return r >= 0 ? r : -errno(state);
         }
