@@ -75,7 +75,7 @@ class AgentStartTest {
             ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
             String zoneId = moto.edgeWorld(r53, sd);
             String admin = "http://127.0.0.1:" + fakeBalancer.getAddress().getPort();
-            var config = InProcessAgentConfig.of(admin, moto, zoneId, """
+            var config = InProcessAgentConfig.of(admin, moto.endpoint(), zoneId, """
                         weight: auto
                         auto_weight:
                           max_weight: 100

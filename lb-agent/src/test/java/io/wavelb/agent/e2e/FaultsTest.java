@@ -11,7 +11,6 @@ import io.wavelb.agent.feed.BalancerClient;
 import io.wavelb.agent.identity.Identity;
 import io.wavelb.agent.testing.FaultProxy;
 import io.wavelb.agent.testing.MotoServer;
-import io.wavelb.config.AgentConfigLoader;
 import java.net.URI;
 import java.util.List;
 import java.util.Optional;
@@ -31,29 +30,7 @@ class FaultsTest {
             ServiceDiscoveryClient directSd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
             String zoneId = moto.edgeWorld(direct, directSd);
 
-            var config = AgentConfigLoader.parse("""
-                    agent:
-                      cluster_id: edge-media
-                      balancer:
-                        admin_url: http://127.0.0.1:9
-                        target_group: media
-                      identity:
-                        instance_id: i-self
-                        zone: us-east-1-wl1-bos-wlz-1
-                        private_ip: 10.0.1.5
-                        public_ip: 155.146.10.20
-                      aws:
-                        region: us-east-1
-                        endpoint: %s
-                      dns:
-                        hosted_zone_id: %s
-                        record_name: media.example.com
-                        ttl: 1s
-                      cloud_map:
-                        namespace: edge.local
-                        service: wavelb
-                        targets_service: media-servers
-                    """.formatted(faults.endpoint(), zoneId.replace("/hostedzone/", "")), "faults.yaml");
+            var config = InProcessAgentConfig.of("http://127.0.0.1:9", faults.endpoint(), zoneId, "");
             Route53Client r53 = Route53Records.client("us-east-1", Optional.of(faults.endpoint()));
             ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(faults.endpoint()));
             Identity me = Identity.resolve(config.identity(), Optional.empty());

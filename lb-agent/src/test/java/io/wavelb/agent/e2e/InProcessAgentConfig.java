@@ -1,17 +1,17 @@
 package io.wavelb.agent.e2e;
 
-import io.wavelb.agent.testing.MotoServer;
 import io.wavelb.config.AgentConfig;
 import io.wavelb.config.AgentConfigLoader;
+import java.net.URI;
 
-/** The config of an agent run inside the test (instance i-self, Cloud Map edge.local/wavelb) against the emulator and a balancer at {@code adminUrl}. */
+/** The config of an agent run inside the test (instance i-self, Cloud Map edge.local/wavelb) against AWS at {@code aws} and a balancer at {@code adminUrl}. */
 final class InProcessAgentConfig {
 
     private InProcessAgentConfig() {
     }
 
-    /** {@code weightLines}: the {@code dns.weight} line and anything under it, indented as dns's keys. */
-    static AgentConfig of(String adminUrl, MotoServer moto, String zoneId, String weightLines) throws Exception {
+    /** {@code weightLines}: the {@code dns.weight} line and anything under it, indented as dns's keys (or empty). */
+    static AgentConfig of(String adminUrl, URI aws, String zoneId, String weightLines) throws Exception {
         return AgentConfigLoader.parse("""
                 agent:
                   cluster_id: edge-media
@@ -35,7 +35,7 @@ final class InProcessAgentConfig {
                     namespace: edge.local
                     service: wavelb
                     targets_service: media-servers
-                """.formatted(adminUrl, moto.endpoint(), zoneId.replace("/hostedzone/", ""), weightLines.stripTrailing()),
+                """.formatted(adminUrl, aws, zoneId.replace("/hostedzone/", ""), weightLines.stripTrailing()),
                 "in-process.yaml");
     }
 }

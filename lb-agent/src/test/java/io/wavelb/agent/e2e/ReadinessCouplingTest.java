@@ -38,7 +38,7 @@ class ReadinessCouplingTest {
             ServiceDiscoveryClient sd = CloudMapInstances.client("us-east-1", Optional.of(moto.endpoint()));
             String zoneId = moto.edgeWorld(r53, sd);
             String admin = "http://127.0.0.1:" + fakeBalancer.getAddress().getPort();
-            var config = InProcessAgentConfig.of(admin, moto, zoneId, "    weight: 77");
+            var config = InProcessAgentConfig.of(admin, moto.endpoint(), zoneId, "    weight: 77");
             Route53Records zone = new Route53Records(r53, zoneId);
             CloudMapInstances wavelb = new CloudMapInstances(sd, "edge.local", "wavelb");
             Agent agent = new Agent(config, Identity.resolve(config.identity(), Optional.empty()), zone, wavelb,
