@@ -14,6 +14,7 @@ import io.wavelb.config.WavelbConfig;
 import io.wavelb.core.admin.AdminException;
 import io.wavelb.core.admin.AdminOperations;
 import io.wavelb.core.admin.LoadReport;
+import io.wavelb.core.listener.AbstractListener;
 import io.wavelb.core.listener.Descriptors;
 import io.wavelb.core.listener.InheritedSockets;
 import io.wavelb.core.target.Target;
@@ -746,7 +747,10 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
                 }
             } catch (Exception e) {
                 for (BoundListener b : fresh) {
-                    b.stopAccepting().join();
+                    BoundedWait.await(b.stopAccepting().toCompletableFuture(), AbstractListener.OPEN_STEP, LOG,
+                            "reload: closing listener '" + b.name() + "' of the failed reload has not finished after "
+                                    + AbstractListener.OPEN_STEP.toSeconds() + " s (an event loop is stuck); going on without it",
+                            "reload: closing listener '" + b.name() + "' of the failed reload failed");
                 }
                 return outcome(new Failed(e.getMessage()), false);
             }

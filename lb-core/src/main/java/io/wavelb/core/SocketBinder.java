@@ -81,7 +81,9 @@ final class SocketBinder {
                         new Side(udpFds, inherited.source(), inherited.paused()), stats);
             } catch (BindException e) {
                 // tcp_udp on port 0: the port TCP was given may already be taken for UDP; pick again.
-                if (!sharedEphemeral || attempt == SHARED_EPHEMERAL_ATTEMPTS) {
+                // Only then: another failure (a stuck event loop) would fail the same way each time.
+                if (!sharedEphemeral || attempt == SHARED_EPHEMERAL_ATTEMPTS
+                        || !String.valueOf(e.getMessage()).endsWith(": address already in use")) {
                     throw e;
                 }
             }

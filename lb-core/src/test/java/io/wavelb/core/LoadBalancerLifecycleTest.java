@@ -15,8 +15,11 @@ import io.wavelb.config.TcpSettings;
 import io.wavelb.config.Transport;
 import io.wavelb.config.UdpSettings;
 import io.wavelb.config.WavelbConfig;
+import io.wavelb.core.admin.AdminOperations;
+import io.wavelb.core.listener.AbstractListener;
 import io.wavelb.core.testing.EchoServer;
 import io.wavelb.core.testing.HeldLoop;
+import io.wavelb.core.testing.UdpClient;
 import io.wavelb.core.testing.Warnings;
 import java.net.BindException;
 import java.net.ConnectException;
@@ -151,6 +154,48 @@ class LoadBalancerLifecycleTest {
                         + LoadBalancer.SHUTDOWN_STEP.toSeconds() + " s"));
                 assertThat(warnings).anyMatch(w -> w.startsWith("shutdown: event loop(s) still running after ")
                         && w.contains("wavelb-loop-"));
+            }
+        }
+    }
+
+    /**
+     * A reload that adds a listener while an event loop is stuck cannot bind the listener's socket
+     * on that loop: it fails after OPEN_STEP, naming the listener and the wait, and the running
+     * config stays (the old listener serves through the other loop). Once the loop runs again, the
+     * same reload applies.
+     */
+    @Test
+    void aReloadThatAddsAListenerWhileALoopIsStuckFailsAfterItsBoundAndKeepsTheRunningConfig() throws Exception {
+        try (EchoServer echo = EchoServer.start("e")) {
+            WavelbConfig running = config(Protocol.UDP, 0, echo.address(), Duration.ZERO);
+            try (LoadBalancer lb = LoadBalancer.start(running)) {
+                ListenerConfig extra = new ListenerConfig("extra", Protocol.TCP_UDP, new HostPort("127.0.0.1", 0), "g",
+                        UdpSettings.DEFAULTS, TcpSettings.DEFAULTS);
+                WavelbConfig next = new WavelbConfig(running.admin(), running.runtime(),
+                        List.of(running.listeners().getFirst(), extra), running.targetGroups(), running.flowLog());
+                AdminOperations.ReloadOutcome outcome;
+                try (HeldLoop held = HeldLoop.hold(lb.loops().next())) {
+                    outcome = lb.apply(next);
+                    assertThat(held.holding()).as("the reload returned while the loop was still held").isTrue();
+                    // A client whose datagram the kernel gives to the held loop's socket waits there:
+                    // new clients (new source ports) until one is answered.
+                    String answered = null;
+                    for (int i = 0; i < 20 && answered == null; i++) {
+                        try (UdpClient c = new UdpClient(lb.address("edge"))) {
+                            answered = c.target("flow" + i + ":1", 500);
+                        }
+                    }
+                    assertThat(answered).as("the running listener serves through the other loop").isEqualTo("e");
+                }
+                assertThat(outcome).isInstanceOfSatisfying(AdminOperations.Failed.class, f -> assertThat(f.message())
+                        .contains("listener 'extra'")
+                        .contains("its event loop did not open the socket within " + AbstractListener.OPEN_STEP.toSeconds() + " s"));
+                assertThatThrownBy(() -> lb.address("extra")).isInstanceOf(IllegalArgumentException.class);
+
+                assertThat(lb.apply(next)).as("the same reload, the loop running again").isInstanceOf(AdminOperations.Reloaded.class);
+                try (UdpClient client = new UdpClient(lb.address("extra"))) {
+                    assertThat(client.target("late:1", 5000)).isEqualTo("e");
+                }
             }
         }
     }

@@ -4,6 +4,7 @@ import io.netty.bootstrap.AbstractBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.channel.unix.UnixChannelOption;
@@ -11,9 +12,11 @@ import io.wavelb.config.ListenerConfig;
 import io.wavelb.core.flowlog.FlowLog;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.transport.LoopStop;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -151,6 +154,35 @@ public abstract class AbstractListener implements Listener {
                 yield b.channelFactory(() -> ch).register();
             }
         };
+    }
+
+    /**
+     * How long opening a listener waits for an event loop to bind or register one of its sockets,
+     * and for a socket of a failed open to close: a stuck loop fails the open (a reload that adds
+     * the listener fails and keeps the running config) instead of hanging it for good.
+     */
+    public static final Duration OPEN_STEP = Duration.ofSeconds(10);
+
+    /**
+     * Waits at most {@link #OPEN_STEP} for {@code opening} (a bind or a register): null when it
+     * succeeded, else why not. A socket whose loop did not get to it in time is closed whenever
+     * the loop does, so it never serves unseen.
+     */
+    protected static Throwable openFailure(ChannelFuture opening) {
+        if (!opening.awaitUninterruptibly(OPEN_STEP.toMillis())) {
+            opening.addListener(ChannelFutureListener.CLOSE);
+            return new IOException("its event loop did not open the socket within " + OPEN_STEP.toSeconds()
+                    + " s (the loop is stuck)");
+        }
+        return opening.isSuccess() ? null : opening.cause();
+    }
+
+    /** Closes the sockets of a failed open, waiting at most {@link #OPEN_STEP} for each. */
+    protected static void closeOpened(List<Channel> channels, System.Logger log, String listener) {
+        for (Channel c : channels) {
+            LoopStop.await(c.close(), OPEN_STEP, log, "listener '" + listener + "': closing a socket of a failed open");
+        }
+        channels.clear();
     }
 
     /** Each channel's descriptor, in member order: what a takeover sends. */

@@ -35,6 +35,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongConsumer;
 
 /**
@@ -144,16 +145,17 @@ public final class TcpListener extends AbstractListener {
             try {
                 // An inherited socket's backlog is the one it was given (systemd's Backlog=).
                 f = open(b, source, member, bindTo, transport, new ReflectiveChannelFactory<>(transport.serverSocketChannelClass()),
-                        transport::adoptServerSocketChannel).awaitUninterruptibly();
+                        transport::adoptServerSocketChannel);
             } catch (IOException | RuntimeException e) {
                 closeAcceptors();
                 source.closeUnused(member, true);
                 throw source.failure("tcp", config.name(), member, bindTo, e);
             }
-            if (!f.isSuccess()) {
+            Throwable failed = openFailure(f);
+            if (failed != null) {
                 closeAcceptors();
                 source.closeUnused(member, false);
-                throw source.failure("tcp", config.name(), member, bindTo, f.cause());
+                throw source.failure("tcp", config.name(), member, bindTo, failed);
             }
             acceptors.add(f.channel());
             perLoop.add(loopConnections);
@@ -230,12 +232,18 @@ public final class TcpListener extends AbstractListener {
     }
 
     private void closeAcceptors() {
-        onEachAcceptor(NativeTcpAcceptor::close).join();
-        nativeAcceptors.clear();
-        for (Channel c : acceptors) {
-            c.close().awaitUninterruptibly();
+        try {
+            onEachAcceptor(NativeTcpAcceptor::close).get(OPEN_STEP.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.log(System.Logger.Level.WARNING, "listener '" + config().name() + "': closing the accept sockets of a failed open"
+                    + " has not finished after " + OPEN_STEP.toSeconds() + " s (an event loop is stuck); going on without it");
+        } catch (ExecutionException e) {
+            // onEachAcceptor completes normally whatever each close did.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
-        acceptors.clear();
+        nativeAcceptors.clear();
+        closeOpened(acceptors, LOG, config().name());
         perLoop.clear();
     }
 

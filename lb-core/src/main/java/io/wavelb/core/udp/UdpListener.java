@@ -146,16 +146,17 @@ public final class UdpListener extends AbstractListener {
             ChannelFuture f;
             try {
                 f = open(b, source, member, bindTo, transport, transport::newDatagramChannel,
-                        transport::adoptDatagramChannel).awaitUninterruptibly();
+                        transport::adoptDatagramChannel);
             } catch (IOException | RuntimeException e) {
                 closeChannels();
                 source.closeUnused(member, true);
                 throw source.failure("udp", config.name(), member, bindTo, e);
             }
-            if (!f.isSuccess()) {
+            Throwable failed = openFailure(f);
+            if (failed != null) {
                 closeChannels();
                 source.closeUnused(member, false);
-                throw source.failure("udp", config.name(), member, bindTo, f.cause());
+                throw source.failure("udp", config.name(), member, bindTo, failed);
             }
             channels.add(f.channel());
             applyReceiveBuffer((DatagramChannel) f.channel(), config.udp().receiveBuffer(), channels.size() == 1);
@@ -400,10 +401,7 @@ public final class UdpListener extends AbstractListener {
     }
 
     private void closeChannels() {
-        for (Channel c : channels) {
-            c.close().awaitUninterruptibly();
-        }
-        channels.clear();
+        closeOpened(channels, LOG, config().name());
     }
 
     SessionBudget budget() {
