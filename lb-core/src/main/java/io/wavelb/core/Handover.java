@@ -144,6 +144,17 @@ final class Handover implements RunningSide {
         awaitLoops(each, "thawing the listeners");
     }
 
+    @Override
+    public void withdraw() {
+        List<CompletableFuture<Void>> each = new ArrayList<>();
+        for (BoundListener b : offered) {
+            if (b.udp() != null) {
+                each.add(b.udp().withdraw());
+            }
+        }
+        awaitLoops(each, "withdrawing the offered sessions");
+    }
+
     /** Waits at most {@link #LOOP_WORK_SECONDS} for {@code work} on the event loops; past it, says so and goes on. */
     private static void awaitLoops(List<CompletableFuture<Void>> work, String what) {
         BoundedWait.await(CompletableFuture.allOf(work.toArray(CompletableFuture[]::new)), Duration.ofSeconds(LOOP_WORK_SECONDS),

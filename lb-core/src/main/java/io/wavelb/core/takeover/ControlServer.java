@@ -356,6 +356,7 @@ public final class ControlServer implements AutoCloseable {
         long started = System.nanoTime();
         stats.started.incrementAndGet();
         LOG.log(System.Logger.Level.INFO, "takeover: pid " + pid + " is taking over; handing over the listener sockets");
+        boolean snapshotted = false;
         boolean frozen = false;
         try {
             RunningSide.Offer offer = side.offer();
@@ -367,6 +368,7 @@ public final class ControlServer implements AutoCloseable {
             }
             expect(ch, TakeoverProtocol.Ready.class, BUILD);
             RunningSide.Sessions snapshot = side.snapshot();
+            snapshotted = true;
             ch.send(new TakeoverProtocol.Sessions(snapshot.sessions(), snapshot.fds().size()), STEP);
             sendAsked(ch, snapshot.fds());
             expect(ch, TakeoverProtocol.Prepared.class, STEP);
@@ -409,6 +411,8 @@ public final class ControlServer implements AutoCloseable {
             }
             if (frozen && !handedOver) {
                 side.thaw();
+            } else if (snapshotted && !handedOver) {
+                side.withdraw();
             }
             if (!handedOver) {
                 LOG.log(System.Logger.Level.WARNING, "takeover by pid " + pid + " failed (" + e.getMessage()

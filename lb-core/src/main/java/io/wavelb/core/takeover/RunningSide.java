@@ -47,4 +47,7 @@ public interface RunningSide {
 
     /** The takeover failed after {@link #freeze}: read everything again, as before. */
     void thaw();
+
+    /** The takeover failed after {@link #snapshot} and before {@link #freeze}: the sessions offered are this process's alone again. */
+    void withdraw();
 }

@@ -90,6 +90,12 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
     private boolean queued;
     /** The socket's drop count when last read: 0 for a socket opened here, its count at adoption for one taken over. */
     private long dropsSeen;
+    /**
+     * Offered to a takeover: the new process counts this socket's drops from when it adopts it (it
+     * reads the count then), so this process counts none after its last look at the offer, unless
+     * the takeover fails ({@link #keepCountingDrops}). Else drops in the pause were counted twice.
+     */
+    private boolean dropsHandedOff;
 
     private NativeUpstream(BareSocket socket, LoopUpstreams loop, UdpSession session, int receiveCapacity) {
         this.socket = socket;
@@ -318,10 +324,23 @@ final class NativeUpstream implements Upstream, EpollIoHandle {
         return true;
     }
 
+    /** A takeover is offered this socket: counts what dropped so far; the rest is the new process's to count. */
+    void handOffDrops() {
+        if (queued) {
+            countKernelDrops();
+        }
+        dropsHandedOff = true;
+    }
+
+    /** The takeover that was offered this socket failed: its drops are counted here again, from the last look on. */
+    void keepCountingDrops() {
+        dropsHandedOff = false;
+    }
+
     @Override
     public void countKernelDrops() {
         LibC.DropCounts counts = loop.dropCounts;
-        if (counts == null || !socket.isOpen()) {
+        if (counts == null || dropsHandedOff || !socket.isOpen()) {
             return;
         }
         long now = counts.read(socket.intValue());

@@ -264,6 +264,16 @@ public final class UdpListener extends AbstractListener {
         return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
     }
 
+    /** The takeover ended after the snapshot and before the freeze: the offered sessions are this process's alone again. */
+    public CompletableFuture<Void> withdraw() {
+        List<CompletableFuture<Void>> each = new ArrayList<>();
+        for (int i = 0; i < handlers.size(); i++) {
+            UdpLoopHandler h = handlers.get(i);
+            each.add(CompletableFuture.runAsync(() -> h.sessions().withdraw(), channels.get(i).eventLoop()));
+        }
+        return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new));
+    }
+
     /**
      * The new process, the snapshot: takes the sessions into the loops of the member sockets that
      * had them (the kernel's SO_REUSEPORT hash sends each client to that socket here too), without

@@ -782,12 +782,24 @@ final class UdpSessions implements UpstreamEvents {
         return new Change(closed, opened);
     }
 
+    /** The session as the new process takes it; from here on its kernel drops are the new process's to count. */
     private static FrozenSession export(UdpSession session, NativeUpstream upstream, long id, String listenerName, int member,
                                         long nowNanos) {
+        upstream.handOffDrops();
         long quietMillis = Math.max(0, TimeUnit.NANOSECONDS.toMillis(nowNanos - session.lastSeenNanos));
         return new FrozenSession(new TakeoverProtocol.SessionState(id, listenerName, member, session.client,
                 session.target.socketAddress(), quietMillis, session.requests, session.responses, session.replied,
                 session.proxyHeader), upstream.descriptor());
+    }
+
+    /** The takeover ended before the freeze: the offered sessions are this process's alone again. */
+    void withdraw() {
+        offered.forEach((session, id) -> {
+            if (session.upstream instanceof NativeUpstream upstream) {
+                upstream.keepCountingDrops();
+            }
+        });
+        offered.clear();
     }
 
     /** The new process holds the frozen sessions' sockets: end them here, counted as handed over. */
@@ -804,11 +816,12 @@ final class UdpSessions implements UpstreamEvents {
 
     /** The takeover failed: poll the frozen sessions' sockets again and restart the sweep. */
     void thaw() {
-        offered.clear();
+        withdraw();
         for (UdpSession session : frozen) {
             if (session.closed) {
                 continue;
             }
+            ((NativeUpstream) session.upstream).keepCountingDrops();
             try {
                 ((NativeUpstream) session.upstream).resume((IoEventLoop) loop);
             } catch (IOException e) {
