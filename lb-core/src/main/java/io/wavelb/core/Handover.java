@@ -5,6 +5,7 @@ import io.wavelb.core.takeover.RunningSide;
 import io.wavelb.core.takeover.TakeoverProtocol;
 import io.wavelb.core.target.Target;
 import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.transport.BoundedWait;
 import io.wavelb.core.udp.FrozenSession;
 import io.wavelb.core.udp.UdpListener;
 import java.time.Duration;

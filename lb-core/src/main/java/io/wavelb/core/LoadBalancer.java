@@ -34,6 +34,7 @@ import io.wavelb.core.transparent.Finding;
 import io.wavelb.core.transparent.HostCheck;
 import io.wavelb.core.transparent.IpFamily;
 import io.wavelb.core.transparent.TransparentNeeds;
+import io.wavelb.core.transport.BoundedWait;
 import io.wavelb.core.transport.LoopPriming;
 import io.wavelb.core.transport.LoopStop;
 import io.wavelb.core.transport.Transport;
@@ -747,10 +748,8 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
                 }
             } catch (Exception e) {
                 for (BoundListener b : fresh) {
-                    BoundedWait.await(b.stopAccepting().toCompletableFuture(), AbstractListener.OPEN_STEP, LOG,
-                            "reload: closing listener '" + b.name() + "' of the failed reload has not finished after "
-                                    + AbstractListener.OPEN_STEP.toSeconds() + " s (an event loop is stuck); going on without it",
-                            "reload: closing listener '" + b.name() + "' of the failed reload failed");
+                    BoundedWait.await(b.stopAccepting(), AbstractListener.OPEN_STEP, LOG,
+                            "reload: closing listener '" + b.name() + "' of the failed reload");
                 }
                 return outcome(new Failed(e.getMessage()), false);
             }
@@ -951,8 +950,7 @@ public final class LoadBalancer implements AutoCloseable, AdminOperations {
     static final Duration SHUTDOWN_STEP = Duration.ofSeconds(10);
 
     private static void awaitShutdownStep(CompletableFuture<Void> step, String what) {
-        BoundedWait.await(step, SHUTDOWN_STEP, LOG, "shutdown: " + what + " has not finished after "
-                + SHUTDOWN_STEP.toSeconds() + " s (an event loop is stuck); going on without it", "shutdown: " + what + " failed");
+        BoundedWait.await(step, SHUTDOWN_STEP, LOG, "shutdown: " + what);
     }
 
     /** Stops the event loops, waiting at most {@link #SHUTDOWN_STEP}; a loop still running is named, with where it is. */

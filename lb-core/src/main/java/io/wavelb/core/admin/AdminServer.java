@@ -22,6 +22,7 @@ import io.wavelb.core.listener.Bind;
 import io.wavelb.core.listener.DescriptorReserve;
 import io.wavelb.core.listener.RateLimitedLog;
 import io.wavelb.core.metrics.WavelbMetrics;
+import io.wavelb.core.transport.BoundedWait;
 import io.wavelb.core.transport.LoopStop;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
@@ -283,7 +284,7 @@ public final class AdminServer implements AutoCloseable {
     public void close() {
         Channel c = channel;
         if (c != null) {
-            LoopStop.await(c.close(), CLOSE_STEP, LOG, "admin endpoint: closing its listening socket");
+            BoundedWait.await(c.close(), CLOSE_STEP, LOG, "admin endpoint: closing its listening socket");
         }
         // Close the open connections while the loop still runs tasks: a connection closed by the
         // loop's own shutdown may never see channelInactive, and the HTTP decoder would keep the

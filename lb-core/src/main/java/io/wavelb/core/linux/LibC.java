@@ -19,8 +19,9 @@ import java.util.Optional;
  * address object and an envelope per datagram, and a {@code getsockopt} per call), a close-on-exec
  * {@code dup}, {@code getsockopt(SO_DOMAIN)} and {@code getsockopt(SO_MEMINFO)}, setting
  * O_NONBLOCK, and making and setting up the sockets wavelb polls itself ({@link SocketCalls}:
- * Netty's socket wrapper asks each new socket its family with a {@code getsockname}). Each call returns what the kernel returned, or {@code -errno}, read from the call's
- * own captured state (never from a later call's errno).
+ * Netty's socket wrapper asks each new socket its family with a {@code getsockname}). Each call
+ * returns what the kernel returned, or {@code -errno}, read from the call's own captured state
+ * (never from a later call's errno).
  *
  * <p>Linux on a 64-bit platform only (the structure offsets in {@link MessageBatch} are LP64's);
  * elsewhere {@link #unavailable()} says why and the caller keeps Netty's path.

@@ -12,7 +12,7 @@ import io.wavelb.config.ListenerConfig;
 import io.wavelb.core.flowlog.FlowLog;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.target.TargetGroup;
-import io.wavelb.core.transport.LoopStop;
+import io.wavelb.core.transport.BoundedWait;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -177,11 +177,10 @@ public abstract class AbstractListener implements Listener {
         return opening.isSuccess() ? null : opening.cause();
     }
 
-    /** Closes the sockets of a failed open, waiting at most {@link #OPEN_STEP} for each. */
+    /** Closes the sockets of a failed open ({@link #closeAll}), waiting at most {@link #OPEN_STEP}. */
     protected static void closeOpened(List<Channel> channels, System.Logger log, String listener) {
-        for (Channel c : channels) {
-            LoopStop.await(c.close(), OPEN_STEP, log, "listener '" + listener + "': closing a socket of a failed open");
-        }
+        BoundedWait.await(closeAll(channels).toCompletableFuture(), OPEN_STEP, log,
+                "listener '" + listener + "': closing the sockets of a failed open");
         channels.clear();
     }
 

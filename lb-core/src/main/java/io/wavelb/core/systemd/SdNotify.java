@@ -11,6 +11,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.wavelb.core.listener.RateLimitedLog;
+import io.wavelb.core.transport.BoundedWait;
 import io.wavelb.core.transport.LoopStop;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -160,7 +161,7 @@ public final class SdNotify implements AutoCloseable {
             watchdog.shutdownNow();
         }
         if (channel != null) {
-            LoopStop.await(channel.close(), CLOSE_STEP, LOG, "systemd notify: closing NOTIFY_SOCKET");
+            BoundedWait.await(channel.close(), CLOSE_STEP, LOG, "systemd notify: closing NOTIFY_SOCKET");
             LoopStop.stop(loop, Duration.ofSeconds(1), CLOSE_STEP, LOG, "systemd notify: event loop still running");
         }
     }

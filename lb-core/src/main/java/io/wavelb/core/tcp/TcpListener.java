@@ -23,6 +23,7 @@ import io.wavelb.core.stats.ListenerCounter;
 import io.wavelb.core.stats.ListenerStats;
 import io.wavelb.core.stats.LoopCounters;
 import io.wavelb.core.target.TargetGroup;
+import io.wavelb.core.transport.BoundedWait;
 import io.wavelb.core.transport.Transport;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -35,7 +36,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.LongConsumer;
 
 /**
@@ -165,7 +165,7 @@ public final class TcpListener extends AbstractListener {
                 try {
                     nativeAcceptors.add(loop.submit(() -> NativeTcpAcceptor.open(this,
                             new NativeTcpLoop((IoEventLoop) loop, stats.forCurrentLoop(), loopConnections, server.alloc()),
-                            server, reading)).get(10, TimeUnit.SECONDS));
+                            server, reading)).get(OPEN_STEP.toMillis(), TimeUnit.MILLISECONDS));
                 } catch (Exception e) {
                     closeAcceptors();
                     source.closeUnused(member, false);
@@ -232,16 +232,8 @@ public final class TcpListener extends AbstractListener {
     }
 
     private void closeAcceptors() {
-        try {
-            onEachAcceptor(NativeTcpAcceptor::close).get(OPEN_STEP.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            LOG.log(System.Logger.Level.WARNING, "listener '" + config().name() + "': closing the accept sockets of a failed open"
-                    + " has not finished after " + OPEN_STEP.toSeconds() + " s (an event loop is stuck); going on without it");
-        } catch (ExecutionException e) {
-            // onEachAcceptor completes normally whatever each close did.
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        BoundedWait.await(onEachAcceptor(NativeTcpAcceptor::close), OPEN_STEP, LOG,
+                "listener '" + config().name() + "': closing the accept sockets of a failed open");
         nativeAcceptors.clear();
         closeOpened(acceptors, LOG, config().name());
         perLoop.clear();

@@ -23,7 +23,7 @@ import java.nio.ByteBuffer;
  * exceptions for the same errno (a connect's as {@code Errors.handleConnectErrno}, a bind's as
  * {@code Errors.newIOException}, a socket that cannot be made as a {@link ChannelException}), so
  * the callers' classifications (out of descriptors, no local port, transparent bind) read them as
- * before. Event-loop threads only: the calls' memory is the thread's own.
+ * before. Each calling thread (an event loop) has its own call memory.
  */
 public final class BareSocket extends FileDescriptor {
 

@@ -2,7 +2,6 @@ package io.wavelb.core.transport;
 
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
-import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.SingleThreadEventExecutor;
 import io.netty.util.concurrent.ThreadProperties;
 import java.time.Duration;
@@ -33,16 +32,6 @@ public final class LoopStop {
         }
         log.log(System.Logger.Level.WARNING, stuck + " after " + bound.toSeconds() + " s; going on without them"
                 + whereStuck(loops));
-        return false;
-    }
-
-    /** Waits at most {@code bound} for {@code step}; past it warns {@code what + " has not finished after N s"}. */
-    public static boolean await(Future<?> step, Duration bound, System.Logger log, String what) {
-        if (step.awaitUninterruptibly(bound.toMillis())) {
-            return true;
-        }
-        log.log(System.Logger.Level.WARNING, what + " has not finished after " + bound.toSeconds()
-                + " s (an event loop is stuck); going on without it");
         return false;
     }
 
